@@ -1,0 +1,105 @@
+"""Project-wide fixtures: named roles in a small two-branch tree, and fast password hashing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+
+from xiaobao.organisation import services
+from xiaobao.organisation.choices import Role, UnitKind
+from xiaobao.organisation.models import Unit, User
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    call_command("compile_translations")
+
+
+@dataclass
+class Org:
+    """A head office with branches A and B, each with a sub-branch and an outlet."""
+
+    hq: Unit
+    branch_a: Unit
+    sub_a: Unit
+    outlet_a: Unit
+    branch_b: Unit
+    sub_b: Unit
+    outlet_b: Unit
+
+
+@pytest.fixture
+def org(db) -> Org:
+    hq = services.unit_create(
+        actor=None, code="HQ", name="测试银行总行", kind=UnitKind.HEAD_OFFICE, parent=None
+    )
+    units = {"hq": hq}
+    for letter in ("a", "b"):
+        branch = services.unit_create(
+            actor=None,
+            code=f"BR-{letter}",
+            name=f"{letter.upper()}分行",
+            kind=UnitKind.BRANCH,
+            parent=hq,
+        )
+        sub = services.unit_create(
+            actor=None,
+            code=f"SUB-{letter}",
+            name=f"{letter.upper()}支行",
+            kind=UnitKind.SUB_BRANCH,
+            parent=branch,
+        )
+        outlet = services.unit_create(
+            actor=None,
+            code=f"OUT-{letter}",
+            name=f"{letter.upper()}网点",
+            kind=UnitKind.OUTLET,
+            parent=sub,
+        )
+        units |= {f"branch_{letter}": branch, f"sub_{letter}": sub, f"outlet_{letter}": outlet}
+    return Org(**units)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, unit: Unit, role: str, **extra) -> User:
+        return services.user_create(
+            actor=None, username=username, password=PASSWORD, unit=unit, roles=[role], **extra
+        )
+
+    return make
+
+
+@dataclass
+class People:
+    hq_officer: User
+    auditor: User
+    officer_a: User
+    head_a: User
+    handler_a: User
+    outlet_handler_a: User
+    officer_b: User
+    handler_b: User
+
+
+@pytest.fixture
+def people(org, make_user) -> People:
+    return People(
+        hq_officer=make_user("hq_officer", org.hq, Role.HQ_CP_OFFICER),
+        auditor=make_user("auditor", org.hq, Role.AUDITOR, is_staff=True),
+        officer_a=make_user("officer_a", org.branch_a, Role.BRANCH_CP_OFFICER),
+        head_a=make_user("head_a", org.branch_a, Role.UNIT_HEAD),
+        handler_a=make_user("handler_a", org.sub_a, Role.HANDLER),
+        outlet_handler_a=make_user("outlet_handler_a", org.outlet_a, Role.HANDLER),
+        officer_b=make_user("officer_b", org.branch_b, Role.BRANCH_CP_OFFICER),
+        handler_b=make_user("handler_b", org.sub_b, Role.HANDLER),
+    )

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FrontConfig(AppConfig):
+    name = "xiaobao.front"
+    verbose_name = _("工作台")

@@ -1,0 +1,118 @@
+"""Roles as Django groups: the default permissions each role carries.
+
+Patterns are `app_label.codename` with shell wildcards, so a role written today also picks up the
+permissions of apps added later (e.g. the auditor's `*.view_*`). Syncing only ever adds default
+permissions; an administrator may give a group more in the admin.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from xiaobao.organisation.choices import Role
+
+XIAOBAO_APPS = (
+    "organisation",
+    "audit",
+    "complaints",
+    "privacy",
+    "watch",
+    "reports",
+    "language",
+    "api",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.HQ_CP_OFFICER: (
+        "*.view_*",
+        "organisation.change_unit",
+        "organisation.add_responsibleperson",
+        "organisation.change_responsibleperson",
+        "complaints.*",
+        "privacy.*",
+        "reports.*",
+        "watch.*",
+        "language.*",
+    ),
+    Role.BRANCH_CP_OFFICER: (
+        "*.view_*",
+        "organisation.add_responsibleperson",
+        "organisation.change_responsibleperson",
+        "complaints.add_*",
+        "complaints.change_*",
+        "complaints.handle_complaint",
+        "complaints.assign_complaint",
+        "complaints.approve_extension_30",
+        "complaints.flag_major",
+        "privacy.unmask_personal_data",
+        "reports.*",
+    ),
+    Role.HANDLER: (
+        "organisation.view_unit",
+        "organisation.view_department",
+        "organisation.view_user",
+        "complaints.view_*",
+        "complaints.add_complaint",
+        "complaints.handle_complaint",
+        "privacy.unmask_personal_data",
+    ),
+    Role.UNIT_HEAD: (
+        "*.view_*",
+        "complaints.handle_complaint",
+        "complaints.assign_complaint",
+        "complaints.approve_extension_30",
+        "complaints.approve_extension_60",
+        "complaints.flag_major",
+        "privacy.unmask_personal_data",
+    ),
+    Role.BUSINESS_DEPT: (
+        "organisation.view_unit",
+        "organisation.view_department",
+        "complaints.view_rectification",
+        "complaints.change_rectification",
+    ),
+    # Reads everything in scope, changes nothing: only view permissions, ever.
+    Role.AUDITOR: ("*.view_*",),
+    Role.SYSADMIN: (
+        "organisation.*",
+        "audit.view_*",
+        "auth.*",
+        "complaints.view_*",
+        "complaints.*_taxonomy*",
+        "complaints.*_deadlinepolicy",
+        "complaints.*_calendarday",
+    ),
+}
+
+
+def group_name(role: str) -> str:
+    return str(Role(role).label)
+
+
+def _matches(perm_key: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(perm_key, pattern) for pattern in patterns)
+
+
+def sync_role_groups(**kwargs: Any) -> None:
+    """Create one group per role and give it its default permissions (additive, idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    perms = list(
+        Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in=(*XIAOBAO_APPS, "auth")
+        )
+    )
+    for role, patterns in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        wanted = [
+            p for p in perms if _matches(f"{p.content_type.app_label}.{p.codename}", patterns)
+        ]
+        if role == Role.AUDITOR:
+            wanted = [p for p in wanted if p.codename.startswith("view_")]
+        group.permissions.add(*wanted)
+
+
+def user_roles(user: Any) -> set[str]:
+    names = {str(role.label): role.value for role in Role}
+    return {names[g.name] for g in user.groups.all() if g.name in names}
