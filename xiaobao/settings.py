@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "xiaobao.organisation",
     "xiaobao.audit",
+    "xiaobao.complaints",
     "xiaobao.front",
 ]
 

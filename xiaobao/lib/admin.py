@@ -20,7 +20,7 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related = db_field.related_model
-        if hasattr(related, "scope_unit_field") and "queryset" not in kwargs:
+        if getattr(related, "scope_unit_field", None) is not None and "queryset" not in kwargs:
             kwargs["queryset"] = visible_to(request.user, related._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 

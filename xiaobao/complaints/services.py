@@ -1,0 +1,1311 @@
+"""Every change to a complaint goes through one of these functions.
+
+Each service locks the case row, checks the transition table and the caller's rights, applies the
+change, recomputes the deadline when the clock is affected and writes one append-only event, all
+inside one transaction: a refused request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from xiaobao.complaints import clock
+from xiaobao.complaints.choices import (
+    Axis,
+    ComplainantRole,
+    ExtensionStatus,
+    IdType,
+    Kind,
+    MajorReason,
+    NoticeMethod,
+    Outcome,
+    PauseReason,
+    PolicyKind,
+    RectificationStatus,
+    Route,
+    Satisfaction,
+    Status,
+)
+from xiaobao.complaints.models import (
+    Complainant,
+    Complaint,
+    ComplaintEvent,
+    Decision,
+    Extension,
+    FollowUp,
+    Notice,
+    Pause,
+    Rectification,
+    RegistrySequence,
+    TaxonomyTerm,
+)
+from xiaobao.complaints.transitions import target_status
+from xiaobao.deadlines.engine import TZ, review_window
+from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.organisation.models import Department, Unit, User
+from xiaobao.organisation.scope import unit_in_scope
+from xiaobao.privacy.crypto import blind_index
+from xiaobao.privacy.redaction import is_valid_id_number
+
+GROUP_THRESHOLD = 20  # Art. 29: 20 or more complainants filing together make a major complaint
+MAX_GROUP_REPRESENTATIVES = 5  # Art. 12: a face-to-face group sends at most five
+REGULATOR_CHANNELS = frozenset({"R12363", "R12378", "REGULATOR_LETTER"})
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _require(
+    user: Any, perm: str, complaint: Complaint | None = None, unit: Unit | None = None
+) -> None:
+    if user is None or not getattr(user, "is_active", False):
+        raise PermissionDeniedError("请先登录。")
+    if not user.has_perm(f"complaints.{perm}"):
+        raise PermissionDeniedError("您没有执行此操作的权限。", code="permission_denied")
+    target = complaint.unit if complaint is not None else unit
+    if target is not None and not unit_in_scope(user, target):
+        raise PermissionDeniedError("该投诉不在您的机构管辖范围内。", code="out_of_scope")
+
+
+def _lock(complaint: Complaint) -> Complaint:
+    """Re-read the case under a row lock so two people cannot change it at once."""
+    return Complaint.objects.select_for_update().select_related("unit").get(pk=complaint.pk)
+
+
+def _event(
+    complaint: Complaint,
+    action: str,
+    *,
+    actor: Any,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        action=action,
+        occurred_at=at or _now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _transition(
+    complaint: Complaint,
+    action: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    update_fields: Sequence[str] = (),
+) -> ComplaintEvent:
+    """Move `complaint` (already locked and modified in memory) and record the event."""
+    before = complaint.status
+    after = target_status(action, before)
+    complaint.status = after
+    complaint.save(update_fields=["status", "updated_at", *update_fields])
+    return _event(
+        complaint,
+        action,
+        actor=actor,
+        from_status=before,
+        to_status=after,
+        reason=reason,
+        data=data,
+    )
+
+
+def _need(value: Any, message: str, field_name: str) -> None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DomainError(message, code="required", field=field_name)
+
+
+def _not_future(moment: datetime, what: str, field_name: str) -> None:
+    if moment > _now() + timedelta(minutes=5):
+        raise DomainError(f"{what}不能晚于当前时间。", code="in_future", field=field_name)
+
+
+def _term(value: TaxonomyTerm | str | None, axis: Axis, field_name: str) -> TaxonomyTerm | None:
+    """A usable term of `axis`: a term object or its code; retired codes only on old cases."""
+    if value is None or value == "":
+        return None
+    term = value
+    if not isinstance(term, TaxonomyTerm):
+        found = TaxonomyTerm.objects.filter(axis=axis, code=value).first()
+        if found is None:
+            raise DomainError(
+                f"{axis.label}代码“{value}”不存在。", code="unknown_code", field=field_name
+            )
+        term = found
+    if term.axis != axis:
+        raise DomainError(
+            f"“{term.name}”不是{axis.label}代码。", code="wrong_axis", field=field_name
+        )
+    if not term.is_active:
+        raise DomainError(
+            f"{axis.label}“{term.name}”已停用，请选择在用的代码。",
+            code="retired_code",
+            field=field_name,
+        )
+    return term
+
+
+def _terms(values: Iterable[TaxonomyTerm | str], axis: Axis, field_name: str) -> list[TaxonomyTerm]:
+    terms = [_term(v, axis, field_name) for v in values]
+    return [t for t in terms if t is not None]
+
+
+def _next_registry_no(kind: str, year: int) -> str:
+    # The row lock serialises numbering per year on PostgreSQL; SQLite serialises all writers.
+    RegistrySequence.objects.get_or_create(year=year)
+    RegistrySequence.objects.filter(year=year).update(last=F("last") + 1)
+    last = RegistrySequence.objects.select_for_update().get(year=year).last
+    prefix = "HC" if kind == Kind.REVIEW else "TS"
+    return f"{prefix}{year}-{last:06d}"
+
+
+def _ancestors_payload(unit: Unit) -> list[dict[str, Any]]:
+    return [{"id": u.pk, "code": u.code, "name": u.name} for u in unit.ancestors()]
+
+
+# --- registration --------------------------------------------------------------------------------
+
+
+@dataclass
+class ComplainantData:
+    """What the consumer (or the person acting for them) tells us about themselves (Art. 13)."""
+
+    name: str
+    role: str = ComplainantRole.SELF
+    id_type: str = IdType.RESIDENT_ID
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    card_number: str = ""
+    legal_representative: str = ""
+    represents: str = ""
+    is_representative: bool = False
+
+
+def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
+    where = f"第{index + 1}位投诉人"
+    field_prefix = f"complainants.{index}"
+    _need(data.name, f"{where}：请填写姓名或单位名称。", f"{field_prefix}.name")
+    if data.role not in ComplainantRole.values:
+        raise DomainError(f"{where}：身份“{data.role}”无效。", field=f"{field_prefix}.role")
+    phone = (
+        re.sub(r"[\s-]", "", data.phone)
+        if _MOBILE.match(re.sub(r"[\s-]", "", data.phone))
+        else data.phone.strip()
+    )
+    if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+        raise DomainError(
+            f"{where}：联系电话“{phone}”格式不正确（手机号11位，座机如 0571-87654321）。",
+            code="invalid_phone",
+            field=f"{field_prefix}.phone",
+        )
+    if not (phone or data.email.strip() or data.address.strip()):
+        raise DomainError(
+            f"{where}：请至少留下一种联系方式（电话、邮箱或地址）。",
+            code="contact_required",
+            field=f"{field_prefix}.phone",
+        )
+    id_number = data.id_number.strip().upper()
+    if data.role == ComplainantRole.ORGANISATION:
+        if data.id_type != IdType.CREDIT_CODE or not _CREDIT_CODE.match(id_number):
+            raise DomainError(
+                f"{where}：单位投诉须填写18位统一社会信用代码。",
+                code="invalid_credit_code",
+                field=f"{field_prefix}.id_number",
+            )
+        _need(
+            data.legal_representative,
+            f"{where}：单位投诉须填写法定代表人。",
+            f"{field_prefix}.legal_representative",
+        )
+    elif data.id_type == IdType.RESIDENT_ID and id_number and not is_valid_id_number(id_number):
+        raise DomainError(
+            f"{where}：居民身份证号码“{id_number}”校验不通过，请核对。",
+            code="invalid_id_number",
+            field=f"{field_prefix}.id_number",
+        )
+    if data.role in (ComplainantRole.GUARDIAN, ComplainantRole.AGENT, ComplainantRole.HEIR):
+        _need(
+            data.represents,
+            f"{where}：监护人、代理人或继承人须填写所代表的消费者。",
+            f"{field_prefix}.represents",
+        )
+    card = re.sub(r"[\s-]", "", data.card_number)
+    if card and not (card.isdigit() and 12 <= len(card) <= 19):
+        raise DomainError(
+            f"{where}：银行卡号应为12至19位数字。",
+            code="invalid_card",
+            field=f"{field_prefix}.card_number",
+        )
+    return ComplainantData(
+        name=data.name.strip(),
+        role=data.role,
+        id_type=data.id_type,
+        id_number=id_number,
+        phone=phone,
+        email=data.email.strip(),
+        address=data.address.strip(),
+        card_number=card,
+        legal_representative=data.legal_representative.strip(),
+        represents=data.represents.strip(),
+        is_representative=data.is_representative,
+    )
+
+
+def _save_complainant(complaint: Complaint, data: ComplainantData) -> Complainant:
+    return Complainant.objects.create(
+        complaint=complaint,
+        role=data.role,
+        name=data.name,
+        id_type=data.id_type,
+        id_number=data.id_number,
+        phone=data.phone,
+        email=data.email,
+        address=data.address,
+        card_number=data.card_number,
+        id_number_hash=blind_index(data.id_number, kind="id_number") if data.id_number else "",
+        phone_hash=blind_index(data.phone, kind="phone") if data.phone else "",
+        card_hash=blind_index(data.card_number, kind="card") if data.card_number else "",
+        legal_representative=data.legal_representative,
+        represents=data.represents,
+        is_representative=data.is_representative,
+    )
+
+
+def _escalate(complaint: Complaint, *, actor: Any, reason: str) -> None:
+    """Major complaints are reported upward at once (Art. 29): the event names every level above."""
+    _event(
+        complaint,
+        "escalate",
+        actor=actor,
+        reason=reason,
+        data={
+            "to_units": _ancestors_payload(complaint.unit),
+            "major_reason": complaint.major_reason,
+        },
+    )
+
+
+@transaction.atomic
+def complaint_register(
+    *,
+    actor: User,
+    unit: Unit,
+    received_at: datetime,
+    intake_channel: TaxonomyTerm | str,
+    title: str,
+    narrative: str,
+    complainants: Sequence[ComplainantData],
+    complained_unit: Unit | None = None,
+    complained_staff: User | None = None,
+    complained_staff_name: str = "",
+    demands: Iterable[TaxonomyTerm | str] = (),
+    demand_text: str = "",
+    amount: Decimal | None = None,
+    business_channel: TaxonomyTerm | str | None = None,
+    business_category: TaxonomyTerm | str | None = None,
+    cause: TaxonomyTerm | str | None = None,
+    level: TaxonomyTerm | str = "NORMAL",
+    tags: Iterable[TaxonomyTerm | str] = (),
+    external_ref: str = "",
+    referrer_received_on: date | None = None,
+    group_size: int | None = None,
+    handler: User | None = None,
+) -> Complaint:
+    """Put a new complaint into the registry and start its clock (Art. 13, 18)."""
+    _require(actor, "add_complaint", unit=unit)
+    _need(title, "请填写投诉标题。", "title")
+    _need(narrative, "请填写投诉事实与理由。", "narrative")
+    if received_at is None or timezone.is_naive(received_at):
+        raise DomainError("接收时间须包含时区。", field="received_at")
+    _not_future(received_at, "接收时间", "received_at")
+    channel = _term(intake_channel, Axis.INTAKE_CHANNEL, "intake_channel")
+    if channel is None:
+        raise DomainError("请选择投诉渠道。", code="required", field="intake_channel")
+    if channel.is_referral:
+        _need(external_ref, f"{channel.name}转办的投诉须填写转办编号。", "external_ref")
+        if referrer_received_on is None:
+            raise DomainError(
+                f"{channel.name}转办的投诉须填写转办方受理日期。",
+                code="required",
+                field="referrer_received_on",
+            )
+    if (
+        referrer_received_on is not None
+        and referrer_received_on > received_at.astimezone(TZ).date()
+    ):
+        raise DomainError("转办方受理日期不能晚于本机构接收日期。", field="referrer_received_on")
+    if amount is not None and amount < 0:
+        raise DomainError("涉及金额不能为负数。", field="amount")
+    if not complainants:
+        raise DomainError("请至少填写一位投诉人。", code="required", field="complainants")
+    people = [_clean_complainant(c, i) for i, c in enumerate(complainants)]
+    size = max(group_size or 1, len(people))
+    reps = sum(1 for p in people if p.is_representative)
+    if channel.code == "COUNTER" and size > 1 and reps > MAX_GROUP_REPRESENTATIVES:
+        raise DomainError(
+            f"当面群体投诉的代表不得超过{MAX_GROUP_REPRESENTATIVES}名（当前{reps}名）。",
+            code="too_many_representatives",
+            field="complainants",
+        )
+    complained_unit = complained_unit or unit
+    if handler is not None:
+        _check_handler(handler, unit=unit, complained_staff=complained_staff)
+
+    channel_term = _term(business_channel, Axis.BUSINESS_CHANNEL, "business_channel")
+    category_term = _term(business_category, Axis.BUSINESS_CATEGORY, "business_category")
+    cause_term = _term(cause, Axis.CAUSE, "cause")
+    level_term = _term(level, Axis.LEVEL, "level")
+    assert level_term is not None
+    demand_terms = _terms(demands, Axis.DEMAND, "demands")
+    tag_terms = _terms(tags, Axis.TAG, "tags")
+    if channel.code in REGULATOR_CHANNELS:
+        regulator = TaxonomyTerm.objects.filter(
+            axis=Axis.TAG, code="REGULATOR", is_active=True
+        ).first()
+        if regulator is not None and regulator not in tag_terms:
+            tag_terms.append(regulator)
+
+    is_major = size >= GROUP_THRESHOLD
+    if is_major:
+        level_term = _term("MAJOR", Axis.LEVEL, "level") or level_term
+    local_received = received_at.astimezone(TZ)
+    complaint = Complaint(
+        registry_no=_next_registry_no(Kind.COMPLAINT, local_received.year),
+        kind=Kind.COMPLAINT,
+        status=Status.REGISTERED,
+        received_at=received_at,
+        intake_channel=channel,
+        external_ref=external_ref.strip(),
+        referrer_received_on=referrer_received_on,
+        unit=unit,
+        complained_unit=complained_unit,
+        complained_staff=complained_staff,
+        complained_staff_name=complained_staff_name.strip()
+        or (complained_staff.display_name if complained_staff else ""),
+        handler=handler,
+        title=title.strip(),
+        narrative=narrative.strip(),
+        demand_text=demand_text.strip(),
+        amount=amount,
+        business_channel=channel_term,
+        business_category=category_term,
+        cause=cause_term,
+        level=level_term,
+        group_size=size,
+        is_major=is_major,
+        major_reason=MajorReason.GROUP if is_major else "",
+        deadline_policy=clock.policy_snapshot(PolicyKind.COMPLAINT),
+        created_by=actor,
+    )
+    complaint.allowed_days = int(complaint.deadline_policy["days"])
+    clock.apply_deadline(complaint)
+    complaint.save()
+    complaint.demands.set(demand_terms)
+    complaint.tags.set(tag_terms)
+    for person in people:
+        _save_complainant(complaint, person)
+    _event(
+        complaint,
+        "register",
+        actor=actor,
+        to_status=Status.REGISTERED,
+        data={
+            "channel": channel.code,
+            "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
+            "group_size": size,
+        },
+    )
+    if is_major:
+        _escalate(
+            complaint, actor=actor, reason=f"{size}名投诉人共同投诉，自动认定为重大（群体性）投诉。"
+        )
+    return complaint
+
+
+# --- handling ------------------------------------------------------------------------------------
+
+
+def _check_handler(handler: User, *, unit: Unit, complained_staff: User | None) -> None:
+    if not handler.is_active:
+        raise DomainError("处理人账号已停用。", field="handler")
+    if complained_staff is not None and handler.pk == complained_staff.pk:
+        raise DomainError("处理人不能是被投诉人本人（回避原则）。", code="recusal", field="handler")
+    if not handler.has_perm("complaints.handle_complaint"):
+        raise DomainError(f"{handler}没有办理投诉的权限。", field="handler")
+    if not unit_in_scope(handler, unit):
+        raise DomainError(
+            f"{handler}不属于该投诉的责任机构及其上级，不能担任处理人。", field="handler"
+        )
+
+
+@transaction.atomic
+def complaint_accept(
+    *, actor: User, complaint: Complaint, handler: User | None = None
+) -> Complaint:
+    """Accept the case for handling with one named handler (专人负责)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    handler = handler or complaint.handler or actor
+    _check_handler(handler, unit=complaint.unit, complained_staff=complaint.complained_staff)
+    complaint.handler = handler
+    _transition(
+        complaint, "accept", actor=actor, data={"handler": handler.pk}, update_fields=["handler"]
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_assign(
+    *, actor: User, complaint: Complaint, handler: User, reason: str = ""
+) -> Complaint:
+    _require(actor, "assign_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("assign", complaint.status)
+    _check_handler(handler, unit=complaint.unit, complained_staff=complaint.complained_staff)
+    previous = complaint.handler_id
+    complaint.handler = handler
+    _transition(
+        complaint,
+        "assign",
+        actor=actor,
+        reason=reason,
+        data={"from": previous, "to": handler.pk},
+        update_fields=["handler"],
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_classify(
+    *,
+    actor: User,
+    complaint: Complaint,
+    business_channel: TaxonomyTerm | str | None = None,
+    business_category: TaxonomyTerm | str | None = None,
+    cause: TaxonomyTerm | str | None = None,
+    level: TaxonomyTerm | str | None = None,
+    demands: Iterable[TaxonomyTerm | str] | None = None,
+    tags: Iterable[TaxonomyTerm | str] | None = None,
+) -> Complaint:
+    """Set or correct the classification; the event keeps both the old and the new codes."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("classify", complaint.status)
+    before = _classification(complaint)
+    fields = []
+    for name, value, axis in (
+        ("business_channel", business_channel, Axis.BUSINESS_CHANNEL),
+        ("business_category", business_category, Axis.BUSINESS_CATEGORY),
+        ("cause", cause, Axis.CAUSE),
+        ("level", level, Axis.LEVEL),
+    ):
+        if value is not None:
+            setattr(complaint, name, _term(value, axis, name))
+            fields.append(name)
+    if complaint.is_major and complaint.level.code != "MAJOR":
+        raise DomainError("重大投诉的处理级别须为“重大”。", field="level")
+    if demands is not None:
+        complaint.demands.set(_terms(demands, Axis.DEMAND, "demands"))
+    if tags is not None:
+        complaint.tags.set(_terms(tags, Axis.TAG, "tags"))
+    after = _classification(complaint)
+    _transition(
+        complaint,
+        "classify",
+        actor=actor,
+        data={"before": before, "after": after},
+        update_fields=fields,
+    )
+    return complaint
+
+
+def _classification(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "business_channel": complaint.business_channel.code if complaint.business_channel else None,
+        "business_category": complaint.business_category.code
+        if complaint.business_category
+        else None,
+        "cause": complaint.cause.code if complaint.cause else None,
+        "level": complaint.level.code if complaint.level_id else None,
+        "demands": sorted(complaint.demands.values_list("code", flat=True)),
+        "tags": sorted(complaint.tags.values_list("code", flat=True)),
+    }
+
+
+def _deadline_data(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
+        "allowed_days": complaint.allowed_days,
+    }
+
+
+@transaction.atomic
+def complaint_pause(
+    *,
+    actor: User,
+    complaint: Complaint,
+    reason: str,
+    told_by: str,
+    note: str = "",
+    started_at: datetime | None = None,
+) -> Pause:
+    """Stop the clock for appraisal, testing, valuation or mediation; the complainant is told."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("pause", complaint.status)
+    if reason not in PauseReason.values:
+        raise DomainError(
+            "中止计时仅适用于鉴定、检测、评估或调解。", code="invalid_pause_reason", field="reason"
+        )
+    if told_by not in NoticeMethod.values:
+        raise DomainError("请记录告知投诉人中止计时的方式。", code="required", field="told_by")
+    started_at = started_at or _now()
+    _not_future(started_at, "中止开始时间", "started_at")
+    if complaint.due_at is not None and started_at >= complaint.due_at:
+        raise DomainError(
+            "办理期限已届满，不能再中止计时。", code="deadline_passed", field="started_at"
+        )
+    pause = Pause.objects.create(
+        complaint=complaint,
+        reason=reason,
+        note=note,
+        started_at=started_at,
+        complainant_told_by=told_by,
+        started_by=actor,
+    )
+    clock.apply_deadline(complaint)
+    _transition(
+        complaint,
+        "pause",
+        actor=actor,
+        reason=note,
+        data={"pause": pause.pk, "reason": reason, "told_by": told_by},
+        update_fields=["due_date", "due_at", "deadline_explanation"],
+    )
+    return pause
+
+
+@transaction.atomic
+def complaint_resume(
+    *, actor: User, complaint: Complaint, ended_at: datetime | None = None, note: str = ""
+) -> Complaint:
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("resume", complaint.status)
+    pause = complaint.pauses.filter(ended_at__isnull=True).order_by("-started_at").first()
+    if pause is None:  # pragma: no cover - PAUSED always has an open pause
+        raise DomainError("没有正在进行的中止计时。")
+    ended_at = ended_at or _now()
+    _not_future(ended_at, "恢复计时时间", "ended_at")
+    if ended_at < pause.started_at:
+        raise DomainError("恢复时间不能早于中止开始时间。", field="ended_at")
+    pause.ended_at = ended_at
+    pause.ended_by = actor
+    pause.save(update_fields=["ended_at", "ended_by"])
+    clock.apply_deadline(complaint)
+    _transition(
+        complaint,
+        "resume",
+        actor=actor,
+        reason=note,
+        data={"pause": pause.pk, **_deadline_data(complaint)},
+        update_fields=["due_date", "due_at", "deadline_explanation"],
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_add_new_facts(
+    *, actor: User, complaint: Complaint, received_at: datetime, description: str
+) -> Complaint:
+    """New facts or material restart the clock from the day they arrive (Art. 18)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("add_new_facts", complaint.status)
+    _need(description, "请说明补充的新事实或新材料。", "description")
+    _not_future(received_at, "新材料接收时间", "received_at")
+    earliest = complaint.clock_restarted_at or complaint.received_at
+    if received_at < earliest:
+        raise DomainError(
+            "新材料接收时间不能早于投诉接收时间或上次重新起算时间。", field="received_at"
+        )
+    before = _deadline_data(complaint)
+    complaint.clock_restarted_at = received_at
+    clock.apply_deadline(complaint)
+    _transition(
+        complaint,
+        "add_new_facts",
+        actor=actor,
+        reason=description,
+        data={
+            "before": before,
+            "after": _deadline_data(complaint),
+            "received_at": received_at.isoformat(),
+        },
+        update_fields=["clock_restarted_at", "due_date", "due_at", "deadline_explanation"],
+    )
+    return complaint
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extension_request(
+    *, actor: User, complaint: Complaint, target_days: int, reason: str
+) -> Extension:
+    """Ask to extend to 30 days (complex) or 60 days (especially complex) (Art. 18)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("extension_request", complaint.status)
+    _need(reason, "申请延期须说明理由。", "reason")
+    policy = complaint.deadline_policy
+    allowed = [d for d in (policy.get("extension_days"), policy.get("max_extension_days")) if d]
+    if not allowed:
+        raise DomainError("该类案件不允许延期。", code="no_extension", field="target_days")
+    if target_days not in allowed:
+        options = "、".join(f"{d}日" for d in allowed)
+        raise DomainError(f"延期只能延至{options}。", code="invalid_target", field="target_days")
+    if target_days <= complaint.allowed_days:
+        raise DomainError(
+            f"当前期限已是{complaint.allowed_days}日，无需延至{target_days}日。",
+            field="target_days",
+        )
+    if complaint.due_at is not None and _now() >= complaint.due_at:
+        raise DomainError("办理期限已届满，不能再申请延期。", code="deadline_passed")
+    if complaint.extensions.filter(status=ExtensionStatus.PENDING).exists():
+        raise DomainError("该投诉已有待审批的延期申请。", code="pending_exists")
+    extension = Extension.objects.create(
+        complaint=complaint,
+        target_days=target_days,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_at=_now(),
+    )
+    _transition(
+        complaint,
+        "extension_request",
+        actor=actor,
+        reason=reason,
+        data={"extension": extension.pk, "target_days": target_days},
+    )
+    return extension
+
+
+def _check_approver(actor: User, complaint: Complaint, target_days: int, requested_by: Any) -> None:
+    if requested_by is not None and actor.pk == requested_by.pk:
+        raise PermissionDeniedError("不能审批自己提出的延期申请。", code="self_approval")
+    unit = complaint.unit
+    if target_days <= int(complaint.deadline_policy.get("extension_days") or 30):
+        _require(actor, "approve_extension_30", complaint)
+        return
+    # Beyond 30 days: the upper-level institution's head, or a head-office senior manager.
+    _require(actor, "approve_extension_60", complaint)
+    upper = actor.unit.is_ancestor_of(unit)
+    head_office = actor.unit.parent_id is None
+    if not (upper or head_office):
+        raise PermissionDeniedError(
+            "延期至60日须由上级机构负责人或总行高级管理人员批准。", code="needs_upper_level"
+        )
+
+
+@transaction.atomic
+def extension_approve(
+    *,
+    actor: User,
+    extension: Extension,
+    note: str = "",
+    told_by: str = "",
+    told_at: datetime | None = None,
+) -> Extension:
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    complaint = _lock(extension.complaint)
+    _check_approver(actor, complaint, extension.target_days, extension.requested_by)
+    target_status("extension_decide", complaint.status)
+    if extension.status != ExtensionStatus.PENDING:
+        raise DomainError("该延期申请已审批。", code="already_decided")
+    long_extension = extension.target_days > int(
+        complaint.deadline_policy.get("extension_days") or 30
+    )
+    if long_extension:
+        if told_by not in NoticeMethod.values or told_at is None:
+            raise DomainError(
+                "延期至60日须告知投诉人，请记录告知方式和时间。",
+                code="notice_required",
+                field="told_by",
+            )
+        _not_future(told_at, "告知时间", "told_at")
+    extension.status = ExtensionStatus.APPROVED
+    extension.decided_by = actor
+    extension.decided_at = _now()
+    extension.decision_note = note
+    extension.complainant_told_by = told_by
+    extension.complainant_told_at = told_at
+    extension.save()
+    before = _deadline_data(complaint)
+    complaint.allowed_days = extension.target_days
+    clock.apply_deadline(complaint)
+    _transition(
+        complaint,
+        "extension_decide",
+        actor=actor,
+        reason=note,
+        data={
+            "extension": extension.pk,
+            "approved": True,
+            "before": before,
+            "after": _deadline_data(complaint),
+        },
+        update_fields=["allowed_days", "due_date", "due_at", "deadline_explanation"],
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_reject(*, actor: User, extension: Extension, note: str) -> Extension:
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    complaint = _lock(extension.complaint)
+    _check_approver(actor, complaint, extension.target_days, extension.requested_by)
+    target_status("extension_decide", complaint.status)
+    if extension.status != ExtensionStatus.PENDING:
+        raise DomainError("该延期申请已审批。", code="already_decided")
+    _need(note, "驳回延期申请须说明理由。", "note")
+    extension.status = ExtensionStatus.REJECTED
+    extension.decided_by = actor
+    extension.decided_at = _now()
+    extension.decision_note = note
+    extension.save()
+    _transition(
+        complaint,
+        "extension_decide",
+        actor=actor,
+        reason=note,
+        data={"extension": extension.pk, "approved": False},
+    )
+    return extension
+
+
+# --- decision, notice, closing -------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_decide(
+    *,
+    actor: User,
+    complaint: Complaint,
+    verified_facts: str,
+    outcome: str,
+    basis: str,
+    reasons: str,
+    routes: Sequence[str],
+    compensation: Decimal | None = None,
+    text: str = "",
+) -> Decision:
+    """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("decide", complaint.status)
+    _need(verified_facts, "请填写核实情况。", "verified_facts")
+    _need(basis, "请填写处理依据。", "basis")
+    _need(reasons, "请填写处理理由。", "reasons")
+    if outcome not in Outcome.values:
+        raise DomainError("请选择处理结果。", code="required", field="outcome")
+    missing = [
+        label
+        for label, value in (
+            ("业务办理渠道", complaint.business_channel_id),
+            ("业务类别", complaint.business_category_id),
+            ("投诉原因", complaint.cause_id),
+        )
+        if value is None
+    ]
+    if missing:
+        raise DomainError(f"作出决定前须完成分类：{'、'.join(missing)}。", code="unclassified")
+    routes = list(dict.fromkeys(routes))
+    if not routes or any(r not in Route.values for r in routes):
+        raise DomainError(
+            "须告知投诉人仍可采取的救济途径（核查、调解、仲裁、诉讼）。", field="routes"
+        )
+    if complaint.is_review and Route.REVIEW in routes:
+        raise DomainError("核查决定不能再告知申请核查。", field="routes")
+    if compensation is not None and compensation < 0:
+        raise DomainError("补偿金额不能为负数。", field="compensation")
+    now = _now()
+    decision = Decision.objects.create(
+        complaint=complaint,
+        verified_facts=verified_facts.strip(),
+        outcome=outcome,
+        basis=basis.strip(),
+        reasons=reasons.strip(),
+        text=text.strip(),
+        compensation=compensation,
+        routes=routes,
+        decided_by=actor,
+        decided_at=now,
+    )
+    complaint.decided_at = now
+    _transition(
+        complaint,
+        "decide",
+        actor=actor,
+        data={"outcome": outcome, "routes": routes, "compensation": str(compensation or "")},
+        update_fields=["decided_at"],
+    )
+    return decision
+
+
+@transaction.atomic
+def complaint_notify(
+    *,
+    actor: User,
+    complaint: Complaint,
+    method: str,
+    given_at: datetime,
+    evidence: str,
+    given_by: User | None = None,
+) -> Notice:
+    """Record that the decision reached the consumer; timeliness is judged by `given_at`."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("notify", complaint.status)
+    if method not in NoticeMethod.values:
+        raise DomainError("请选择告知方式。", code="required", field="method")
+    _need(evidence, "请记录告知凭证（如挂号信单号、短信记录、通话录音编号）。", "evidence")
+    _not_future(given_at, "告知时间", "given_at")
+    if complaint.decided_at and given_at < complaint.decided_at - timedelta(minutes=5):
+        raise DomainError("告知时间不能早于作出决定的时间。", field="given_at")
+    notice = Notice.objects.create(
+        complaint=complaint,
+        method=method,
+        given_at=given_at,
+        evidence=evidence.strip(),
+        given_by=given_by or actor,
+    )
+    complaint.notified_at = given_at
+    complaint.timely = complaint.due_at is not None and given_at < complaint.due_at
+    _transition(
+        complaint,
+        "notify",
+        actor=actor,
+        data={"method": method, "given_at": given_at.isoformat(), "timely": complaint.timely},
+        update_fields=["notified_at", "timely"],
+    )
+    return notice
+
+
+@dataclass
+class RectificationData:
+    department: Department
+    description: str
+    due_date: date
+
+
+@transaction.atomic
+def complaint_close(
+    *,
+    actor: User,
+    complaint: Complaint,
+    root_cause: str,
+    at_fault: bool,
+    rectifications: Sequence[RectificationData] = (),
+) -> Complaint:
+    """Close with a cause analysis; a product or process at fault owes a rectification (Art. 26)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("close", complaint.status)
+    _need(root_cause, "办结前须填写原因分析。", "root_cause")
+    if at_fault and not rectifications:
+        raise DomainError(
+            "产品或流程存在问题的，须向责任部门下达整改任务。",
+            code="rectification_required",
+            field="rectifications",
+        )
+    today = _now().astimezone(TZ).date()
+    for i, r in enumerate(rectifications):
+        _need(r.description, f"第{i + 1}项整改任务：请填写整改要求。", "rectifications")
+        if r.due_date < today:
+            raise DomainError(
+                f"第{i + 1}项整改任务：整改期限不能早于今天。", field="rectifications"
+            )
+    tasks = [
+        Rectification.objects.create(
+            complaint=complaint,
+            department=r.department,
+            description=r.description.strip(),
+            due_date=r.due_date,
+            created_by=actor,
+        )
+        for r in rectifications
+    ]
+    complaint.root_cause = root_cause.strip()
+    complaint.at_fault = at_fault
+    complaint.ended_at = _now()
+    _transition(
+        complaint,
+        "close",
+        actor=actor,
+        data={"at_fault": at_fault, "rectifications": [t.pk for t in tasks]},
+        update_fields=["root_cause", "at_fault", "ended_at"],
+    )
+    return complaint
+
+
+@transaction.atomic
+def rectification_complete(*, actor: User, task: Rectification, result: str) -> Rectification:
+    in_scope = unit_in_scope(actor, task.complaint.unit) or unit_in_scope(
+        actor, task.department.unit
+    )
+    if not (actor.has_perm("complaints.change_rectification") and in_scope):
+        raise PermissionDeniedError("您没有处理该整改任务的权限。")
+    task = Rectification.objects.select_for_update().get(pk=task.pk)
+    if task.status != RectificationStatus.OPEN:
+        raise DomainError("该整改任务已结束。", code="already_done")
+    _need(result, "请填写整改结果。", "result")
+    task.status = RectificationStatus.DONE
+    task.result = result.strip()
+    task.completed_at = _now()
+    task.save()
+    _event(task.complaint, "rectification_done", actor=actor, reason=result, data={"task": task.pk})
+    return task
+
+
+# --- ending without a decision -------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_withdraw(
+    *, actor: User, complaint: Complaint, received_at: datetime, note: str = ""
+) -> Complaint:
+    """The complainant withdraws: the case ends on the day the withdrawal arrives (Art. 15)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("withdraw", complaint.status)
+    _not_future(received_at, "撤诉时间", "received_at")
+    if received_at < complaint.received_at:
+        raise DomainError("撤诉时间不能早于投诉接收时间。", field="received_at")
+    complaint.ended_at = received_at
+    complaint.end_reason = note.strip()
+    _close_open_pause(complaint, received_at, actor)
+    _transition(
+        complaint,
+        "withdraw",
+        actor=actor,
+        reason=note,
+        data={"received_at": received_at.isoformat()},
+        update_fields=["ended_at", "end_reason"],
+    )
+    return complaint
+
+
+def _close_open_pause(complaint: Complaint, at: datetime, actor: User) -> None:
+    complaint.pauses.filter(ended_at__isnull=True).update(ended_at=at, ended_by=actor)
+
+
+class DeclineGround:
+    NOT_A_COMPLAINT = "not_a_complaint"  # an enquiry, tip-off or petition (Art. 2)
+    NO_STANDING = "no_standing"  # filed by someone who is not the consumer, guardian or agent
+
+    labels = {
+        NOT_A_COMPLAINT: "不属于投诉（咨询、举报或信访）",
+        NO_STANDING: "投诉人非消费者本人、监护人或代理人",
+    }
+
+
+@transaction.atomic
+def complaint_decline(
+    *, actor: User, complaint: Complaint, ground: str, reason: str, told_by: str
+) -> Complaint:
+    """Decline with notice: not a complaint (Art. 2) or no standing to complain."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("decline", complaint.status)
+    if ground not in DeclineGround.labels:
+        raise DomainError("请选择不予受理的理由。", code="required", field="ground")
+    _need(reason, "请说明不予受理的具体理由。", "reason")
+    if told_by not in NoticeMethod.values:
+        raise DomainError(
+            "不予受理须告知投诉人，请记录告知方式。", code="notice_required", field="told_by"
+        )
+    if ground == DeclineGround.NO_STANDING:
+        standing = complaint.complainants.exclude(role=ComplainantRole.OTHER)
+        if standing.exists():
+            raise DomainError(
+                "投诉人为消费者本人、监护人、代理人、继承人或单位时，不能以主体不适格为由不予受理。",
+                code="has_standing",
+                field="ground",
+            )
+    complaint.ended_at = _now()
+    complaint.end_reason = f"{DeclineGround.labels[ground]}：{reason.strip()}"
+    _transition(
+        complaint,
+        "decline",
+        actor=actor,
+        reason=reason,
+        data={"ground": ground, "told_by": told_by},
+        update_fields=["ended_at", "end_reason"],
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_merge(
+    *, actor: User, complaint: Complaint, into: Complaint, new_facts: bool = False, note: str = ""
+) -> Complaint:
+    """Merge a repeat filing into the open case; new facts in it restart that case's clock."""
+    _require(actor, "handle_complaint", complaint)
+    _require(actor, "handle_complaint", into)
+    if complaint.pk == into.pk:
+        raise DomainError("不能把投诉合并到它自己。", field="into")
+    # Lock both rows in a fixed order so two opposite merges cannot deadlock.
+    first, second = sorted([complaint, into], key=lambda c: c.pk)
+    locked = {c.pk: _lock(c) for c in (first, second)}
+    complaint, into = locked[complaint.pk], locked[into.pk]
+    target_status("merge", complaint.status)
+    target_status("merge_target", into.status)
+    if into.kind != complaint.kind:
+        raise DomainError("投诉与核查案件不能互相合并。", field="into")
+    complaint.merged_into = into
+    complaint.ended_at = _now()
+    complaint.end_reason = note.strip()
+    _close_open_pause(complaint, complaint.ended_at, actor)
+    _transition(
+        complaint,
+        "merge",
+        actor=actor,
+        reason=note,
+        data={"into": into.registry_no},
+        update_fields=["merged_into", "ended_at", "end_reason"],
+    )
+    fields: list[str] = []
+    data: dict[str, Any] = {"from": complaint.registry_no, "new_facts": new_facts}
+    if new_facts:
+        restart = max(complaint.received_at, into.clock_restarted_at or into.received_at)
+        data["before"] = _deadline_data(into)
+        into.clock_restarted_at = restart
+        clock.apply_deadline(into)
+        data["after"] = _deadline_data(into)
+        fields = ["clock_restarted_at", "due_date", "due_at", "deadline_explanation"]
+    _transition(into, "merge_target", actor=actor, reason=note, data=data, update_fields=fields)
+    return into
+
+
+# --- major complaints ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_flag_major(*, actor: User, complaint: Complaint, reason: str, note: str) -> Complaint:
+    """Designate a major complaint (disaster, accident, public health, regulator, group)."""
+    _require(actor, "flag_major", complaint)
+    complaint = _lock(complaint)
+    target_status("flag_major", complaint.status)
+    if reason not in MajorReason.values:
+        raise DomainError("请选择重大投诉的认定原因。", code="required", field="reason")
+    _need(note, "请说明认定为重大投诉的情况。", "note")
+    if complaint.is_major:
+        raise DomainError("该投诉已认定为重大投诉。", code="already_major")
+    complaint.is_major = True
+    complaint.major_reason = reason
+    major = _term("MAJOR", Axis.LEVEL, "level")
+    assert major is not None
+    complaint.level = major
+    _transition(
+        complaint,
+        "flag_major",
+        actor=actor,
+        reason=note,
+        data={"reason": reason},
+        update_fields=["is_major", "major_reason", "level"],
+    )
+    _escalate(complaint, actor=actor, reason=note)
+    return complaint
+
+
+# --- reviews and follow-up -----------------------------------------------------------------------
+
+
+def review_deadline(complaint: Complaint) -> tuple[date, datetime] | None:
+    """Last day and exclusive end of the window to ask for a review (30 days from notice)."""
+    if complaint.notified_at is None:
+        return None
+    days = int(clock.policy_snapshot(PolicyKind.REVIEW_REQUEST)["days"])
+    return review_window(notice_at=complaint.notified_at, days=days)
+
+
+@transaction.atomic
+def review_request(
+    *,
+    actor: User,
+    complaint: Complaint,
+    requested_at: datetime,
+    narrative: str,
+    intake_channel: TaxonomyTerm | str = "LETTER",
+) -> Complaint:
+    """A written request to the upper level to review a decision: its own case (Art. 20)."""
+    complaint = _lock(complaint)
+    reviewing_unit = complaint.unit.parent or complaint.unit
+    _require(actor, "add_complaint", unit=reviewing_unit)
+    target_status("review_request", complaint.status)
+    if complaint.is_review:
+        raise DomainError("核查决定为最终答复，不能再申请核查。", code="review_of_review")
+    _need(narrative, "请填写核查申请的事实与理由。", "narrative")
+    _not_future(requested_at, "核查申请时间", "requested_at")
+    window = review_deadline(complaint)
+    assert window is not None  # NOTIFIED and CLOSED cases always have a notice
+    last_day, window_end = window
+    if requested_at >= window_end:
+        raise DomainError(
+            f"核查申请须在收到处理决定之日起30日内提出（最迟{last_day:%Y年%m月%d日}），已超过期限。",
+            code="review_window_passed",
+            field="requested_at",
+        )
+    if requested_at < complaint.notified_at:  # type: ignore[operator]
+        raise DomainError("核查申请时间不能早于处理决定告知时间。", field="requested_at")
+    if complaint.reviews.exists():
+        raise DomainError("该投诉已申请过核查。", code="review_exists")
+    channel = _term(intake_channel, Axis.INTAKE_CHANNEL, "intake_channel")
+    local = requested_at.astimezone(TZ)
+    review = Complaint(
+        registry_no=_next_registry_no(Kind.REVIEW, local.year),
+        kind=Kind.REVIEW,
+        status=Status.REGISTERED,
+        received_at=requested_at,
+        intake_channel=channel,
+        unit=reviewing_unit,
+        complained_unit=complaint.complained_unit,
+        complained_staff=complaint.complained_staff,
+        complained_staff_name=complaint.complained_staff_name,
+        title=f"核查：{complaint.title}"[:120],
+        narrative=narrative.strip(),
+        amount=complaint.amount,
+        business_channel=complaint.business_channel,
+        business_category=complaint.business_category,
+        cause=complaint.cause,
+        level=complaint.level,
+        group_size=complaint.group_size,
+        is_major=complaint.is_major,
+        major_reason=complaint.major_reason,
+        review_of=complaint,
+        deadline_policy=clock.policy_snapshot(PolicyKind.REVIEW),
+        created_by=actor,
+    )
+    review.allowed_days = int(review.deadline_policy["days"])
+    clock.apply_deadline(review)
+    review.save()
+    review.demands.set(complaint.demands.all())
+    review.tags.set(complaint.tags.all())
+    for person in complaint.complainants.all():
+        person.pk = None
+        person.complaint = review
+        person.save()
+    _event(
+        review,
+        "review_registered",
+        actor=actor,
+        to_status=Status.REGISTERED,
+        data={
+            "review_of": complaint.registry_no,
+            "due_date": review.due_date.isoformat() if review.due_date else None,
+        },
+    )
+    _transition(
+        complaint,
+        "review_request",
+        actor=actor,
+        reason=narrative,
+        data={"review": review.registry_no},
+    )
+    return review
+
+
+@transaction.atomic
+def follow_up_record(
+    *,
+    actor: User,
+    complaint: Complaint,
+    result: str,
+    method: str,
+    comments: str = "",
+    made_at: datetime | None = None,
+) -> FollowUp:
+    """The satisfaction call after closing (回访)."""
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("follow_up", complaint.status)
+    if result not in Satisfaction.values:
+        raise DomainError("请选择回访结果。", code="required", field="result")
+    if method not in NoticeMethod.values:
+        raise DomainError("请选择回访方式。", code="required", field="method")
+    made_at = made_at or _now()
+    _not_future(made_at, "回访时间", "made_at")
+    follow_up = FollowUp.objects.create(
+        complaint=complaint,
+        result=result,
+        method=method,
+        comments=comments.strip(),
+        made_by=actor,
+        made_at=made_at,
+    )
+    _transition(
+        complaint,
+        "follow_up",
+        actor=actor,
+        reason=comments,
+        data={"result": result, "method": method},
+    )
+    return follow_up
+
+
+__all__ = [
+    "ComplainantData",
+    "DeclineGround",
+    "RectificationData",
+    "complaint_accept",
+    "complaint_add_new_facts",
+    "complaint_assign",
+    "complaint_classify",
+    "complaint_close",
+    "complaint_decide",
+    "complaint_decline",
+    "complaint_flag_major",
+    "complaint_merge",
+    "complaint_notify",
+    "complaint_pause",
+    "complaint_register",
+    "complaint_resume",
+    "complaint_withdraw",
+    "extension_approve",
+    "extension_reject",
+    "extension_request",
+    "follow_up_record",
+    "rectification_complete",
+    "review_deadline",
+    "review_request",
+]
