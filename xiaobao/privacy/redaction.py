@@ -1,0 +1,131 @@
+"""Find and mask personal data in free text (complaint narratives, notes, replies).
+
+Chinese text has no word boundaries, so every pattern is fenced by "no ASCII letter or digit on
+either side" instead of ``\\b``; a number glued to other digits or letters is never personal data.
+Candidates are validated (ID checksum and date, Luhn) before they count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from xiaobao.privacy.masking import mask
+
+# 1:1 fold of full-width ASCII (U+FF01..FF5E) and the ideographic space: same offsets, so matches
+# found in the folded text index the original.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+# Not after/before an ASCII alphanumeric, nor inside a decimal such as 3.13812345678.
+_L = r"(?<![0-9A-Za-z])(?<![0-9]\.)"
+_R = r"(?![0-9A-Za-z])(?!\.[0-9])"
+
+_ID18 = re.compile(_L + r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx]" + _R)
+_ID15 = re.compile(_L + r"[1-9][0-9]{5}[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}" + _R)
+_MOBILE = re.compile(
+    _L + r"(?:(?:\+|00)86[ -]?|86[ -]?)?1[3-9][0-9](?P<s>[ -]?)[0-9]{4}(?P=s)[0-9]{4}" + _R
+)
+_LANDLINE = re.compile(
+    _L + r"(?:(?:010|02[0-9]|0[3-9][0-9]{2})[ -]|\((?:010|02[0-9]|0[3-9][0-9]{2})\) ?)"
+    r"[2-9][0-9]{6,7}" + _R
+)
+_CARD = re.compile(
+    _L
+    + r"(?:[0-9]{16,19}|[0-9]{4}(?P<s>[ -])[0-9]{4}(?:(?P=s)[0-9]{4}){2}(?:(?P=s)[0-9]{1,3})?)"
+    + _R
+)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])"
+)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: str  # a masking kind: "id_number", "phone", "card" or "email"
+    start: int
+    end: int
+    value: str  # the original text[start:end]
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643-1999 check character for the first 17 digits of an ID number."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def is_valid_id_number(value: str) -> bool:
+    """An 18-character ID with a valid date and checksum, or a 15-digit old ID with a valid date."""
+    v = value.translate(_FULLWIDTH).upper()
+    if len(v) == 18 and v[:17].isascii() and v[:17].isdigit():
+        return (
+            _valid_date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+            and id_check_char(v[:17]) == v[17]
+        )
+    if len(v) == 15 and v.isascii() and v.isdigit():
+        return _valid_date(1900 + int(v[6:8]), int(v[8:10]), int(v[10:12]))
+    return False
+
+
+def luhn_valid(digits: str) -> bool:
+    if not digits.isascii() or not digits.isdigit():
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def find_personal_data(text: str) -> list[Match]:
+    """Non-overlapping personal data in `text`, in order of position."""
+    if not text:
+        return []
+    folded = text.translate(_FULLWIDTH)
+    # Listed by precedence: on the same start the longer candidate wins, on a tie the earlier kind
+    # (so an 18-digit valid ID is not also reported as a Luhn-valid card).
+    candidates: list[tuple[int, int, int, str]] = []
+
+    def add(
+        pattern: re.Pattern[str], kind: str, rank: int, valid: Callable[[str], bool] | None = None
+    ) -> None:
+        for m in pattern.finditer(folded):
+            if valid is None or valid(m.group()):
+                candidates.append((m.start(), -(m.end() - m.start()), rank, kind))
+
+    add(_EMAIL, "email", 0)
+    add(_ID18, "id_number", 1, is_valid_id_number)
+    add(_ID15, "id_number", 2, is_valid_id_number)
+    add(_CARD, "card", 3, lambda s: luhn_valid(re.sub(r"[ -]", "", s)))
+    add(_MOBILE, "phone", 4)
+    add(_LANDLINE, "phone", 5)
+
+    found: list[Match] = []
+    end = 0
+    for start, neg_len, _rank, kind in sorted(candidates):
+        if start >= end:
+            end = start - neg_len
+            found.append(Match(kind, start, end, text[start:end]))
+    return found
+
+
+def redact(text: str) -> str:
+    """`text` with every personal datum replaced by its default mask."""
+    parts: list[str] = []
+    pos = 0
+    for m in find_personal_data(text):
+        parts += [text[pos : m.start], mask(m.kind, m.value)]
+        pos = m.end
+    return "".join(parts) + text[pos:] if parts else text
