@@ -70,7 +70,10 @@ def test_only_one_review_and_never_a_review_of_a_review(notified, people, frozen
         )
     with pytest.raises(InvalidTransitionError):
         services.review_request(
-            actor=people.hq_officer, complaint=review, requested_at=at(2026, 1, 20, 9), narrative="x"
+            actor=people.hq_officer,
+            complaint=review,
+            requested_at=at(2026, 1, 20, 9),
+            narrative="x",
         )
 
 
