@@ -19,10 +19,13 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError("append-only records cannot be deleted")
 
 
+AppendOnlyManager = models.Manager.from_queryset(AppendOnlyQuerySet)
+
+
 class AppendOnlyModel(models.Model):
     """Base for history tables: rows are written once and never changed or removed."""
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyManager()
 
     class Meta:
         abstract = True

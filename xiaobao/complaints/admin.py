@@ -93,9 +93,6 @@ class TaxonomyTermAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Revisions are written by the services; there is nothing else to save."""
-
     @admin.action(description=_("停用所选代码（已有案件保留原分类）"))
     def retire(self, request: HttpRequest, queryset: QuerySet[TaxonomyTerm]) -> None:
         for term in queryset.filter(is_active=True):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from django.utils import translation
+
 from xiaobao.organisation.choices import Role
 
 XIAOBAO_APPS = (
@@ -87,7 +89,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 
 def group_name(role: str) -> str:
-    return str(Role(role).label)
+    """The group's name is the role's Chinese label, whatever language the current request uses."""
+    with translation.override("zh-hans"):
+        return str(Role(role).label)
 
 
 def _matches(perm_key: str, patterns: tuple[str, ...]) -> bool:
@@ -114,5 +118,5 @@ def sync_role_groups(**kwargs: Any) -> None:
 
 
 def user_roles(user: Any) -> set[str]:
-    names = {str(role.label): role.value for role in Role}
+    names = {group_name(role.value): role.value for role in Role}
     return {names[g.name] for g in user.groups.all() if g.name in names}

@@ -100,3 +100,23 @@ def test_responsible_person_dates_checked_by_database(org):
             start_date=dt.date(2025, 5, 1),
             end_date=dt.date(2025, 4, 1),
         )
+
+
+def test_role_groups_do_not_depend_on_the_active_language(org):
+    from django.utils import translation
+
+    from xiaobao.organisation import services
+    from xiaobao.organisation.choices import Role
+    from xiaobao.organisation.roles import user_roles
+
+    with translation.override("en"):
+        user = services.user_create(
+            actor=None,
+            username="english_admin_made",
+            password="x-Long-enough-9",
+            unit=org.hq,
+            roles=[Role.HANDLER],
+        )
+    assert [g.name for g in user.groups.all()] == ["投诉处理人员"]
+    assert user_roles(user) == {Role.HANDLER}
+    assert user.has_perm("complaints.handle_complaint")
