@@ -140,6 +140,8 @@ def cmd_test(pytest_args: list[str]) -> None:
         "SECURE_SSL_REDIRECT": "1",
         "SECURE_HSTS_SECONDS": "31536000",
         "ALLOWED_HOSTS": "xiaobao.example.com",
+        "XIAOBAO_PI_KEYS": "k1:" + "A" * 43,
+        "XIAOBAO_PI_HMAC_KEY": "B" * 43,
     }
     manage("check", "--deploy", "--fail-level", "WARNING", env=deploy_env)
 

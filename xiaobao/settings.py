@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "xiaobao.organisation",
     "xiaobao.audit",
+    "xiaobao.privacy",
     "xiaobao.complaints",
     "xiaobao.front",
 ]
@@ -88,6 +89,11 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Personal-data encryption: "kid:base64url-32-bytes,…" (first = active) and the blind-index key.
+# Without them, keys are derived from SECRET_KEY (fine for development; `check --deploy` warns).
+XIAOBAO_PI_KEYS = env_str("XIAOBAO_PI_KEYS", "")
+XIAOBAO_PI_HMAC_KEY = env_str("XIAOBAO_PI_HMAC_KEY", "")
 
 AUTH_USER_MODEL = "organisation.User"
 LOGIN_URL = "front:login"

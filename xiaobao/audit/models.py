@@ -11,7 +11,7 @@ class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an append-only record."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("append-only records cannot be updated")
 

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ComplaintsConfig(AppConfig):
     name = "xiaobao.complaints"
     verbose_name = _("投诉管理")
+
+    def ready(self) -> None:
+        from xiaobao.complaints import retention
+        from xiaobao.privacy.registry import register_retention
+
+        register_retention(
+            "complaints", check=retention.reasons_to_keep, job=retention.anonymise_expired
+        )

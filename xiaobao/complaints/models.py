@@ -316,6 +316,11 @@ class Complaint(models.Model):
     root_cause = models.TextField(_("原因分析"), blank=True)
     at_fault = models.BooleanField(_("产品或流程存在问题"), null=True, blank=True)
 
+    # Retention (PBoC: at least 3 years after closure); a legal hold suspends it.
+    legal_hold = models.BooleanField(_("诉讼/争议保全"), default=False)
+    legal_hold_reason = models.CharField(_("保全原因"), max_length=200, blank=True)
+    anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
+
     created_by = models.ForeignKey(
         USER, verbose_name=_("登记人"), null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -332,6 +337,7 @@ class Complaint(models.Model):
             ("approve_extension_30", _("批准延期至30日")),
             ("approve_extension_60", _("批准延期至60日")),
             ("flag_major", _("认定重大投诉")),
+            ("set_legal_hold", _("设置诉讼保全")),
         ]
         indexes = [
             # The deadline sweep reads only open rows by due time.

@@ -1309,3 +1309,40 @@ __all__ = [
     "review_deadline",
     "review_request",
 ]
+
+
+# --- personal data and retention ----------------------------------------------------------------
+
+
+def complainant_reveal(*, actor: User, complainant: Complainant, field: str, reason: str) -> str:
+    """Show one personal field in full: needs the right, the case in scope, and a stated reason."""
+    from xiaobao.privacy.services import personal_data_reveal
+
+    complaint = complainant.complaint
+    return personal_data_reveal(
+        actor=actor,
+        obj=complainant,
+        field=field,
+        reason=reason,
+        unit=complaint.unit,
+        case_ref=complaint.registry_no,
+    )
+
+
+@transaction.atomic
+def complaint_set_legal_hold(
+    *, actor: User, complaint: Complaint, hold: bool, reason: str
+) -> Complaint:
+    """Place or lift a legal hold: a held file is never anonymised, whatever its age."""
+    _require(actor, "set_legal_hold", complaint)
+    complaint = _lock(complaint)
+    _need(reason, "请说明设置或解除保全的原因。", "reason")
+    if complaint.legal_hold == hold:
+        raise DomainError("保全状态未改变。", code="unchanged")
+    if complaint.anonymised_at is not None:
+        raise DomainError("该投诉档案已匿名化。", code="anonymised")
+    complaint.legal_hold = hold
+    complaint.legal_hold_reason = reason.strip() if hold else ""
+    complaint.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
+    _event(complaint, "legal_hold" if hold else "legal_hold_release", actor=actor, reason=reason)
+    return complaint

@@ -47,7 +47,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.assign_complaint",
         "complaints.approve_extension_30",
         "complaints.flag_major",
+        "complaints.set_legal_hold",
         "privacy.unmask_personal_data",
+        "privacy.add_datasubjectrequest",
+        "privacy.change_datasubjectrequest",
         "reports.*",
     ),
     Role.HANDLER: (

@@ -62,6 +62,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "SECURE_SSL_REDIRECT": "1",
         "SECURE_HSTS_SECONDS": "31536000",
         "ALLOWED_HOSTS": "xiaobao.example.com",
+        "XIAOBAO_PI_KEYS": "k1:" + "A" * 43,
+        "XIAOBAO_PI_HMAC_KEY": "B" * 43,
         "XIAOBAO_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
