@@ -50,6 +50,7 @@ from xiaobao.complaints.models import (
 )
 from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ, review_window
+from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import unit_in_scope
@@ -68,7 +69,7 @@ _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$
 
 
 def _now() -> datetime:
-    return timezone.now()
+    return clock_now()
 
 
 def _require(

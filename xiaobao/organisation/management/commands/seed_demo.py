@@ -50,7 +50,9 @@ class Command(BaseCommand):
                 continue
             try:
                 module = import_module(f"{config.name}.demo")
-            except ModuleNotFoundError:
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise  # the app has demo data but something it needs is missing: say so
                 continue
             if hasattr(module, "seed_demo"):
                 hooks.append(module.seed_demo)
