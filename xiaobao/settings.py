@@ -33,8 +33,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "xiaobao.organisation",
     "xiaobao.audit",
+    "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",
+    "xiaobao.language",
+    "xiaobao.watch",
+    "xiaobao.reports",
+    "xiaobao.api",
+    "xiaobao.portal",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "django_htmx",
     "xiaobao.front",
 ]
 
@@ -47,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -158,3 +169,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Background work: "database" (the Job table, run by `manage.py run_jobs`) or "celery" (Redis).
+XIAOBAO_QUEUE = env_str("XIAOBAO_QUEUE", "database")
+CELERY_BROKER_URL = env_str("XIAOBAO_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = env_bool("XIAOBAO_CELERY_EAGER", False)
+
+# --- REST API (owned by xiaobao.api) ---------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Xiaobao 消保 API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+# --- end of REST API block -------------------------------------------------------------------

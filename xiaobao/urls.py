@@ -11,6 +11,12 @@ admin.site.index_title = _("系统管理")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("xiaobao.api.urls")),
+    path("portal/", include("xiaobao.portal.urls")),
+    path("reports/", include("xiaobao.reports.urls")),
+    path("watch/", include("xiaobao.watch.urls")),
+    path("search/", include("xiaobao.language.urls")),
+    path("complaints/", include("xiaobao.complaints.urls")),
     path("", include("xiaobao.front.urls")),
 ]
 if settings.DEBUG:

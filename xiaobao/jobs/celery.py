@@ -1,0 +1,31 @@
+"""Celery, used only when XIAOBAO_QUEUE=celery: a worker per machine, Redis as the broker.
+
+    XIAOBAO_QUEUE=celery XIAOBAO_BROKER_URL=redis://127.0.0.1:6379/0 \\
+        celery -A xiaobao.jobs.celery worker --concurrency 2
+
+The task only carries a job id; the job row (claimed atomically) is the truth.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaobao.settings")
+
+app = Celery("xiaobao")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.task(name="xiaobao.run_job", acks_late=True)
+def run_job(job_id: int) -> str:
+    import django
+
+    django.setup()
+    from xiaobao.jobs.services import claim, run_one
+
+    job = claim(job_id=job_id)
+    if job is None:
+        return "not ready or already taken"
+    return run_one(job).status

@@ -1,0 +1,4 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "watch"
+urlpatterns: list[URLPattern | URLResolver] = []
