@@ -1,0 +1,63 @@
+"""Reads of the registry; every one goes through the branch scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from xiaobao.complaints.choices import OPEN_STATUSES
+from xiaobao.complaints.models import Complaint, ComplaintEvent, Extension
+from xiaobao.lib.clock import now
+from xiaobao.organisation.scope import get_visible_or_404, visible_to
+
+
+def complaint_list(*, user: Any) -> QuerySet[Complaint]:
+    """Every case the user may see, with what a registry row shows."""
+    return visible_to(user, Complaint.objects.all()).select_related(
+        "unit", "intake_channel", "handler", "business_category", "cause", "level"
+    )
+
+
+def complaint_get(*, user: Any, pk: int | str) -> Complaint:
+    qs = complaint_list(user=user).select_related(
+        "complained_unit", "complained_staff", "business_channel", "review_of", "merged_into"
+    )
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def complaint_timeline(*, complaint: Complaint) -> QuerySet[ComplaintEvent]:
+    return complaint.events.select_related("actor").order_by("occurred_at", "id")
+
+
+def due_soon(*, user: Any, within_days: int = 3, at: datetime | None = None) -> QuerySet[Complaint]:
+    from datetime import timedelta
+
+    moment = at or now()
+    return complaint_list(user=user).filter(
+        status__in=OPEN_STATUSES,
+        due_at__isnull=False,
+        due_at__lte=moment + timedelta(days=within_days),
+    )
+
+
+def my_cases(*, user: Any) -> QuerySet[Complaint]:
+    return complaint_list(user=user).filter(handler=user, status__in=OPEN_STATUSES)
+
+
+def unassigned(*, user: Any) -> QuerySet[Complaint]:
+    return complaint_list(user=user).filter(handler__isnull=True, status__in=OPEN_STATUSES)
+
+
+def extensions_awaiting(*, user: Any) -> QuerySet[Extension]:
+    """Pending extension requests this user could decide."""
+    qs = visible_to(user, Extension.objects.filter(status="pending")).select_related(
+        "complaint", "requested_by"
+    )
+    allowed = Q(pk__in=[])
+    if user.has_perm("complaints.approve_extension_30"):
+        allowed |= Q(target_days__lte=30)
+    if user.has_perm("complaints.approve_extension_60"):
+        allowed |= Q(target_days__gt=30) & ~Q(complaint__unit=user.unit)
+    return qs.filter(allowed).exclude(requested_by=user)
