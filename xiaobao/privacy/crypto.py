@@ -59,9 +59,14 @@ def _b64d(text: str) -> bytes:
         raise ValueError("not base64url")
     text = text.rstrip("=")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except binascii.Error as exc:
         raise ValueError("not base64url") from exc
+    # The decoder ignores the unused low bits of the last character, so several strings decode to
+    # the same bytes; accept only the canonical one so an altered token never passes as valid.
+    if _b64e(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def generate_key() -> str:

@@ -1,7 +1,7 @@
 """Model fields that keep personal data encrypted at rest.
 
 Ciphertext is randomised (a fresh nonce per write), so the database cannot compare values: the only
-lookups allowed are ``isnull`` and ``exact`` against "" . To find a row by value, store
+lookups allowed are ``isnull`` and ``exact`` against "" (or None). To find a row by value, store
 ``crypto.blind_index(value, kind=...)`` in a separate indexed column and filter on that.
 """
 
@@ -18,10 +18,14 @@ from xiaobao.privacy.crypto import decrypt, encrypt
 
 
 class EmptyOnlyExact(Exact):
-    """``exact`` that only accepts "" — any other value would silently match nothing."""
+    """``exact`` that only accepts "" or None — any other value would silently match nothing.
+
+    None must pass: the query builder constructs the lookup before turning ``=None`` into
+    ``isnull``.
+    """
 
     def get_prep_lookup(self) -> Any:
-        if self.rhs != "":
+        if not (self.rhs is None or (isinstance(self.rhs, str) and self.rhs == "")):
             raise FieldError(
                 "Encrypted fields cannot be filtered by value: filter on the blind index instead"
             )

@@ -63,6 +63,11 @@ COMPOUND_SURNAMES = frozenset(
 _NAME_SEPARATORS = frozenset(" ·•・")
 
 
+def _significant(ch: str) -> bool:
+    # "*" counts, so re-masking an already masked value keeps its shape (masking is idempotent).
+    return ch.isalnum() or ch == "*"
+
+
 def _keep_ends(value: str, first: int, last: int, significant: Callable[[str], bool]) -> str:
     """Mask the significant characters between the first `first` and last `last` of them."""
     positions = [i for i, ch in enumerate(value) if significant(ch)]
@@ -75,14 +80,14 @@ def mask_id_number(value: _V) -> _V:
     """``110101199003071234`` → ``110101********1234``."""
     if not value:
         return value
-    return _keep_ends(value, 6, 4, str.isalnum)
+    return _keep_ends(value, 6, 4, _significant)
 
 
 def mask_card(value: _V) -> _V:
     """``6222021234567890128`` → ``622202*********0128``; group spaces are kept."""
     if not value:
         return value
-    return _keep_ends(value, 6, 4, str.isalnum)
+    return _keep_ends(value, 6, 4, _significant)
 
 
 _COUNTRY_CODE = re.compile(r"\s*(?:\+|00)?86[\s-]?(?=1[0-9]{2}[\s-]?[0-9]{4}[\s-]?[0-9]{4}\s*$)")
@@ -94,7 +99,7 @@ def mask_phone(value: _V) -> _V:
         return value
     prefix = _COUNTRY_CODE.match(value.translate(_FULLWIDTH))
     cut = prefix.end() if prefix else 0
-    return value[:cut] + _keep_ends(value[cut:], 3, 4, str.isalnum)
+    return value[:cut] + _keep_ends(value[cut:], 3, 4, _significant)
 
 
 def _is_cjk(ch: str) -> bool:
@@ -108,6 +113,10 @@ def mask_name(value: _V) -> _V:
     name = value.strip()
     if not name:
         return value
+    if len(name) > 1 and all(ch == "*" or ch in _NAME_SEPARATORS for ch in name[1:]):
+        return name  # already masked: "张*", "Z***"
+    if set(name) == {"*"}:
+        return name
     if not any(_is_cjk(ch) for ch in name):
         # Fixed-width mask: a Latin name's length and given names reveal too much.
         return name[0] + "***"
@@ -125,30 +134,38 @@ def mask_email(value: _V) -> _V:
     local, at, domain = value.strip().rpartition("@")
     if not at:
         return "***"
-    # A one-character local part would be revealed whole by keeping its first character.
-    return (local[0] if len(local) > 1 else "") + "***@" + domain
+    # A one-character local part would be revealed whole by keeping its first character; an
+    # already masked one ("***") stays as it is.
+    return (local[0] if len(local) > 1 and local[0] != "*" else "") + "***@" + domain
 
 
-_PROVINCE = re.compile(
-    r"(?:北京|上海|天津|重庆)市?|[\u4e00-\u9fff]{2,3}?省|[\u4e00-\u9fff]{2,8}?自治区"
-    r"|(?:香港|澳门)(?:特别行政区)?"
-)
-# A district/county/city name right after the province: CJK only and no street words, so that
-# "建国路华联超市" is not taken for a city named by its 市.
-_UNIT = re.compile(r"[^\W\d_a-zA-Z路街道巷弄号楼室村镇乡]{1,10}?[区县市]")
+_MUNICIPALITY = re.compile(r"(?:北京|上海|天津|重庆)市?|(?:香港|澳门)(?:特别行政区)?")
+_PROVINCE = re.compile(r"[\u4e00-\u9fff]{2,3}?省|[\u4e00-\u9fff]{2,8}?自治区")
+# Unit names: CJK only, no street/village words and no 区/县 inside, so that "建国路华联超市" or
+# "朝阳区华联超市" never passes for a city named by its 市.
+_UNIT_CHAR = r"[^\W\d_a-zA-Z路街道巷弄号楼室村镇乡区县]"
+_CITY = re.compile(_UNIT_CHAR + r"{1,10}?(?:市|自治州|地区|盟)")
+_DISTRICT = re.compile(_UNIT_CHAR + r"{1,10}?[区县市]")
 
 
 def mask_address(value: _V) -> _V:
-    """``北京市朝阳区建国路88号`` → ``北京市朝阳区****``; without a recognisable unit only the
-    province (if any) is kept."""
+    """Keep province, city and district: ``广东省深圳市南山区科技园路1号`` → ``广东省深圳市南山区****``,
+    ``北京市朝阳区建国路88号`` → ``北京市朝阳区****``; whatever is not recognised is masked."""
     if not value:
         return value
     text = value.strip()
-    province = _PROVINCE.match(text)
-    kept = province.end() if province else 0
-    unit = _UNIT.match(text, kept)
-    if unit:
-        kept = unit.end()
+    levels: tuple[re.Pattern[str], ...]
+    top = _MUNICIPALITY.match(text)
+    if top:
+        levels = (_DISTRICT,)  # a municipality has districts directly
+    else:
+        top = _PROVINCE.match(text)
+        levels = (_CITY, _DISTRICT)
+    kept = top.end() if top else 0
+    for level in levels:
+        unit = level.match(text, kept)
+        if unit:
+            kept = unit.end()
     return text[:kept] + "****" if kept < len(text) else text
 
 

@@ -41,6 +41,12 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])"
 )
 
+# First two digits of a resident ID: the province-level division (GB/T 2260), plus 71/81/82/83
+# for Taiwan, Hong Kong and Macau residents' permits and 91 used on some foreigners' cards.
+PROVINCE_CODES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91}
+)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -67,7 +73,8 @@ def _valid_date(year: int, month: int, day: int) -> bool:
 
 
 def is_valid_id_number(value: str) -> bool:
-    """An 18-character ID with a valid date and checksum, or a 15-digit old ID with a valid date."""
+    """An 18-character ID with a valid date and checksum, or a 15-digit old ID (no checksum) with a
+    valid 19xx date and a known province code."""
     v = value.translate(_FULLWIDTH).upper()
     if len(v) == 18 and v[:17].isascii() and v[:17].isdigit():
         return (
@@ -75,7 +82,9 @@ def is_valid_id_number(value: str) -> bool:
             and id_check_char(v[:17]) == v[17]
         )
     if len(v) == 15 and v.isascii() and v.isdigit():
-        return _valid_date(1900 + int(v[6:8]), int(v[8:10]), int(v[10:12]))
+        return int(v[:2]) in PROVINCE_CODES and _valid_date(
+            1900 + int(v[6:8]), int(v[8:10]), int(v[10:12])
+        )
     return False
 
 
