@@ -25,13 +25,13 @@ class RegistryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=Kind.choices)
     intake_channel = django_filters.ModelMultipleChoiceFilter(
         label=_("投诉渠道"),
-        field_name="intake_channel",
+        field_name="intake_channel__code",
         to_field_name="code",
         queryset=_terms(Axis.INTAKE_CHANNEL),
     )
     business_channel = django_filters.ModelMultipleChoiceFilter(
         label=_("业务办理渠道"),
-        field_name="business_channel",
+        field_name="business_channel__code",
         to_field_name="code",
         queryset=_terms(Axis.BUSINESS_CHANNEL),
     )
@@ -42,13 +42,19 @@ class RegistryFilter(django_filters.FilterSet):
         queryset=_terms(Axis.BUSINESS_CATEGORY),
     )
     cause = django_filters.ModelMultipleChoiceFilter(
-        label=_("投诉原因"), field_name="cause", to_field_name="code", queryset=_terms(Axis.CAUSE)
+        label=_("投诉原因"),
+        field_name="cause__code",
+        to_field_name="code",
+        queryset=_terms(Axis.CAUSE),
     )
     level = django_filters.ModelMultipleChoiceFilter(
-        label=_("处理级别"), field_name="level", to_field_name="code", queryset=_terms(Axis.LEVEL)
+        label=_("处理级别"),
+        field_name="level__code",
+        to_field_name="code",
+        queryset=_terms(Axis.LEVEL),
     )
     tag = django_filters.ModelMultipleChoiceFilter(
-        label=_("标签"), field_name="tags", to_field_name="code", queryset=_terms(Axis.TAG)
+        label=_("标签"), field_name="tags__code", to_field_name="code", queryset=_terms(Axis.TAG)
     )
     unit = django_filters.CharFilter(label=_("机构（含下级）"), method="filter_unit")
     handler = django_filters.CharFilter(label=_("处理人"), field_name="handler__username")

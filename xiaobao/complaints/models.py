@@ -619,3 +619,60 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint.registry_no} {self.get_result_display()}"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # Never trust the uploaded name on disk: the path is the case and a random name.
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"complaints/{instance.complaint_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file kept with a case (evidence, letters, recordings), stored through Django's storage."""
+
+    scope_unit_field: ClassVar[str] = "complaint__unit"
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("投诉"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(_("文件"), upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(USER, verbose_name=_("上传人"), on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["complaint", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class SavedFilter(models.Model):
+    """A registry view a user named and comes back to (e.g. “本行超期未办结”)."""
+
+    scope_unit_field: ClassVar[str] = "owner__unit"
+
+    owner = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(_("名称"), max_length=60)
+    query = models.CharField(_("筛选条件"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("保存的筛选")
+        verbose_name_plural = _("保存的筛选")
+        ordering = ["owner", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_filter_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

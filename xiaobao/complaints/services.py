@@ -1347,3 +1347,60 @@ def complaint_set_legal_hold(
     complaint.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
     _event(complaint, "legal_hold" if hold else "legal_hold_release", actor=actor, reason=reason)
     return complaint
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    actor: User,
+    complaint: Complaint,
+    upload: Any,
+    sha256: str,
+    content_type: str,
+    description: str = "",
+) -> Any:
+    """Keep a checked file with the case (type and size are checked by the caller's form)."""
+    from xiaobao.complaints.models import Attachment
+
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    if complaint.anonymised_at is not None:
+        raise DomainError("该投诉档案已匿名化，不能再添加附件。")
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=str(upload.name)[:200],
+        content_type=content_type,
+        size=upload.size,
+        sha256=sha256,
+        description=description.strip(),
+        uploaded_by=actor,
+    )
+    attachment.file.save(upload.name, upload, save=False)
+    attachment.save()
+    _event(
+        complaint,
+        "attachment_add",
+        actor=actor,
+        reason=description,
+        data={
+            "attachment": attachment.pk,
+            "name": attachment.original_name,
+            "size": attachment.size,
+        },
+    )
+    return attachment
+
+
+def duplicates_for(*, phone: str = "", id_number: str = "", exclude_pk: int | None = None) -> Any:
+    """Open cases of the same complainant, found by keyed hash (no decryption)."""
+    from django.db.models import Q
+
+    from xiaobao.complaints.choices import OPEN_STATUSES
+
+    match = Q(pk__in=[])
+    if phone:
+        match |= Q(complainants__phone_hash=blind_index(phone, kind="phone"))
+    if id_number:
+        match |= Q(complainants__id_number_hash=blind_index(id_number, kind="id_number"))
+    qs = Complaint.objects.filter(match, status__in=OPEN_STATUSES).distinct()
+    return qs.exclude(pk=exclude_pk) if exclude_pk else qs

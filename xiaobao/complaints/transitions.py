@@ -71,4 +71,10 @@ ACTION_LABELS: dict[str, str] = {
     "review_request": "申请核查",
     "review_registered": "登记核查",
     "follow_up": "回访",
+    "rectification_done": "完成整改",
+    "attachment_add": "上传附件",
+    "legal_hold": "设置诉讼保全",
+    "legal_hold_release": "解除诉讼保全",
+    "anonymise": "匿名化",
+    "deadline_warning": "期限提醒",
 }

@@ -1,4 +1,26 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from xiaobao.complaints import views
 
 app_name = "complaints"
-urlpatterns: list[URLPattern | URLResolver] = []
+
+urlpatterns = [
+    path("", views.registry, name="registry"),
+    path("mine/", views.my_work, name="mine"),
+    path("new/", views.register, name="register"),
+    path("export.xlsx", views.registry_export, name="export"),
+    path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
+    path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/actions/<str:name>/", views.action, name="action"),
+    path(
+        "<int:pk>/extensions/<int:extension_pk>/", views.extension_decide, name="extension_decide"
+    ),
+    path("<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+]

@@ -1,6 +1,6 @@
-import re
-
 """The admin writes units through the services and shows clear Chinese errors for bad input."""
+
+import re
 
 from django.urls import reverse
 

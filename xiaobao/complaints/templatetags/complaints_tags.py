@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def deadline_badge(complaint: Any) -> str:
+    """A coloured badge: days left, due today, overdue, paused, or answered on time/late."""
+    from xiaobao.complaints.views import _deadline_badge
+
+    badge = _deadline_badge(complaint, timezone.now())
+    return format_html('<span class="badge {}">{}</span>', badge["css"], badge["text"])
+
+
+@register.filter
+def status_css(status: str) -> str:
+    return {
+        "registered": "info",
+        "accepted": "",
+        "paused": "warn",
+        "decided": "info",
+        "notified": "ok",
+        "closed": "ok",
+        "withdrawn": "",
+        "declined": "",
+        "merged": "",
+    }.get(status, "")
+
+
+@register.filter
+def action_label(action: str) -> str:
+    from xiaobao.complaints.transitions import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, action)
