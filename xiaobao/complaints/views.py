@@ -135,8 +135,13 @@ def registry(request: HttpRequest) -> HttpResponse:
     rows, next_cursor = _keyset_page(qs, sort, request.GET.get("cursor", ""))
     params = request.GET.copy()
     params.pop("cursor", None)
+    basic = ("q", "status", "due", "received_from", "received_to")
     context = {
         "filter": flt,
+        "basic_filters": basic,
+        "advanced_used": any(
+            k not in (*basic, "sort", "cursor") and v for k, v in request.GET.items()
+        ),
         "rows": rows,
         "sort": sort,
         "next_url": f"?{_with_cursor(params, next_cursor)}" if next_cursor else "",
@@ -349,7 +354,16 @@ def _detail_context(
         (a, ACTION_LABELS.get(a, a), (bound or {}).get(a) or _make_form(a, complaint))
         for a in actions
     ]
-    pending = list(complaint.extensions.filter(status="pending").select_related("requested_by"))
+    pending = [
+        e
+        for e in complaint.extensions.filter(status="pending").select_related("requested_by")
+        if e.requested_by_id != user.pk
+        and user.has_perm(
+            "complaints.approve_extension_60"
+            if e.target_days > 30
+            else "complaints.approve_extension_30"
+        )
+    ]
     complainants = [
         {
             "pk": c.pk,
