@@ -304,3 +304,13 @@ def test_attachments_are_checked_for_type_size_and_content(
         ).status_code
         == 404
     )
+
+
+def test_registry_filters_update_in_place_with_htmx(client, accepted, people):
+    client.force_login(people.officer_a)
+    partial = client.get(reverse("complaints:registry"), {"status": "accepted"}, HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in body
+    assert accepted.registry_no in body
+    empty = client.get(reverse("complaints:registry"), {"status": "closed"}, HTTP_HX_REQUEST="true")
+    assert accepted.registry_no not in empty.content.decode() and "没有符合条件的投诉" in empty.content.decode()
