@@ -442,6 +442,7 @@ def complaint_register(
             "channel": channel.code,
             "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
             "group_size": size,
+            **_forwarding(referrer_received_on, received_at),
         },
     )
     if is_major:
@@ -449,6 +450,17 @@ def complaint_register(
             complaint, actor=actor, reason=f"{size}名投诉人共同投诉，自动认定为重大（群体性）投诉。"
         )
     return complaint
+
+
+def _forwarding(referrer_received_on: date | None, received_at: datetime) -> dict[str, Any]:
+    """How many working days the referrer took to forward (Art. 33 allows 7), for the record."""
+    if referrer_received_on is None:
+        return {}
+    allowed = int(clock.policy_snapshot(PolicyKind.REGULATOR_FORWARD)["days"])
+    took = clock.forwarding_workdays(
+        referrer_received_on=referrer_received_on, received_at=received_at
+    )
+    return {"forwarding_workdays": took, "forwarded_late": took > allowed}
 
 
 # --- handling ------------------------------------------------------------------------------------

@@ -204,3 +204,24 @@ def test_receipt_at_midnight_edge_counts_in_shanghai_time(register, frozen):
     frozen(at(2026, 1, 5, 11))
     complaint = register(received_at=datetime(2026, 1, 4, 16, 30, tzinfo=UTC))
     assert complaint.due_date == date(2026, 1, 20)
+
+
+def test_referrals_record_how_long_the_referrer_took_to_forward(register, frozen):
+    # Referred on Friday 25 Sep 2026, received Monday 12 Oct: the National Day holiday (1–7 Oct)
+    # and the make-up Saturday 10 Oct leave exactly 7 working days (28–30 Sep, 8–10 and 12 Oct).
+    frozen(at(2026, 10, 12, 11))
+    on_time = register(
+        intake_channel="R12378",
+        external_ref="NFRA-1",
+        referrer_received_on=date(2026, 9, 25),
+        received_at=at(2026, 10, 12, 9),
+    )
+    data = on_time.events.get(action="register").data
+    assert (data["forwarding_workdays"], data["forwarded_late"]) == (7, False)
+    late = register(
+        intake_channel="R12378",
+        external_ref="NFRA-2",
+        referrer_received_on=date(2026, 9, 18),
+        received_at=at(2026, 10, 12, 9),
+    )
+    assert late.events.get(action="register").data["forwarded_late"] is True
