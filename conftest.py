@@ -17,6 +17,8 @@ PASSWORD = "correct-horse-battery-9"
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # seed_demo builds a year of complaints; tests that only need the institution use a few.
+    settings.XIAOBAO_DEMO_CASES = 25
 
 
 @pytest.fixture(scope="session", autouse=True)
