@@ -135,7 +135,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     rows, next_cursor = _keyset_page(qs, sort, request.GET.get("cursor", ""))
     params = request.GET.copy()
     params.pop("cursor", None)
-    basic = ("q", "status", "due", "received_from", "received_to")
+    basic = ("q", "person", "status", "due", "received_from", "received_to")
     context = {
         "filter": flt,
         "basic_filters": basic,

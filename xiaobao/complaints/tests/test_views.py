@@ -308,9 +308,33 @@ def test_attachments_are_checked_for_type_size_and_content(
 
 def test_registry_filters_update_in_place_with_htmx(client, accepted, people):
     client.force_login(people.officer_a)
-    partial = client.get(reverse("complaints:registry"), {"status": "accepted"}, HTTP_HX_REQUEST="true")
+    partial = client.get(
+        reverse("complaints:registry"), {"status": "accepted"}, HTTP_HX_REQUEST="true"
+    )
     body = partial.content.decode()
     assert partial.status_code == 200 and "<html" not in body
     assert accepted.registry_no in body
     empty = client.get(reverse("complaints:registry"), {"status": "closed"}, HTTP_HX_REQUEST="true")
-    assert accepted.registry_no not in empty.content.decode() and "没有符合条件的投诉" in empty.content.decode()
+    assert (
+        accepted.registry_no not in empty.content.decode()
+        and "没有符合条件的投诉" in empty.content.decode()
+    )
+
+
+def test_all_cases_of_one_person_by_phone_or_id_without_decrypting(
+    client, register, people, frozen
+):
+    from .conftest import person
+
+    frozen(at(2026, 1, 9, 11))
+    first = register(received_at=at(2026, 1, 5, 10))
+    second = register(received_at=at(2026, 1, 8, 10))
+    other = register(complainants=[person(phone="13911112222", id_number="")])
+    client.force_login(people.officer_a)
+    rows = client.get(reverse("complaints:registry"), {"person": "138 0013 8000"}).context["rows"]
+    assert {c.pk for c in rows} == {first.pk, second.pk}
+    rows = client.get(reverse("complaints:registry"), {"person": VALID_ID.lower()}).context["rows"]
+    assert {c.pk for c in rows} == {first.pk, second.pk}
+    assert (
+        other not in client.get(reverse("complaints:registry"), {"person": PHONE}).context["rows"]
+    )
