@@ -95,8 +95,11 @@ def _department(composed: ComposedComplaint) -> Department | None:
     )
 
 
-def _one_case(rng: random.Random, staff: _Staff, units: list[Unit], now: datetime) -> str:
-    composed = compose_complaint(rng)
+def _one_case(
+    rng: random.Random, staff: _Staff, units: list[Unit], now: datetime, *, decline: bool = False
+) -> str:
+    person = compose_person(rng)
+    composed = compose_complaint(rng, person)  # a phone quoted in the story is the complainant's
     unit = rng.choice(units)
     officer = staff.nearest(Role.BRANCH_CP_OFFICER, unit) or staff.nearest(Role.HQ_CP_OFFICER, unit)
     assert officer is not None, (
@@ -110,7 +113,6 @@ def _one_case(rng: random.Random, staff: _Staff, units: list[Unit], now: datetim
     if received > now:
         received = now - timedelta(minutes=30)
     channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
-    person = compose_person(rng)
     referral: dict[str, Any] = {}
     if channel in REFERRAL_PREFIX:
         referral = {
@@ -152,7 +154,7 @@ def _one_case(rng: random.Random, staff: _Staff, units: list[Unit], now: datetim
         return at <= now
 
     # A few are not complaints at all, or withdrawn early.
-    roll = rng.random()
+    roll = 0.0 if decline else rng.random()
     if roll < 0.03 and step(t := _later(rng, received, 1)):
         with replay(t):
             services.complaint_decline(
@@ -326,12 +328,50 @@ def _group_case(staff: _Staff, now: datetime) -> None:
         )
 
 
-def _pauses_and_merges(staff: _Staff, now: datetime) -> dict[str, int]:
+def _fresh_case(
+    rng: random.Random, staff: _Staff, units: list[Unit], now: datetime, *, accept: bool = True
+) -> Complaint:
+    """A case received in the last few days (and accepted): still open, within its deadline."""
+    unit = rng.choice(units)
+    officer = staff.nearest(Role.BRANCH_CP_OFFICER, unit) or staff.nearest(Role.HQ_CP_OFFICER, unit)
+    assert officer is not None
+    handler = staff.nearest(Role.HANDLER, unit) or officer
+    person = compose_person(rng)
+    composed = compose_complaint(rng, person)
+    received = _business_hours(rng, now - timedelta(days=rng.uniform(2, 5)))
+    with replay(received):
+        complaint = services.complaint_register(
+            actor=officer,
+            unit=unit,
+            received_at=received,
+            intake_channel="HOTLINE",
+            title=composed.title,
+            narrative=composed.narrative,
+            complainants=[
+                services.ComplainantData(
+                    name=person.name, phone=person.phone, id_number=person.id_number
+                )
+            ],
+            business_channel=composed.business_channel,
+            business_category=composed.business_subcategory or composed.business_category,
+            cause=composed.cause,
+            demands=list(composed.demands),
+            amount=composed.amount,
+        )
+    if not accept:
+        return complaint
+    with replay(received + timedelta(hours=1)):
+        return services.complaint_accept(actor=officer, complaint=complaint, handler=handler)
+
+
+def _pauses_and_merges(staff: _Staff, units: list[Unit], now: datetime) -> dict[str, int]:
     """A few cases paused right now, and repeat filings merged into the case they repeat."""
     rng = random.Random(SEED + 2)
     open_cases = list(
-        Complaint.objects.filter(status="accepted", due_at__gt=now).order_by("-received_at")[:8]
+        Complaint.objects.filter(status="accepted", due_at__gt=now).order_by("-received_at")[:6]
     )
+    while len(open_cases) < 6:
+        open_cases.append(_fresh_case(rng, staff, units, now))
     counts = {"paused": 0, "merged": 0}
     for complaint in open_cases[:3]:
         assert complaint.handler is not None
@@ -377,6 +417,33 @@ def _pauses_and_merges(staff: _Staff, now: datetime) -> dict[str, int]:
                 note="同一投诉人就同一事项经12345重复反映，合并办理",
             )
         counts["merged"] += 1
+    # A case just registered, one waiting for its notice and already answered but not yet closed.
+    for state in ("decided", "notified"):
+        complaint = _fresh_case(rng, staff, units, now)
+        assert complaint.handler is not None
+        decided_at = complaint.received_at + timedelta(days=1)
+        with replay(decided_at):
+            services.complaint_decide(
+                actor=complaint.handler,
+                complaint=complaint,
+                verified_facts="已调阅业务凭证核实。",
+                outcome="not_upheld",
+                basis="相关业务合同约定",
+                reasons="收费符合合同约定且已事先告知。",
+                routes=["review", "mediation", "litigation"],
+            )
+        if state == "notified":
+            with replay(decided_at + timedelta(hours=2)):
+                services.complaint_notify(
+                    actor=complaint.handler,
+                    complaint=complaint,
+                    method="phone",
+                    given_at=decided_at + timedelta(hours=2),
+                    evidence="通话录音编号 REC-DEMO-1",
+                )
+        counts[state] = counts.get(state, 0) + 1
+    _fresh_case(rng, staff, units, now, accept=False)
+    counts["registered"] = counts.get("registered", 0) + 1
     return counts
 
 
@@ -394,14 +461,15 @@ def seed_demo(*, stdout: Any) -> None:
     from django.conf import settings
 
     with transaction.atomic():
-        for _ in range(getattr(settings, "XIAOBAO_DEMO_CASES", DEMO_CASES)):
+        for i in range(getattr(settings, "XIAOBAO_DEMO_CASES", DEMO_CASES)):
             try:
-                state = _one_case(rng, staff, units, now)
+                # Every 50th filing is an enquiry, not a complaint: declined with notice.
+                state = _one_case(rng, staff, units, now, decline=i % 50 == 7)
             except DomainError as exc:  # a generated story the rules refuse is skipped, visibly
                 state = f"skipped: {exc.message}"
             counts[state] = counts.get(state, 0) + 1
         _group_case(staff, now)
-        for state, n in _pauses_and_merges(staff, now).items():
+        for state, n in _pauses_and_merges(staff, units, now).items():
             counts[state] = counts.get(state, 0) + n
     summary = "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
     stdout.write(

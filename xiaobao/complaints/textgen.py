@@ -60,11 +60,12 @@ class ComposedComplaint:
 T = TypeVar("T")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+_ID_OFFSET = 48 * sum(_ID_WEIGHTS)  # the weights applied to the ASCII code of "0"
 
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits of a resident ID."""
-    total = sum(map(int.__mul__, map(int, first17), _ID_WEIGHTS))
+    total = sum(map(int.__mul__, first17.encode(), _ID_WEIGHTS)) - _ID_OFFSET
     return _ID_CHECK[total % 11]
 
 
@@ -75,7 +76,7 @@ def _luhn_sum(digits: str, double_first: bool) -> int:
     """Luhn sum, doubling from the rightmost digit when `double_first`."""
     rev = digits[::-1]
     doubled, plain = (rev[0::2], rev[1::2]) if double_first else (rev[1::2], rev[0::2])
-    return sum(map(int, doubled.translate(_DOUBLED))) + sum(map(int, plain))
+    return sum(doubled.translate(_DOUBLED).encode()) + sum(plain.encode()) - 48 * len(digits)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -240,8 +241,8 @@ S = _Scenario
 # fmt: off
 SCENARIOS: tuple[_Scenario, ...] = (
     S("CARD_CREDIT PRICING REFUND,EXPLANATION,APOLOGY E_PHONE,E_MOBILE,COUNTER,E_SMS 4:4:2 200|300|480|580|880|1800|3600",
-      "信用卡年费未告知即扣收/[白金|金|联名]信用卡被扣年费{amt}/[承诺免年费|首年免年费]后仍被扣年费/信用卡年费扣收[未提醒|有异议]",
-      "本人[持有|名下有]一张{org}{card}信用卡（尾号{tail}），[当初在{branch}办卡时|办卡时]{staff}[口头承诺|明确说][“刷满{n}次就免年费”|“首年免年费，以后扣费也会提醒”]。{date}[查看账单时|收到账单后][才发现|发现]被扣收年费{amt}，[此前从未收到任何扣费提醒|短信和账单都没有提前提示|这张卡基本没怎么用过]。[致电客服后|拨打客服热线后]对方[只同意退一半|称按合约不能退|让我自己去网点处理]，本人认为这属于未充分告知的[乱收费|不合理收费]。",
+      "信用卡年费未告知即扣收/信用卡{card}被扣年费{amt}/[承诺免年费|首年免年费]后仍被扣年费/信用卡年费扣收[未提醒|有异议]",
+      "本人[持有|名下有]一张{org}信用卡{card}（尾号{tail}），[当初在{branch}办卡时|办卡时]{staff}[口头承诺|明确说][“刷满{n}次就免年费”|“首年免年费，以后扣费也会提醒”]。{date}[查看账单时|收到账单后][才发现|发现]被扣收年费{amt}，[此前从未收到任何扣费提醒|短信和账单都没有提前提示|这张卡基本没怎么用过]。[致电客服后|拨打客服热线后]对方[只同意退一半|称按合约不能退|让我自己去网点处理]，本人认为这属于未充分告知的[乱收费|不合理收费]。",
       "调取了办卡申请资料、领用合约及客服录音，尾号{tail}信用卡于{date}扣收年费{amt}",
       "鉴于扣费前提醒不到位，已为您[减免|退还]年费{comp}，款项[将于3个工作日内|已]退回原卡",
       "领用合约及办卡录音均载明年费标准和免年费条件，该卡本年度未达到免年费刷卡次数",
@@ -295,7 +296,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "建立吞卡当日清机机制，公布自助设备故障24小时联系电话并按季巡检读卡模块。"),
     S("LOAN_MORTGAGE RULES SPEED_UP,EXPLANATION,REFUND COUNTER,E_MOBILE,E_PHONE 3:4:3 -",
       "房贷提前还款[预约难|排队数月]/[个人住房贷款|房贷]提前还款被[拖延|限制]/提前还房贷被收违约金",
-      "本人在{org}有一笔[房贷|住房按揭贷款]，剩余本金约{big}万元。{date}通过[手机银行|客服]申请提前还款[{n}0万元|部分本金]，[系统显示预约已满|被告知要排到{n}个月以后|客户经理说每月有额度限制]，[还要求|并称]还需[支付一个月利息作为违约金|到原经办网点签字]。[其他银行早已放开|合同里并没有写明额度限制]，[这明显是在拖延|本人认为这是变相阻挠提前还款]。",
+      "本人在{org}有一笔[房贷|住房按揭贷款]，剩余本金约{loan}万元。{date}通过[手机银行|客服]申请提前还款[{n}万元|部分本金|一半本金]，[系统显示预约已满|被告知要排到{n}个月以后|客户经理说每月有额度限制]，[还要求|并称]还需[支付一个月利息作为违约金|到原经办网点签字]。[其他银行早已放开|合同里并没有写明额度限制]，[这明显是在拖延|本人认为这是变相阻挠提前还款]。",
       "调取了您的借款合同及提前还款预约记录，合同未约定提前还款额度限制",
       "已为您安排于[本周|{n}个工作日内]办理提前还款，并免收提前还款违约金",
       "借款合同第[十二|九]条约定提前还款需提前30日预约，预约时间安排符合合同约定",
@@ -304,7 +305,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "取消提前还款预约额度限制，开通手机银行线上提前还款并公示办理时限。"),
     S("LOAN_MORTGAGE CONTRACT EXPLANATION,CORRECT_RECORD COUNTER,E_PHONE 2:3:5 -",
       "LPR[重定价|利率调整][未按时执行|有误]/房贷利率[未随LPR下调|调整日不合理]/存量房贷利率调整[争议|问题]",
-      "本人房贷[合同约定|签约时选择了]LPR加{bp}个基点，[重定价日为每年1月1日|每年贷款发放日对应日重定价]。[央行|人民银行][今年|去年]公布LPR下调后，[{date}的月供却没有变化|我的利率一直没调整|月供只少了几十块]。[到网点询问|打电话咨询]{staff}[解释不清楚|说要等下个周期]，[担心多付利息|本人认为银行有意拖延]。",
+      "本人房贷[合同约定|签约时选择了]LPR{bp}个基点，[重定价日为每年1月1日|每年贷款发放日对应日重定价]。[央行|人民银行][今年|去年]公布LPR下调后，[{date}的月供却没有变化|我的利率一直没调整|月供只少了几十块]。[到网点询问|打电话咨询]{staff}[解释不清楚|说要等下个周期]，[担心多付利息|本人认为银行有意拖延]。",
       "核对了您的借款合同利率条款、重定价日设置及批量调整记录",
       "因系统重定价日参数设置有误，已[为您重新计息|按正确利率重新生成还款计划]并退还多收利息",
       "合同约定的重定价日尚未到达，到期后系统将按最新LPR自动调整",
@@ -340,7 +341,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "对理财销售人员开展适当性及收益宣传合规培训，抽查双录并纳入考核。"),
     S("DEBT_COLLECTION COLLECTION STOP_HARASSMENT,APOLOGY,DISCIPLINE E_PHONE,THIRD_PARTY,E_SMS 4:4:2 -",
       "催收[骚扰|频繁致电]亲友/信用卡催收[电话轰炸|言语威胁]/催收人员[联系|骚扰]{rel}及单位",
-      "本人因[生意失败|失业|生病住院]信用卡逾期[{n}个月|一段时间]，[一直在|已主动]和{org}协商分期还款。但{date}以来，[自称律所的|外包]催收人员[每天打{n2}多个电话|频繁打电话]，还[联系我的{rel}和单位同事|给我{rel}发短信]，[言语威胁要上门|说要起诉让我坐牢]，[严重影响了家人生活|我{rel}被吓得不敢接电话]。",
+      "本人因[生意失败|失业|生病住院]信用卡逾期[{n}个月|一段时间]，[一直在|已主动]和{org}协商分期还款。但{date}以来，[自称律所的|外包]催收人员[每天打十几个电话|一天打{n}个电话|频繁打电话]，还[联系我的{rel}和单位同事|给我{rel}发短信]，[言语威胁要上门|说要起诉让我坐牢]，[严重影响了家人生活|我{rel}被吓得不敢接电话]。",
       "调取了委外催收机构的通话记录及录音，{date}以来共外呼{n2}余次，其中联系第三方{n}次",
       "催收机构存在联系无关第三人及不当用语行为，已责令其停止并[更换催收机构|暂停其作业]，向您致歉",
       "催收频次和用语均在规定范围内，联系第三方系核实您的联系方式，未透露欠款信息",
@@ -394,7 +395,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "将ATM差错交易处理时限压缩至3个工作日，并由网点指定专人跟踪退款进度。"),
     S("PAYMENT FACILITIES RESTORE,COMPENSATION,EXPLANATION E_MOBILE,E_ONLINE 4:3:3 -",
       "手机银行[系统故障|长时间无法登录]/[手机银行|App]转账失败影响[还款|付款]/手机银行[升级后|更新后]无法使用",
-      "{date}[上午|晚上|中午]起{org}手机银行[一直登录不上|转账时不停提示“系统繁忙”|升级后闪退]，[持续了{n}个多小时|到第二天才恢复]。本人当天[急需给供应商付货款|要还别的平台的贷款|要交孩子学费]，[因为转不出去|因转账失败]被[收了违约金|耽误了生意]。[打客服电话排队半小时都接不通|客服只说在修复]，[没有任何公告|连个通知都没有]。",
+      "{date}[上午|晚上|中午]起[手机银行|{org}App][一直登录不上|转账时不停提示“系统繁忙”|升级后闪退]，[持续了{n}个多小时|到第二天才恢复]。本人当天[急需给供应商付货款|要还别的平台的贷款|要交孩子学费]，[因为转不出去|因转账失败]被[收了违约金|耽误了生意]。[打客服电话排队半小时都接不通|客服只说在修复]，[没有任何公告|连个通知都没有]。",
       "调取了{date}手机银行系统运行日志、您的登录及交易记录和客服来电记录",
       "系统故障属实，我行已恢复服务并[向您致歉|承担由此产生的合理损失]",
       "系统日志未见您账户异常，交易失败系[网络环境|手机系统版本过低]导致",
@@ -466,7 +467,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "网点建立高峰时段弹性排班和等候超30分钟增开窗口机制。"),
     S("PERSONAL_INFO INFO_SAFETY APOLOGY,DISCIPLINE,EXPLANATION COUNTER,BACK_OFFICE,E_SMS 4:3:3 -",
       "个人账户信息被[泄露|告知]他人/[对账单|短信]发送至他人/[工作人员|员工]泄露客户存款信息",
-      "{date}本人发现[{rel}竟然知道我在{org}的存款金额|{org}的账户变动短信一直发到别人手机上|对账单被寄到了以前的地址]，[一问才知道|经了解]是{branch}[工作人员告诉的|的员工把信息录错了]。[我从来没有授权|我没有同意]任何人查询，[这严重侵犯了我的隐私|银行对客户信息保护太不重视]，[担心被诈骗|我非常担心资金安全]。",
+      "{date}本人发现[{rel}竟然知道我在{org}的存款金额，一问才知道是{branch}的工作人员告诉的|账户变动短信一直发到别人手机上，经了解是{branch}员工把手机号录错了|对账单被寄到了别人家里，经了解是{branch}把地址录错了]。[我从来没有授权|我没有同意]任何人查询，[这严重侵犯了我的隐私|银行对客户信息保护太不重视]，[担心被诈骗|我非常担心资金安全]。",
       "调取了账户信息查询日志、短信签约记录及相关员工的操作记录",
       "确认存在[员工违规查询|信息录入错误]导致信息泄露，已更正并对相关人员问责，向您致歉",
       "系统日志未见违规查询记录，短信签约号码系您本人于开户时预留",
@@ -511,7 +512,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "开展小微贷款收费专项自查，在贷款合同中明示“除利息外不收取任何费用”。"),
     S("CARD_CREDIT RULES RESTORE,EXPLANATION E_MOBILE,E_PHONE 2:3:5 -",
       "信用卡[额度被无故降低|被降额]/信用卡[突然|无故]被[止付|封卡]/信用卡降额未提前告知",
-      "本人使用{org}信用卡（尾号{tail}）已{yrs}年，[从未逾期|每月全额还款]，{date}[刷卡时突然被拒|收到短信说额度]从[{n}万元降到了{n}千元|原额度降低了一大半]。[客服只说综合评分不足|客服称是风险政策调整]，[没有任何提前告知|给不出具体原因]，[导致我在外地出差时无法付款|影响了我的正常消费]。",
+      "本人使用{org}信用卡（尾号{tail}）已{yrs}年，[从未逾期|每月全额还款]，{date}[刷卡时突然被拒，查询才知道额度|收到短信说信用额度][被降到了{n}千元|被砍掉了一大半]。[客服只说综合评分不足|客服称是风险政策调整]，[没有任何提前告知|给不出具体原因]，[导致我在外地出差时无法付款|影响了我的正常消费]。",
       "核查了您信用卡账户的风险评估记录及额度调整日志，{date}系统因[交易行为模型预警|外部征信变化]调整额度",
       "经人工复核已为您恢复原有额度，并优化调额前的告知",
       "额度调整系依据领用合约第六条综合评估结果作出，符合合同约定",
@@ -529,7 +530,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "对65岁以上客户购买中高风险产品实行冷静期及双人复核，严禁代填测评问卷。"),
     S("TREASURY RULES EXPLANATION,SPEED_UP COUNTER,E_MOBILE 1:3:6 -",
       "储蓄国债[一直|始终]买不到/国债发行[额度不透明|内部预留]/[电子式|凭证式]国债购买[难|不公平]",
-      "{date}是储蓄国债发行日，本人[一大早|{n}点前]就到{branch}排队，[开门不到五分钟|刚开始办理]就说[额度已售罄|没有额度了]，[手机银行上也一直显示售罄|网上根本抢不到]。[连续{n}期都买不到|已经是第{n}次了]，[怀疑额度被内部预留给了大客户|怀疑网点私下给熟人留额度]。",
+      "{date}是储蓄国债发行日，本人[一大早|天没亮]就到{branch}排队，[开门不到五分钟|刚开始办理]就说[额度已售罄|没有额度了]，[手机银行上也一直显示售罄|网上根本抢不到]。[连续{n}期都买不到|已经是第{n}次了]，[怀疑额度被内部预留给了大客户|怀疑网点私下给熟人留额度]。",
       "核查了该期储蓄国债的额度分配、销售时间及销售明细",
       "网点额度公示不及时，已要求公示每期额度，并为您办理国债到期提醒登记",
       "该期国债额度按财政部分配，系统实时销售，不存在预留额度情况",
@@ -565,7 +566,7 @@ SCENARIOS: tuple[_Scenario, ...] = (
       "网点利率牌与系统利率每日核对，并在办理时打印利率确认单。"),
     S("INS_CLAIMS RULES SPEED_UP,COMPENSATION,EXPLANATION E_MOBILE,E_PHONE,THIRD_PARTY 4:3:3 3000-200000/100",
       "保险理赔[进度慢|拖延]/[医疗险|意外险]理赔超期未赔付/理赔材料[反复补交|审核过久]",
-      "本人{date}[因意外骨折|因肺炎|做了手术]在{hosp}住院，出院后[通过App|通过业务员]提交了理赔材料，申请赔付{amt}。[已经过去{n2}天|一个多月了]，{org}[让我补交了{n}次材料|一直显示“审核中”]，[每次要的材料都不一样|打电话只说在走流程]，[保险法不是规定三十日内要作出核定吗|说好的“快速理赔”在哪里]？",
+      "本人{date}[因意外骨折|因肺炎|做了手术]在{hosp}住院，出院后[通过App|通过业务员]提交了理赔材料，申请赔付{amt}。[已经过去{n2}天|一个多月了]，[{org}让我补交了{n}次材料|理赔进度一直显示“审核中”]，[每次要的材料都不一样|打电话只说在走流程]，[保险法不是规定三十日内要作出核定吗|说好的“快速理赔”在哪里]？",
       "调阅了理赔案件流转记录，您于{date}提交材料，申请赔付金额{amt}",
       "理赔审核超出时限属实，已完成核定赔付{comp}，并按规定支付逾期利息",
       "因[需向医院调取完整病历|第三方责任尚未认定]，案件处于补充调查阶段，核定时限依法中止",
@@ -709,33 +710,15 @@ OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
 # ---------------------------------------------------------------------------------------------
 # Slots shared by all scenarios
 
+# fmt: off
 _WEEKDAYS = "一二三四五六日"
-_CN_NUM = "一二三四五六七八九十"
-_BRANCHES = (
-    "城西",
-    "城东",
-    "高新",
-    "解放路",
-    "人民路",
-    "开发区",
-    "中山路",
-    "火车站",
-    "滨江",
-    "南湖",
-)
+_BRANCHES = ("城西", "城东", "高新", "解放路", "人民路", "开发区", "中山路", "火车站", "滨江", "南湖")
 _BRANCH_KIND = ("支行", "支行", "营业部", "分理处", "社区支行")
 _STAFF = ("柜员", "大堂经理", "客户经理", "理财经理", "值班主管", "网点负责人")
 _RELATIVES = ("母亲", "父亲", "岳母", "婆婆", "外婆", "爷爷", "奶奶")
 _RELATIONS = ("母亲", "父亲", "妻子", "丈夫", "女儿", "儿子", "同事", "领导", "邻居")
-_CARD_KIND = ("白金", "金", "普", "联名", "标准", "钛金")
-_HOSPITALS = (
-    "市第一人民医院",
-    "省人民医院",
-    "市中医院",
-    "区人民医院",
-    "市第二人民医院",
-    "省肿瘤医院",
-)
+_CARD_KIND = ("白金卡", "金卡", "普卡", "联名卡", "钛金卡", "商务卡")
+_HOSPITALS = ("市第一人民医院", "省人民医院", "市中医院", "区人民医院", "市第二人民医院", "省肿瘤医院")
 _DEMAND_PHRASES: dict[str, tuple[str, ...]] = {
     "REFUND": ("要求退还[已扣收的|相关|不合理]费用", "要求[全额|]退还{amt}"),
     "EXPLANATION": ("要求{org}给出[合理|书面]解释", "希望{org}[说明|讲清楚]具体[原因|依据]"),
@@ -745,36 +728,16 @@ _DEMAND_PHRASES: dict[str, tuple[str, ...]] = {
     "RESTORE": ("要求尽快恢复[正常使用|服务]", "要求[马上|尽快]恢复账户功能"),
     "CORRECT_RECORD": ("要求[尽快|]更正征信记录", "要求消除[不良|错误]记录"),
     "APOLOGY": ("要求[相关人员|网点]赔礼道歉", "要求{org}[书面|公开]道歉"),
-    "CANCEL": ("要求解除合同并退还[本金|全部款项]", "要求[全额退保|撤销合同]"),
+    "CANCEL": ("要求解除合同并退还[本金|全部款项]", "要求撤销[合同|交易]并退还款项"),
     "DISCIPLINE": ("要求对相关[工作人员|人员]严肃处理", "要求追究[经办人员|相关人员]责任"),
     "OTHER": ("希望{org}改进[服务|流程]",),
 }
-_OPENERS = (
-    "",
-    "",
-    "",
-    "本人是{org}[多年的|{yrs}年的]老客户，",
-    "[我要投诉|特此投诉]：",
-    "[反映一个问题|情况如下]：",
-)
-_CLOSERS = (
-    "现{d}。",
-    "{d}，否则将向[金融监管部门|12378|媒体]反映。",
-    "特此投诉，{d}。",
-    "{d}，[请尽快答复|望尽快回复]。",
-)
-_CONTACT = (
-    "[联系电话|本人电话]{phone}。",
-    "[卡号|我的卡号是]{card_full}。",
-    "[本人手机号|手机]{phone}，[请回电|请尽快联系我]。",
-)
-_FILLERS = (
-    "此事已多次反映仍未解决，希望引起重视。",
-    "请尽快核实处理，谢谢。",
-    "希望尽快给个说法。",
-    "本人保留进一步投诉的权利。",
-)
+_OPENERS = ("", "", "", "作为{org}[多年的|{yrs}年的]老客户，", "[我要投诉|特此投诉]：", "[反映一个问题|情况如下]：")
+_CLOSERS = ("现{d}。", "{d}，否则将向[金融监管部门|12378|媒体]反映。", "特此投诉，{d}。", "{d}，[请尽快答复|望尽快回复]。")
+_CONTACT = ("[联系电话|本人电话]{phone}。", "[卡号|我的卡号是]{card_full}。", "[本人手机号|手机]{phone}，[请回电|请尽快联系我]。")
+_FILLERS = ("此事已多次反映仍未解决，希望引起重视。", "请尽快核实处理，谢谢。", "希望尽快给个说法。", "本人保留进一步投诉的权利。")
 _MEDIATORS = ("银行业保险业纠纷调解中心", "金融消费纠纷调解组织", "金融纠纷人民调解委员会")
+# fmt: on
 
 
 def _relative_date(rng: random.Random) -> str:
@@ -794,30 +757,34 @@ def _relative_date(rng: random.Random) -> str:
     return f"去年{_int(rng, 1, 12)}月"
 
 
-def _amount(rng: random.Random, plan: _Plan) -> Decimal | None:
+def _cents(rng: random.Random, plan: _Plan) -> int | None:
+    """The disputed amount in fen, or None when the scenario has none."""
     if plan.amounts:
-        value = Decimal(_pick(rng, plan.amounts))
+        yuan = _pick(rng, plan.amounts)
     elif plan.amount_range is not None:
         lo, hi, step = plan.amount_range
-        value = Decimal(lo + step * _int(rng, 0, (hi - lo) // step))
+        yuan = lo + step * _int(rng, 0, (hi - lo) // step)
     else:
         return None
-    if plan.cents:
-        value += Decimal(_int(rng, 0, 99)) / 100
-    return value.quantize(Decimal("0.01"))
+    return yuan * 100 + (_int(rng, 0, 99) if plan.cents else 0)
 
 
-def _money(rng: random.Random, value: Decimal) -> str:
-    whole = value == value.to_integral_value()
-    text = f"{int(value)}" if whole else f"{value}"
+def _decimal(cents: int) -> Decimal:
+    return Decimal(f"{cents // 100}.{cents % 100:02d}")
+
+
+def _money(rng: random.Random, cents: int) -> str:
+    yuan, fen = divmod(cents, 100)
     r = rng.random()
-    if whole and value >= 10000 and value % 100 == 0 and r < 0.35:
-        return f"{float(value) / 10000:g}万元"
-    if r < 0.15:
-        return f"人民币{text}元"
-    if whole and r < 0.3 and value >= 1000:
-        return f"{int(value):,}元"
-    return f"{text}元"
+    if fen:
+        text = f"{yuan}.{fen:02d}"
+    elif yuan >= 10000 and yuan % 100 == 0 and r < 0.35:
+        return f"{yuan / 10000:g}万元"
+    elif yuan >= 1000 and r > 0.85:
+        return f"{yuan:,}元"
+    else:
+        text = str(yuan)
+    return f"人民币{text}元" if r < 0.15 else f"{text}元"
 
 
 _SLOTS: dict[str, Callable[[random.Random], str]] = {
@@ -832,12 +799,13 @@ _SLOTS: dict[str, Callable[[random.Random], str]] = {
     "yld": lambda r: _pick(r, ("3.2", "3.5", "3.8", "4.2", "4.5", "5.0", "5.5")),
     "rate": lambda r: _pick(r, ("1.75", "2.15", "2.35", "2.6", "2.75", "3.1", "3.35")),
     "div": lambda r: _pick(r, ("3.5", "4", "4.5", "5", "6")),
-    "bp": lambda r: str(_pick(r, (-30, -20, 0, 30, 45, 60, 98))),
+    "bp": lambda r: _pick(r, ("减30", "减20", "减10", "加0", "加30", "加45", "加60")),
+    "loan": lambda r: str(_int(r, 3, 15) * 10),
     "branch": lambda r: _pick(r, _BRANCHES) + _pick(r, _BRANCH_KIND),
     "staff": lambda r: _pick(r, _STAFF),
     "rel": lambda r: _pick(r, _RELATIONS),
     "elder": lambda r: _pick(r, _RELATIVES),
-    "card": lambda r: _pick(r, _CARD_KIND) + "卡",
+    "card": lambda r: _pick(r, _CARD_KIND),
     "hosp": lambda r: _pick(r, _HOSPITALS),
     "mediator": lambda r: _pick(r, _MEDIATORS),
 }
@@ -889,24 +857,21 @@ def compose_complaint(
     plan = _pick(rng, _INSURANCE if rng.random() < INSURANCE_SHARE else _BANK)
     sc = plan.scenario
     ctx = _Context(rng, person, plan.category.startswith("INS_"))
-    amount = _amount(rng, plan)
-    if amount is not None:
-        ctx["amt"] = _money(rng, amount)
+    cents = _cents(rng, plan)
+    if cents is not None:
+        ctx["amt"] = _money(rng, cents)
     d = plan.demands
     first = d[0] if len(d) == 1 or rng.random() < 0.7 else d[1]
     demands: tuple[str, ...] = (first,)
     if len(d) > 1 and rng.random() < 0.45:
         demands += (_pick(rng, [x for x in d if x != first]),)
     u, p, _n = plan.outcome_weights
-    roll = rng.random() * sum(plan.outcome_weights)
+    roll = rng.random() * (u + p + _n)
     outcome = OUTCOMES[0 if roll < u else 1 if roll < u + p else 2]
-    compensation: Decimal | None = None
-    if outcome != "not_upheld" and plan.money and amount is not None:
-        compensation = amount
-        if outcome == "partly_upheld":
-            share = Decimal(_pick(rng, (30, 40, 50, 60, 70, 80)))
-            compensation = (amount * share / 100).quantize(Decimal("0.01"))
-        ctx["comp"] = _money(rng, compensation)
+    paid: int | None = None
+    if outcome != "not_upheld" and plan.money and cents is not None:
+        paid = cents if outcome == "upheld" else cents * _pick(rng, (3, 4, 5, 6, 7, 8)) // 10
+        ctx["comp"] = _money(rng, paid)
     at_fault = outcome == "upheld" or (outcome == "partly_upheld" and rng.random() < 0.7)
     title = _fill(rng, _pick(rng, plan.titles), ctx)[:40]
     narrative = _narrative(rng, plan, ctx, demands)
@@ -920,10 +885,10 @@ def compose_complaint(
         business_subcategory=plan.subcategory,
         cause=plan.cause,
         demands=demands,
-        amount=amount,
+        amount=None if cents is None else _decimal(cents),
         decision_text=decision,
         outcome=outcome,
-        compensation=compensation,
+        compensation=None if paid is None else _decimal(paid),
         root_cause=_fill(rng, sc.why if at_fault else sc.why_no, ctx),
         product_or_process_at_fault=at_fault,
         rectification=_fill(rng, sc.fix, ctx) if at_fault else "",
