@@ -105,3 +105,22 @@ def people(org, make_user) -> People:
         officer_b=make_user("officer_b", org.branch_b, Role.BRANCH_CP_OFFICER),
         handler_b=make_user("handler_b", org.sub_b, Role.HANDLER),
     )
+
+
+@pytest.fixture
+def migration_data(transactional_db):
+    """Data the migrations load (taxonomies, policies), reloaded after a transactional flush.
+
+    Transactional tests (browser, PostgreSQL concurrency) end with a flush that empties every
+    table; Django's post_migrate signal re-creates groups and permissions, but data migrations
+    do not run again, so tests that need them ask for this fixture.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from xiaobao.complaints.models import TaxonomyTerm
+
+    if not TaxonomyTerm.objects.exists():
+        import_module("xiaobao.complaints.migrations.0002_load_defaults").load(apps, None)
+        import_module("xiaobao.privacy.migrations.0002_default_retention").load(apps, None)

@@ -18,7 +18,7 @@ pytestmark = [
         not Path(CHROMIUM).exists() or os.environ.get("XIAOBAO_BROWSER") == "0",
         reason="Debian's chromium is not installed (dev.py installs it; CI requires it)",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -45,16 +45,8 @@ def browser() -> Iterator:
 
 
 @pytest.fixture(autouse=True)
-def _taxonomies(db):
-    """Reload the default taxonomies if an earlier transactional test flushed them."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from xiaobao.complaints.models import TaxonomyTerm
-
-    if not TaxonomyTerm.objects.exists():
-        import_module("xiaobao.complaints.migrations.0002_load_defaults").load(apps, None)
+def _data(migration_data):
+    """Taxonomies and policies, even after an earlier transactional test flushed them."""
 
 
 def _login(page, live_server, username: str) -> None:

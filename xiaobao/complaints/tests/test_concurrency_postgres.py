@@ -20,8 +20,13 @@ pytestmark = [
     pytest.mark.skipif(
         "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL"
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _data(migration_data):
+    """Taxonomies and policies, even after an earlier transactional test flushed them."""
 
 
 def _in_threads(n, target):

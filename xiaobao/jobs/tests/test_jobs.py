@@ -90,7 +90,7 @@ def test_run_jobs_command():
 @pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL"
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_many_workers_never_run_a_job_twice():
     for n in range(60):
         enqueue("tests.record", {"n": n})
