@@ -1,0 +1,173 @@
+"""What reporting keeps: typical cases, early-warning alerts, editable texts and built documents."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xiaobao.reports.choices import AlertKind, AlertStatus, RunKind, RunStatus, TemplateKey
+
+USER = settings.AUTH_USER_MODEL
+
+
+class TypicalCase(models.Model):
+    """A handled complaint written up, personal data redacted, as a lesson (典型案例)."""
+
+    scope_unit_field: ClassVar[str] = "complaint__unit"
+
+    complaint = models.OneToOneField(
+        "complaints.Complaint",
+        verbose_name=_("投诉"),
+        on_delete=models.PROTECT,
+        related_name="typical_case",
+    )
+    title = models.CharField(_("案例标题"), max_length=120)
+    write_up = models.TextField(
+        _("案例内容"), help_text=_("已去除个人信息的案情、处理过程与结果。")
+    )
+    lessons = models.TextField(_("案例启示"), blank=True)
+    tags = models.CharField(
+        _("关键词"), max_length=200, blank=True, help_text=_("多个关键词以逗号或顿号分隔。")
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    author = models.ForeignKey(USER, verbose_name=_("撰写人"), on_delete=models.PROTECT)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("典型案例")
+        verbose_name_plural = _("典型案例")
+        ordering = ["-published_at", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tag_list(self) -> list[str]:
+        import re
+
+        return [t for t in (s.strip() for s in re.split(r"[,，、;；\s]+", self.tags)) if t]
+
+
+class Alert(models.Model):
+    """An early warning addressed to a unit's consumer-protection office, with its evidence."""
+
+    scope_unit_field: ClassVar[str] = "unit"
+
+    kind = models.CharField(_("预警类型"), max_length=16, choices=AlertKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN
+    )
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("提示机构"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("由该机构（及其上级）消保部门处理。"),
+    )
+    department = models.ForeignKey(
+        "organisation.Department",
+        verbose_name=_("提示部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("该机构或其最近上级的消费者权益保护部门。"),
+    )
+    # A stable name of what rose ("cause:PRICING", "unit:JC100", "person:<hash>") for de-duplication.
+    subject_key = models.CharField(_("对象键"), max_length=160)
+    subject = models.CharField(_("预警对象"), max_length=200)
+    period_start = models.DateField(_("观察期起"))
+    period_end = models.DateField(_("观察期止"))
+    count = models.PositiveIntegerField(_("观察期投诉量"))
+    evidence = models.JSONField(_("证据"), default=dict)
+    risk_notice = models.TextField(
+        _("消费风险提示（草稿）"), blank=True, help_text=_("系统按模板起草，可修改后对外发布。")
+    )
+    raised_at = models.DateTimeField(_("预警时间"))
+    handled_by = models.ForeignKey(
+        USER, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    note = models.TextField(_("处理说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # Two runs over the same window never raise the same alert twice.
+            models.UniqueConstraint(
+                fields=["kind", "subject_key", "period_start"], name="alert_once_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-raised_at"], name="alert_status_raised_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.subject}"
+
+
+class ReportTemplate(models.Model):
+    """An administrator's rewording of a generated text (Django template syntax)."""
+
+    scope_unit_field: ClassVar[str | None] = None  # configuration, the same for everybody
+
+    key = models.CharField(_("模板"), max_length=32, choices=TemplateKey.choices, unique=True)
+    body = models.TextField(
+        _("模板内容"),
+        help_text=_(
+            "Django 模板语法。工作总结中以“# ”开头的行为一级标题、“## ”为二级标题，"
+            "单独一行的 [[表格名]] 插入统计表。"
+        ),
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("报告模板")
+        verbose_name_plural = _("报告模板")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return str(self.get_key_display())
+
+
+def _run_path(instance: ReportRun, filename: str) -> str:
+    return f"reports/{instance.kind}/{filename}"
+
+
+class ReportRun(models.Model):
+    """A document built in the background and kept as a file for the requester's scope."""
+
+    scope_unit_field: ClassVar[str] = "unit"
+
+    kind = models.CharField(_("报告类型"), max_length=32, choices=RunKind.choices)
+    params = models.JSONField(_("参数"), default=dict)
+    unit = models.ForeignKey(
+        "organisation.Unit", verbose_name=_("统计机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        USER, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    file = models.FileField(_("文件"), upload_to=_run_path, max_length=200, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报告文件")
+        verbose_name_plural = _("报告文件")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("view_statistics", _("查看统计分析")),
+            ("view_regulator_report", _("下载监管统计报表")),
+            ("view_work_summary", _("生成工作总结")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

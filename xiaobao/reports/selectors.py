@@ -1,0 +1,956 @@
+"""Complaint statistics: any combination of dimensions, one set of measures, always in scope.
+
+Counting rule (统计口径), used by the dashboards, the regulator workbook, the work summary and the
+early warnings alike, so that every figure reconciles with the registry:
+
+* a case counts once, in the period in which it was **received** (Asia/Shanghai);
+* only complaints count: reviews (核查) are cases of their own and appear as the *reviews* measure
+  of the complaint they review;
+* **merged** duplicates (the same complaint filed again, 合并) and **declined** filings
+  (不予受理: not a complaint, or no standing) are left out; withdrawn complaints count;
+* every measure describes that cohort as the data stand now (e.g. *closed* = received in the
+  period and answered or withdrawn by now).
+
+Measures are aggregated in SQL (GROUP BY, the same on SQLite and PostgreSQL). Handling days are
+whole calendar days, notice date − receipt date, so the 90th percentile comes from a per-group
+histogram of days (memory bounded by groups × distinct day counts, never by cases).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncQuarter, TruncYear
+from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from xiaobao.complaints.choices import (
+    OPEN_STATUSES,
+    Axis,
+    ExtensionStatus,
+    Kind,
+    Outcome,
+    Satisfaction,
+    Status,
+)
+from xiaobao.complaints.filters import RegistryFilter
+from xiaobao.complaints.models import (
+    Complainant,
+    Complaint,
+    Decision,
+    Extension,
+    FollowUp,
+    TaxonomyTerm,
+)
+from xiaobao.deadlines.engine import TZ
+from xiaobao.lib.clock import now
+from xiaobao.lib.errors import DomainError
+from xiaobao.organisation.models import PATH_SEGMENT_WIDTH, Unit, User
+from xiaobao.organisation.scope import visible_to
+from xiaobao.reports.choices import Grain
+
+# --- the counting rule ---------------------------------------------------------------------------
+
+EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)
+COUNTED_STATUSES = tuple(s for s in Status if s not in EXCLUDED_STATUSES)
+COUNTING_RULE = _(
+    "统计口径：按接收日期（北京时间）归属统计期间；仅统计投诉案件（核查案件不单独计入受理量，"
+    "计入原投诉的“核查”指标）；剔除已合并的重复投诉和不予受理的来件，撤诉案件计入受理量；"
+    "各项指标以统计时点的办理情况为准。办理天数为告知日期减接收日期（自然日）。"
+)
+PERCENTILE = 0.9  # nearest-rank: the smallest day count that at least 90 % of answers reach
+REVERSED_OUTCOMES = (Outcome.UPHELD, Outcome.PARTLY_UPHELD)
+SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+SEGMENT = PATH_SEGMENT_WIDTH + 1  # "00000001/"
+
+
+def counted(queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """Restrict `queryset` to the cases the counting rule counts."""
+    return queryset.filter(kind=Kind.COMPLAINT).exclude(status__in=EXCLUDED_STATUSES)
+
+
+def registry_url(params: Mapping[str, Sequence[str] | str]) -> str:
+    """A link to the registry list filtered by RegistryFilter parameters."""
+    try:
+        base = reverse("complaints:list")
+    except NoReverseMatch:
+        base = "/complaints/"
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        query.setlist(name, [value] if isinstance(value, str) else list(value))
+    return f"{base}?{query.urlencode()}" if query else base
+
+
+def counted_registry_params() -> dict[str, list[str]]:
+    """RegistryFilter parameters that select exactly the counted population."""
+    return {"kind": [Kind.COMPLAINT], "status": [str(s) for s in COUNTED_STATUSES]}
+
+
+# --- dimensions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    label: Any
+    registry_param: str | None  # RegistryFilter parameter for drill-down, None if it has none
+    axis: Axis | None = None
+    field: str = ""  # Complaint field (FK or M2M) holding the value
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.name: d
+    for d in (
+        Dimension("period", _("期间"), None),
+        Dimension(
+            "intake_channel", _("投诉渠道"), "intake_channel", Axis.INTAKE_CHANNEL, "intake_channel"
+        ),
+        Dimension(
+            "business_channel",
+            _("业务办理渠道"),
+            "business_channel",
+            Axis.BUSINESS_CHANNEL,
+            "business_channel",
+        ),
+        Dimension(
+            "business_category",
+            _("业务类别"),
+            "business_category",
+            Axis.BUSINESS_CATEGORY,
+            "business_category",
+        ),
+        Dimension("cause", _("投诉原因"), "cause", Axis.CAUSE, "cause"),
+        # The registry has no demand filter yet, so demand rows have no drill-down link.
+        Dimension("demand", _("诉求"), None, Axis.DEMAND, "demands"),
+        Dimension("unit", _("机构"), "unit"),
+        Dimension("level", _("处理级别"), "level", Axis.LEVEL, "level"),
+        Dimension("tag", _("标签"), "tag", Axis.TAG, "tags"),
+        Dimension("handler", _("处理人"), "handler"),
+    )
+}
+MULTI_VALUED = frozenset({"demand", "tag"})  # a case counts once under each of its values
+UNCLASSIFIED = _("未分类")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How dimensions are bucketed."""
+
+    grain: str = Grain.MONTH
+    rollup: bool = True  # classification sub-categories count under their top-level term
+    unit_depth: int = 1  # 0 head office, 1 branches, 2 sub-branches, 3 outlets
+
+
+def axis_terms(axis: Axis) -> dict[int, TaxonomyTerm]:
+    return {t.pk: t for t in TaxonomyTerm.objects.filter(axis=axis).select_related("parent")}
+
+
+def term_roots(terms: Mapping[int, TaxonomyTerm]) -> dict[int, TaxonomyTerm]:
+    """Every term mapped to its top-level ancestor (itself when it has none)."""
+    roots: dict[int, TaxonomyTerm] = {}
+    for pk, term in terms.items():
+        root, seen = term, {pk}
+        while root.parent_id is not None and root.parent_id in terms and root.parent_id not in seen:
+            seen.add(root.parent_id)
+            root = terms[root.parent_id]
+        roots[pk] = root
+    return roots
+
+
+def _rollup_expression(column: str, roots: Mapping[int, TaxonomyTerm]) -> Any:
+    by_root: dict[int, list[int]] = defaultdict(list)
+    for pk, root in roots.items():
+        if root.pk != pk:
+            by_root[root.pk].append(pk)
+    if not by_root:
+        return F(column)
+    whens = [When(**{f"{column}__in": ids}, then=Value(root)) for root, ids in by_root.items()]
+    return Case(*whens, default=F(column), output_field=IntegerField())
+
+
+def _period_expression(grain: str, prefix: str) -> Any:
+    trunc = {Grain.MONTH: TruncMonth, Grain.QUARTER: TruncQuarter, Grain.YEAR: TruncYear}[
+        Grain(grain)
+    ]
+    return trunc(f"{prefix}received_at", tzinfo=TZ)
+
+
+def period_code(value: datetime | date, grain: str) -> str:
+    if grain == Grain.YEAR:
+        return f"{value.year}"
+    if grain == Grain.QUARTER:
+        return f"{value.year}Q{(value.month - 1) // 3 + 1}"
+    return f"{value.year}-{value.month:02d}"
+
+
+def period_bounds(code: str) -> tuple[date, date]:
+    """First and last day of a period code: "2026", "2026Q3" or "2026-07"."""
+    code = code.strip().upper()
+    try:
+        if "Q" in code:
+            year, quarter = int(code[:4]), int(code.split("Q")[1])
+            if not 1 <= quarter <= 4:
+                raise ValueError
+            first = date(year, 3 * quarter - 2, 1)
+            months = 3
+        elif "-" in code:
+            year, month = int(code[:4]), int(code[5:7])
+            first, months = date(year, month, 1), 1
+        else:
+            first, months = date(int(code), 1, 1), 12
+    except (ValueError, IndexError):
+        raise DomainError(f"期间“{code}”格式不正确（如 2026、2026Q3、2026-07）。") from None
+    month_index = first.month - 1 + months
+    after = date(first.year + month_index // 12, month_index % 12 + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def period_label(code: str) -> str:
+    if "Q" in code:
+        return f"{code[:4]}年第{'一二三四'[int(code[-1]) - 1]}季度"
+    if "-" in code:
+        return f"{code[:4]}年{int(code[5:7])}月"
+    return f"{code}年"
+
+
+class _Keys:
+    """Builds the GROUP BY expression of each dimension and turns its values back into labels."""
+
+    def __init__(self, dimensions: Sequence[str], options: Options) -> None:
+        unknown = [d for d in dimensions if d not in DIMENSIONS]
+        if unknown:
+            raise DomainError(f"未知的统计维度：{'、'.join(unknown)}。")
+        if len(set(dimensions)) != len(dimensions):
+            raise DomainError("统计维度不能重复。")
+        self.dimensions = list(dimensions)
+        self.options = options
+        self.roots: dict[str, dict[int, TaxonomyTerm]] = {}
+        self.terms: dict[str, dict[int, TaxonomyTerm]] = {}
+        for name in self.dimensions:
+            axis = DIMENSIONS[name].axis
+            if axis is not None:
+                self.terms[name] = axis_terms(axis)
+                self.roots[name] = term_roots(self.terms[name])
+        self._units: dict[str, Unit] = {}
+        self._users: dict[int, User] = {}
+
+    def alias(self, name: str) -> str:
+        return f"k_{name}"
+
+    def expressions(self, prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.dimensions:
+            dim = DIMENSIONS[name]
+            if name == "period":
+                expr = _period_expression(self.options.grain, prefix)
+            elif name == "unit":
+                length = SEGMENT * (self.options.unit_depth + 1)
+                expr = Substr(f"{prefix}unit__path", 1, length)
+            elif name == "handler":
+                expr = F(f"{prefix}handler_id")
+            elif name in MULTI_VALUED:
+                expr = F(f"{prefix}{dim.field}")
+            elif self.options.rollup:
+                expr = _rollup_expression(f"{prefix}{dim.field}_id", self.roots[name])
+            else:
+                expr = F(f"{prefix}{dim.field}_id")
+            out[self.alias(name)] = expr
+        return out
+
+    def normalise(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        key = []
+        for name in self.dimensions:
+            value = row[self.alias(name)]
+            if name == "period" and value is not None:
+                value = period_code(
+                    value.astimezone(TZ) if isinstance(value, datetime) else value,
+                    self.options.grain,
+                )
+            key.append(value)
+        return tuple(key)
+
+    def load_labels(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        keys = list(keys)
+        if "unit" in self.dimensions:
+            i = self.dimensions.index("unit")
+            paths = {k[i] for k in keys if k[i]}
+            self._units.update({u.path: u for u in Unit.objects.filter(path__in=paths)})
+        if "handler" in self.dimensions:
+            i = self.dimensions.index("handler")
+            ids = {k[i] for k in keys if k[i]}
+            self._users.update({u.pk: u for u in User.objects.filter(pk__in=ids)})
+
+    def unit_for(self, path: str | None) -> Unit | None:
+        return self._units.get(path) if path else None
+
+    def label(self, name: str, value: Any) -> str:
+        if value is None:
+            return str(_("未指定")) if name == "handler" else str(UNCLASSIFIED)
+        if name == "period":
+            return period_label(value)
+        if name == "unit":
+            unit = self.unit_for(value)
+            if unit is None:
+                return str(value)
+            if unit.depth < self.options.unit_depth:
+                return f"{unit.name}（本级）"
+            return unit.name
+        if name == "handler":
+            user = self._users.get(value)
+            return str(user) if user else str(value)
+        term = self.terms[name].get(value)
+        if term is None:
+            return str(value)
+        if not self.options.rollup and term.parent_id and term.parent is not None:
+            return f"{term.parent.name}/{term.name}"
+        return term.name
+
+    def code(self, name: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if name == "period":
+            return str(value)
+        if name == "unit":
+            unit = self.unit_for(value)
+            return unit.code if unit else None
+        if name == "handler":
+            user = self._users.get(value)
+            return user.username if user else None
+        term = self.terms[name].get(value)
+        return term.code if term else None
+
+    def sort_key(self, name: str, value: Any) -> tuple[Any, ...]:
+        if value is None:
+            return (1, 0, "")
+        if name == "unit":
+            return (0, 0, str(value))
+        if name == "handler":
+            user = self._users.get(value)
+            return (0, 0, user.username if user else "")
+        if name == "period":
+            return (0, 0, str(value))
+        term = self.terms[name].get(value)
+        if term is None:
+            return (0, 0, str(value))
+        root = self.roots[name].get(term.pk, term)
+        return (0, root.sort_order, root.code, term.sort_order, term.code)
+
+    def drill_params(self, name: str, value: Any) -> dict[str, list[str]] | None:
+        """RegistryFilter parameters selecting this value, or None if the registry cannot."""
+        dim = DIMENSIONS[name]
+        if value is None:
+            return None
+        if name == "period":
+            first, last = period_bounds(value)
+            return {"received_from": [first.isoformat()], "received_to": [last.isoformat()]}
+        if dim.registry_param is None:
+            return None
+        if name == "unit":
+            unit = self.unit_for(value)
+            if unit is None or unit.depth < self.options.unit_depth:
+                return None  # "本级" rows: the registry's unit filter always takes the subtree
+            return {"unit": [unit.code]}
+        if name == "handler":
+            code = self.code(name, value)
+            return {"handler": [code]} if code else None
+        if value not in self.terms[name]:
+            return None
+        if self.options.rollup and name not in MULTI_VALUED:
+            return {dim.registry_param: _with_descendants(self.terms[name], value)}
+        return {dim.registry_param: [self.terms[name][value].code]}
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measures:
+    """The figures of one group of cases (see the module docstring for the counting rule)."""
+
+    received: int = 0
+    closed: int = 0  # answered (decision notified) or withdrawn
+    answered: int = 0  # decision notified
+    timely: int = 0  # notified before the deadline ran out
+    overdue: int = 0  # answered late, or still open past the deadline
+    open_overdue: int = 0
+    extended: int = 0  # with an approved extension (to 30 or 60 days)
+    extended_60: int = 0
+    reviewed: int = 0  # the complainant asked the upper level to review (核查)
+    review_decided: int = 0
+    reversed: int = 0  # the review upheld the complainant wholly or partly
+    compensation: Decimal = Decimal("0.00")
+    repeat_complainants: int = 0
+    surveyed: int = 0  # with a follow-up call that reached the complainant
+    satisfied: int = 0  # of those, satisfied or basically satisfied
+    withdrawn: int = 0
+    referred: int = 0  # reached us through a regulator or hotline referral (转办)
+    at_fault: int = 0
+    avg_days: float | None = None
+    p90_days: int | None = None
+    customers: int | None = None
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def timely_rate(self) -> float | None:
+        return self._rate(self.timely, self.answered)
+
+    @property
+    def closed_rate(self) -> float | None:
+        return self._rate(self.closed, self.received)
+
+    @property
+    def reversal_rate(self) -> float | None:
+        return self._rate(self.reversed, self.review_decided)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._rate(self.satisfied, self.surveyed)
+
+    @property
+    def per_10k(self) -> float | None:
+        if not self.customers:
+            return None
+        return self.received * 10000 / self.customers
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    name: str
+    label: Any
+    kind: str = "count"  # count, rate, days, money, ratio
+
+
+MEASURES: tuple[MeasureSpec, ...] = (
+    MeasureSpec("received", _("受理量")),
+    MeasureSpec("closed", _("办结量")),
+    MeasureSpec("closed_rate", _("办结率"), "rate"),
+    MeasureSpec("timely_rate", _("按时办结率"), "rate"),
+    MeasureSpec("overdue", _("超期")),
+    MeasureSpec("avg_days", _("平均办理天数"), "days"),
+    MeasureSpec("p90_days", _("90%办理天数"), "days"),
+    MeasureSpec("extended", _("延期")),
+    MeasureSpec("reviewed", _("核查")),
+    MeasureSpec("reversal_rate", _("核查改变率"), "rate"),
+    MeasureSpec("compensation", _("补偿金额（元）"), "money"),
+    MeasureSpec("repeat_complainants", _("重复投诉人")),
+    MeasureSpec("satisfaction_rate", _("满意率"), "rate"),
+    MeasureSpec("per_10k", _("每万名客户投诉量"), "ratio"),
+)
+
+
+@dataclass
+class Row:
+    key: tuple[Any, ...]
+    codes: tuple[str | None, ...]
+    labels: tuple[str, ...]
+    measures: Measures
+    drill: dict[str, list[str]] | None = None  # extra RegistryFilter params; None: no link
+
+    def label(self, sep: str = " / ") -> str:
+        return sep.join(self.labels)
+
+
+@dataclass
+class Statistics:
+    dimensions: list[str]
+    options: Options
+    rows: list[Row]
+    total: Measures
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    def drill_url(self, row: Row | None = None, **extra: Sequence[str]) -> str | None:
+        """The registry list showing exactly the cases counted in `row` (or in the total)."""
+        params = {**counted_registry_params(), **self.filters}
+        if row is not None:
+            if row.drill is None:
+                return None
+            params = _merge_drill(params, row.drill)
+        for name, values in extra.items():
+            params[name] = list(values)
+        return registry_url(params)
+
+    def row_for(self, *codes: str | None) -> Row | None:
+        for row in self.rows:
+            if row.codes == tuple(codes):
+                return row
+        return None
+
+    def dimension_labels(self) -> list[str]:
+        return [str(DIMENSIONS[d].label) for d in self.dimensions]
+
+
+def _merge_drill(
+    base: dict[str, list[str]], drill: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    params = dict(base)
+    for name, values in drill.items():
+        if name == "received_from" and name in params:
+            params[name] = [max(params[name][0], values[0])]
+        elif name == "received_to" and name in params:
+            params[name] = [min(params[name][0], values[0])]
+        else:
+            params[name] = list(values)
+    return params
+
+
+# --- the query -----------------------------------------------------------------------------------
+
+
+def _as_querydict(filters: Mapping[str, Any] | None) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for name, value in (filters or {}).items():
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, list | tuple | set):
+            query.setlist(name, [str(v) for v in value])
+        else:
+            query.setlist(name, [value.isoformat() if isinstance(value, date) else str(value)])
+    return query
+
+
+def scoped_population(
+    *, user: Any, filters: Mapping[str, Any] | None = None
+) -> QuerySet[Complaint]:
+    """The counted cases `user` may see, narrowed by RegistryFilter parameters."""
+    query = _as_querydict(filters)
+    base = counted(visible_to(user, Complaint.objects.all()))
+    if not query:
+        return base
+    filterset = RegistryFilter(data=query, queryset=base)
+    if not filterset.is_valid():
+        problems = "；".join(f"{k}：{' '.join(v)}" for k, v in filterset.errors.items())
+        raise DomainError(f"统计条件无效：{problems}", code="invalid_filter")
+    # Re-select by primary key so filter joins (tags …) never multiply or narrow the grouping.
+    return Complaint.objects.filter(pk__in=filterset.qs.values("pk"))
+
+
+def _handling_days() -> Any:
+    return ExpressionWrapper(
+        TruncDate("notified_at", tzinfo=TZ) - TruncDate("received_at", tzinfo=TZ),
+        output_field=DurationField(),
+    )
+
+
+def _as_days(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return value.total_seconds() / 86400
+    return float(value) / 86400e6  # SQLite may hand back microseconds
+
+
+def nearest_rank(histogram: Mapping[int, int], q: float = PERCENTILE) -> int | None:
+    """The nearest-rank percentile of a {value: count} histogram."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = math.ceil(q * total)
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None  # pragma: no cover - unreachable
+
+
+def _aggregates(moment: datetime) -> dict[str, Any]:
+    answered = Q(notified_at__isnull=False)
+    open_overdue = Q(status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=moment)
+    aggregates = {
+        "received": Count("pk"),
+        "closed": Count("pk", filter=answered | Q(status=Status.WITHDRAWN)),
+        "answered": Count("pk", filter=answered),
+        "timely": Count("pk", filter=Q(timely=True)),
+        "overdue": Count("pk", filter=Q(timely=False) | open_overdue),
+        "open_overdue": Count("pk", filter=open_overdue),
+        "withdrawn": Count("pk", filter=Q(status=Status.WITHDRAWN)),
+        "referred": Count("pk", filter=Q(intake_channel__attributes__referral=True)),
+        "at_fault": Count("pk", filter=Q(at_fault=True)),
+        "extended": Count("pk", filter=Q(_extended=True)),
+        "extended_60": Count("pk", filter=Q(_extended=True, allowed_days__gt=30)),
+        "reviewed": Count("pk", filter=Q(_reviewed=True)),
+        "review_decided": Count("pk", filter=Q(_review_outcome__isnull=False)),
+        "reversed": Count("pk", filter=Q(_review_outcome__in=REVERSED_OUTCOMES)),
+        "surveyed": Count("pk", filter=Q(_follow_up__isnull=False)),
+        "satisfied": Count("pk", filter=Q(_follow_up__in=SATISFIED_RESULTS)),
+        "compensation": Sum("decision__compensation"),
+        "avg_days": Avg(_handling_days(), filter=answered),
+    }
+    # Prefixed: aggregate names must not shadow the model's own fields ("timely", "at_fault").
+    return {f"m_{name}": expression for name, expression in aggregates.items()}
+
+
+def _annotated(population: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    last_follow_up = (
+        FollowUp.objects.filter(complaint=OuterRef("pk"))
+        .exclude(result=Satisfaction.UNREACHABLE)
+        .order_by("-made_at", "-pk")
+        .values("result")[:1]
+    )
+    review_outcome = (
+        Decision.objects.filter(complaint__review_of=OuterRef("pk"))
+        .order_by("-decided_at")
+        .values("outcome")[:1]
+    )
+    return population.annotate(
+        _extended=Exists(
+            Extension.objects.filter(complaint=OuterRef("pk"), status=ExtensionStatus.APPROVED)
+        ),
+        _reviewed=Exists(Complaint.objects.filter(review_of=OuterRef("pk"))),
+        _review_outcome=Subquery(review_outcome),
+        _follow_up=Subquery(last_follow_up),
+    )
+
+
+def _fill(measures: Measures, row: Mapping[str, Any]) -> None:
+    for name in (
+        "received",
+        "closed",
+        "answered",
+        "timely",
+        "overdue",
+        "open_overdue",
+        "withdrawn",
+        "referred",
+        "at_fault",
+        "extended",
+        "extended_60",
+        "reviewed",
+        "review_decided",
+        "reversed",
+        "surveyed",
+        "satisfied",
+    ):
+        setattr(measures, name, int(row[f"m_{name}"] or 0))
+    measures.compensation = Decimal(row["m_compensation"] or 0).quantize(Decimal("0.01"))
+    measures.avg_days = _as_days(row["m_avg_days"])
+
+
+def _histograms(
+    population: QuerySet[Complaint], keys: _Keys
+) -> dict[tuple[Any, ...], Counter[int]]:
+    exprs = keys.expressions()
+    rows = (
+        population.filter(notified_at__isnull=False)
+        .annotate(**exprs, _days=_handling_days())
+        .values(*exprs, "_days")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    out: dict[tuple[Any, ...], Counter[int]] = defaultdict(Counter)
+    for row in rows:
+        days = _as_days(row["_days"])
+        if days is not None:
+            out[keys.normalise(row)][round(days)] += row["n"]
+    return out
+
+
+def _repeat_counts(population: QuerySet[Complaint], keys: _Keys) -> dict[tuple[Any, ...], int]:
+    """Per group: complainants (by ID or phone hash) on more than one case of the group."""
+    people = Complainant.objects.filter(complaint__in=population.values("pk"))
+    shared_ids = (
+        people.exclude(id_number_hash="")
+        .values("id_number_hash")
+        .annotate(n=Count("complaint", distinct=True))
+        .filter(n__gt=1)
+        .values("id_number_hash")
+    )
+    shared_phones = (
+        people.exclude(phone_hash="")
+        .values("phone_hash")
+        .annotate(n=Count("complaint", distinct=True))
+        .filter(n__gt=1)
+        .values("phone_hash")
+    )
+    exprs = keys.expressions(prefix="complaint__")
+    rows = (
+        people.filter(Q(id_number_hash__in=shared_ids) | Q(phone_hash__in=shared_phones))
+        .annotate(**exprs)
+        .values_list(*exprs, "complaint_id", "id_number_hash", "phone_hash")
+        .order_by()
+    )
+    groups: dict[tuple[Any, ...], list[tuple[int, str, str]]] = defaultdict(list)
+    n = len(exprs)
+    for row in rows:
+        key = keys.normalise(dict(zip(exprs, row[:n], strict=True)))
+        groups[key].append((row[n], row[n + 1], row[n + 2]))
+    return {key: count_repeat_people(records) for key, records in groups.items()}
+
+
+def count_repeat_people(records: Iterable[tuple[int, str, str]]) -> int:
+    """People on more than one case: records (case, id hash, phone hash) sharing either hash are
+    one person."""
+    return sum(1 for _person, cases in people_cases(records) if len(cases) > 1)
+
+
+def people_cases(records: Iterable[tuple[int, str, str]]) -> list[tuple[str, set[int]]]:
+    """Group (case, id hash, phone hash) records into people: (stable key, their cases)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    cases: dict[str, set[int]] = defaultdict(set)
+    for case_id, id_hash, phone_hash in records:
+        nodes = [f"i:{id_hash}"] if id_hash else []
+        nodes += [f"p:{phone_hash}"] if phone_hash else []
+        if not nodes:
+            continue
+        first = find(nodes[0])
+        for other in nodes[1:]:
+            parent[find(other)] = first
+        cases[nodes[0]].add(case_id)
+    merged: dict[str, set[int]] = defaultdict(set)
+    for node, ids in cases.items():
+        merged[find(node)] |= ids
+    names: dict[str, str] = {}
+    for node in list(parent):
+        root = find(node)
+        names[root] = min(names.get(root, node), node)
+    return [(names[root], ids) for root, ids in merged.items()]
+
+
+def _customers(keys: _Keys, key: tuple[Any, ...]) -> int | None:
+    if "unit" not in keys.dimensions:
+        return None
+    unit = keys.unit_for(key[keys.dimensions.index("unit")])
+    return unit.customer_count if unit is not None else None
+
+
+def complaint_statistics(
+    *,
+    user: Any,
+    dimensions: Sequence[str] = (),
+    filters: Mapping[str, Any] | None = None,
+    grain: str = Grain.MONTH,
+    rollup: bool = True,
+    unit_depth: int | None = None,
+    at: datetime | None = None,
+) -> Statistics:
+    """Measures per combination of `dimensions` over the counted cases `user` may see.
+
+    `filters` take the registry's own parameter names (RegistryFilter: received_from, received_to,
+    unit, cause, business_category, …), so every row links back to the very cases it counts.
+    """
+    moment = at or now()
+    if unit_depth is None:
+        own = getattr(getattr(user, "unit", None), "depth", 0) or 0
+        unit_depth = own + 1
+    options = Options(grain=grain, rollup=rollup, unit_depth=unit_depth)
+    keys = _Keys(dimensions, options)
+    population = scoped_population(user=user, filters=filters)
+    annotated = _annotated(population)
+    aggregates = _aggregates(moment)
+
+    total = Measures()
+    total_row = annotated.aggregate(**aggregates)
+    _fill(total, total_row)
+    total_hist: Counter[int] = Counter()
+    for hist in _histograms(population, _Keys([], options)).values():
+        total_hist.update(hist)
+    total.p90_days = nearest_rank(total_hist)
+    total.repeat_complainants = _repeat_counts(population, _Keys([], options)).get((), 0)
+    total.customers = _scope_customers(user, filters)
+
+    rows: list[Row] = []
+    if dimensions:
+        exprs = keys.expressions()
+        grouped = list(annotated.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by())
+        normalised = [(keys.normalise(r), r) for r in grouped]
+        keys.load_labels(k for k, _ in normalised)
+        histograms = _histograms(population, keys)
+        repeats = _repeat_counts(population, keys)
+        for key, raw in normalised:
+            measures = Measures()
+            _fill(measures, raw)
+            measures.p90_days = nearest_rank(histograms.get(key, Counter()))
+            measures.repeat_complainants = repeats.get(key, 0)
+            measures.customers = _customers(keys, key)
+            drill: dict[str, list[str]] | None = {}
+            for name, value in zip(keys.dimensions, key, strict=True):
+                params = keys.drill_params(name, value)
+                if params is None or drill is None:
+                    drill = None
+                    continue
+                drill = _merge_drill(drill, params)
+            rows.append(
+                Row(
+                    key=key,
+                    codes=tuple(keys.code(n, v) for n, v in zip(keys.dimensions, key, strict=True)),
+                    labels=tuple(
+                        keys.label(n, v) for n, v in zip(keys.dimensions, key, strict=True)
+                    ),
+                    measures=measures,
+                    drill=drill,
+                )
+            )
+        rows.sort(
+            key=lambda r: tuple(
+                keys.sort_key(n, v) for n, v in zip(keys.dimensions, r.key, strict=True)
+            )
+        )
+    return Statistics(
+        dimensions=list(dimensions),
+        options=options,
+        rows=rows,
+        total=total,
+        filters={k: v for k, v in _as_querydict(filters).lists()},
+    )
+
+
+def _scope_customers(user: Any, filters: Mapping[str, Any] | None) -> int | None:
+    code = _as_querydict(filters).get("unit")
+    if code:
+        unit = visible_to(user, Unit.objects.filter(code=code)).first()
+    else:
+        unit = getattr(user, "unit", None)
+    return unit.customer_count if unit is not None else None
+
+
+# --- scope for commands and jobs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitViewer:
+    """A non-person viewer for commands and jobs: sees exactly `unit`'s subtree, through the same
+    `visible_to` as every member of staff."""
+
+    unit: Unit
+    is_authenticated: bool = True
+    is_active: bool = True
+    pk: None = None
+
+    def __str__(self) -> str:
+        return f"{self.unit.name}（系统）"
+
+
+def viewer_for(unit_code: str | None) -> UnitViewer:
+    """The viewer of `unit_code`'s subtree, or of the whole institution when no code is given."""
+    if unit_code:
+        unit = Unit.objects.filter(code=unit_code).first()
+        if unit is None:
+            raise DomainError(f"机构代码“{unit_code}”不存在。", code="unknown_unit")
+    else:
+        unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
+        if unit is None:
+            raise DomainError("尚未建立机构。", code="no_units")
+    return UnitViewer(unit=unit)
+
+
+# --- other reads ---------------------------------------------------------------------------------
+
+
+def share(part: int | float, whole: int | float) -> float | None:
+    return part / whole if whole else None
+
+
+def format_rate(value: float | None, digits: int = 1) -> str:
+    """Percent with `digits` decimals, the way the institutions' reports write it."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def format_days(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def descendants_codes(axis: Axis, code: str) -> list[str]:
+    """`code` and every term below it on `axis` (for filters with roll-up)."""
+    terms = axis_terms(axis)
+    target = next((t for t in terms.values() if t.code == code), None)
+    return [] if target is None else _with_descendants(terms, target.pk)
+
+
+def _with_descendants(terms: Mapping[int, TaxonomyTerm], pk: int) -> list[str]:
+    below = []
+    for term in terms.values():
+        seen, parent_id = set(), term.parent_id
+        while parent_id is not None and parent_id not in seen:
+            if parent_id == pk:
+                below.append(term.code)
+                break
+            seen.add(parent_id)
+            parent = terms.get(parent_id)
+            parent_id = parent.parent_id if parent else None
+    return [terms[pk].code, *sorted(below)]
+
+
+def typical_case_list(
+    *, user: Any, q: str = "", category: str = "", published_only: bool = False
+) -> QuerySet[Any]:
+    """The typical-case library in scope: title or text contains `q`, category with sub-categories."""
+    from xiaobao.reports.models import TypicalCase
+
+    qs = visible_to(user, TypicalCase.objects.all()).select_related(
+        "complaint__business_category__parent", "complaint__cause", "complaint__unit", "author"
+    )
+    if q.strip():
+        for word in q.split():
+            qs = qs.filter(
+                Q(title__icontains=word)
+                | Q(write_up__icontains=word)
+                | Q(lessons__icontains=word)
+                | Q(tags__icontains=word)
+            )
+    if category:
+        qs = qs.filter(
+            complaint__business_category__code__in=descendants_codes(
+                Axis.BUSINESS_CATEGORY, category
+            )
+        )
+    if published_only:
+        qs = qs.filter(published_at__isnull=False)
+    return qs.order_by("-published_at", "-created_at", "-id")
+
+
+def alert_list(*, user: Any, status: str = "", kind: str = "") -> QuerySet[Any]:
+    from xiaobao.reports.models import Alert
+
+    qs = visible_to(user, Alert.objects.select_related("unit", "handled_by"))
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-raised_at", "-id")
+
+
+def report_run_list(*, user: Any) -> QuerySet[Any]:
+    from xiaobao.reports.models import ReportRun
+
+    return visible_to(user, ReportRun.objects.select_related("unit", "requested_by")).order_by(
+        "-created_at", "-id"
+    )

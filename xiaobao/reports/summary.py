@@ -1,0 +1,337 @@
+"""The auto-drafted work summary (工作总结): the period's figures written as the institutions do.
+
+The text comes from an administrator-editable template (texts.py, key "work_summary"); every
+figure in it is read from `complaint_statistics`, so the document and the dashboards agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.timezone import localdate
+
+from xiaobao.complaints.choices import RectificationStatus
+from xiaobao.complaints.models import Rectification
+from xiaobao.lib.clock import now
+from xiaobao.organisation.scope import visible_to
+from xiaobao.reports.choices import TemplateKey
+from xiaobao.reports.models import TypicalCase
+from xiaobao.reports.renderers import (
+    docx_bytes,
+    docx_set_chinese_font,
+    docx_table,
+)
+from xiaobao.reports.selectors import (
+    Statistics,
+    complaint_statistics,
+    format_days,
+    format_rate,
+    scoped_population,
+    share,
+)
+from xiaobao.reports.texts import render_text
+
+QUARTER_NAMES = "一二三四"
+TABLE_LINE = re.compile(r"^\[\[(\w+)\]\]$")
+
+
+def cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def span_labels(first: date, last: date) -> tuple[str, str, str]:
+    """(title part, text part, lead-in) for a period: ("2026年度", "2026年", "全年")."""
+    if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year:
+        return f"{first.year}年度", f"{first.year}年", "全年"
+    if first.day == 1 and first.month in (1, 4, 7, 10) and first.year == last.year:
+        from xiaobao.reports.selectors import period_bounds
+
+        q = (first.month - 1) // 3 + 1
+        if period_bounds(f"{first.year}Q{q}")[1] == last:
+            name = f"{first.year}年第{QUARTER_NAMES[q - 1]}季度"
+            return name, name, "本季度"
+    text = f"{cn_date(first)}至{cn_date(last)}"
+    return f"（{text}）", text, "期内"
+
+
+def short_channel(term_code: str, name: str) -> str:
+    """ "12345转办" rather than the hotline's full name."""
+    digits = re.fullmatch(r"R(\d{5})", term_code)
+    return digits.group(1) if digits else name
+
+
+def _listing(stats: Statistics, total: int, *, verb: str = "", n: int = 3) -> str:
+    rows = sorted(
+        (r for r in stats.rows if r.measures.received), key=lambda r: -r.measures.received
+    )[:n]
+    return "；".join(
+        f"{r.labels[0]}{verb}{r.measures.received}起，占比{format_rate(share(r.measures.received, total))}"
+        for r in rows
+    )
+
+
+def _share_table(stats: Statistics, total: int, label: str) -> tuple[list[str], list[list[Any]]]:
+    rows = sorted(stats.rows, key=lambda r: -r.measures.received)
+    return [label, "投诉量（起）", "占比"], [
+        [r.labels[0], r.measures.received, format_rate(share(r.measures.received, total))]
+        for r in rows
+    ] + [["合计", total, format_rate(1.0) if total else "—"]]
+
+
+@dataclass
+class SummaryContent:
+    context: dict[str, Any]
+    tables: dict[str, tuple[list[str], list[list[Any]]]]
+
+
+def work_summary_content(*, viewer: Any, first: date, last: date) -> SummaryContent:
+    """The figures, sentences and tables of the summary for `viewer`'s subtree."""
+    filters = {"received_from": first, "received_to": last}
+    depth = viewer.unit.depth + 1
+    overall = complaint_statistics(user=viewer, filters=filters)
+    t = overall.total
+    units = complaint_statistics(
+        user=viewer, dimensions=["unit"], filters=filters, unit_depth=depth
+    )
+    channels = complaint_statistics(user=viewer, dimensions=["intake_channel"], filters=filters)
+    categories = complaint_statistics(
+        user=viewer, dimensions=["business_category"], filters=filters
+    )
+    causes = complaint_statistics(user=viewer, dimensions=["cause"], filters=filters)
+    before_first = _year_earlier(first)
+    before = complaint_statistics(
+        user=viewer, filters={"received_from": before_first, "received_to": _year_earlier(last)}
+    ).total.received
+
+    referral_rows = [
+        r
+        for r in sorted(channels.rows, key=lambda r: -r.measures.received)
+        if r.measures.referred and r.codes[0]
+    ]
+    referral_detail = "、".join(
+        f"{short_channel(r.codes[0] or '', r.labels[0])}转办{r.measures.received}起"
+        for r in referral_rows
+    )
+    if before:
+        change = t.received - before
+        yoy = (
+            f"，较上年同期{'增加' if change >= 0 else '减少'}{abs(change)}起，"
+            f"同比{'上升' if change >= 0 else '下降'}{format_rate(abs(change) / before)}"
+        )
+    else:
+        yoy = ""
+    rect = _rectifications(viewer, filters)
+    title, text, lead = span_labels(first, last)
+    top_cause = max(causes.rows, key=lambda r: r.measures.received, default=None)
+    context = {
+        "unit": viewer.unit.name,
+        "period_title": title,
+        "period_text": text,
+        "period_lead": lead,
+        "t": t,
+        "yoy": yoy,
+        "referral_detail": referral_detail,
+        "referred_share": format_rate(share(t.referred, t.received)),
+        "closed_rate": format_rate(t.closed_rate),
+        "timely_rate": format_rate(t.timely_rate),
+        "reversal_rate": format_rate(t.reversal_rate),
+        "satisfaction_rate": format_rate(t.satisfaction_rate),
+        "avg_days": format_days(round(t.avg_days, 1) if t.avg_days is not None else None),
+        "p90_days": format_days(t.p90_days),
+        "compensation": f"{t.compensation:,.2f}" if t.compensation else "",
+        "unit_sentence": _listing(units, t.received, verb="受理"),
+        "channel_sentence": _listing(channels, t.received, verb="反映"),
+        "category_sentence": _listing(categories, t.received),
+        "cause_sentence": _listing(causes, t.received),
+        "top_cause": f"“{top_cause.labels[0]}”类投诉" if top_cause else "",
+        "rect": rect,
+        "typical_cases": _typical_cases(viewer, first, last),
+        "generated_on": cn_date(localdate(now())),
+    }
+    timeliness_rows = []
+    for r in units.rows:
+        m = r.measures
+        timeliness_rows.append(
+            [
+                r.labels[0],
+                m.received,
+                m.answered,
+                format_rate(m.timely_rate),
+                m.overdue,
+                format_days(round(m.avg_days, 1) if m.avg_days is not None else None),
+                format_days(m.p90_days),
+            ]
+        )
+    tables = {
+        "units": _share_table(units, t.received, "机构"),
+        "channels": _share_table(channels, t.received, "投诉渠道"),
+        "categories": _share_table(categories, t.received, "业务类别"),
+        "causes": _share_table(causes, t.received, "投诉原因"),
+        "timeliness": (
+            ["机构", "受理量", "已答复", "按时办结率", "超期", "平均办理天数", "90%办理天数"],
+            timeliness_rows,
+        ),
+        "rectifications": (["整改部门", "整改任务", "已完成", "整改中"], rect["rows"]),
+    }
+    return SummaryContent(context=context, tables=tables)
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _rectifications(viewer: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """Tasks owed for the period's counted cases (in the viewer's scope)."""
+    cases = scoped_population(user=viewer, filters=filters)
+    tasks = visible_to(viewer, Rectification.objects.filter(complaint__in=cases.values("pk")))
+    tasks = tasks.exclude(status=RectificationStatus.CANCELLED)
+    today = localdate(now())
+    by_department = list(
+        tasks.values("department__name", "department__unit__name")
+        .annotate(
+            total=Count("pk"),
+            done=Count("pk", filter=Q(status=RectificationStatus.DONE)),
+            open=Count("pk", filter=Q(status=RectificationStatus.OPEN)),
+        )
+        .order_by("-total", "department__name")
+    )
+    total = sum(d["total"] for d in by_department)
+    done = sum(d["done"] for d in by_department)
+    return {
+        "total": total,
+        "done": done,
+        "open": total - done,
+        "overdue": tasks.filter(status=RectificationStatus.OPEN, due_date__lt=today).count(),
+        "departments": "、".join(
+            f"{d['department__unit__name']}{d['department__name']}" for d in by_department
+        ),
+        "rows": [
+            [
+                f"{d['department__unit__name']}{d['department__name']}",
+                d["total"],
+                d["done"],
+                d["open"],
+            ]
+            for d in by_department
+        ],
+    }
+
+
+def _typical_cases(viewer: Any, first: date, last: date) -> list[dict[str, str]]:
+    cases = visible_to(viewer, TypicalCase.objects.filter(published_at__isnull=False)).filter(
+        published_at__date__gte=first, published_at__date__lte=last
+    )
+    out = []
+    for case in cases.order_by("published_at")[:10]:
+        body = re.sub(r"【[^】]+】\n?", "", case.write_up).strip()
+        first_para = body.split("\n")[0]
+        out.append({"title": case.title, "summary": first_para, "lessons": case.lessons})
+    return out
+
+
+def work_summary_text(content: SummaryContent) -> str:
+    return render_text(TemplateKey.WORK_SUMMARY, content.context)
+
+
+def work_summary_docx(*, viewer: Any, first: date, last: date) -> bytes:
+    """The summary as an editable Word document."""
+    content = work_summary_content(viewer=viewer, first=first, last=last)
+    return text_to_docx(work_summary_text(content), content.tables)
+
+
+def text_to_docx(text: str, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
+    """Lay out the template's lines: "= " title, "# " / "## " headings, "[[name]]" tables."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    document = Document()
+    docx_set_chinese_font(document)
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        table = TABLE_LINE.match(line)
+        if table:
+            header, rows = tables.get(table.group(1), ([], []))
+            if header and rows:
+                docx_table(document, header, rows)
+            continue
+        if line.startswith("= "):
+            title = document.add_heading(line[2:], level=0)
+            title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif line.startswith("## "):
+            document.add_heading(line[3:], level=2)
+        elif line.startswith("# "):
+            document.add_heading(line[2:], level=1)
+        else:
+            paragraph = document.add_paragraph(line)
+            paragraph.paragraph_format.first_line_indent = Pt(24)
+    return docx_bytes(document)
+
+
+HTML_STYLE = """
+@page { size: A4; margin: 25mm 22mm; }
+body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", serif; font-size: 12pt;
+  line-height: 1.8; color: #000; }
+h1 { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", sans-serif; font-size: 18pt;
+  text-align: center; margin: 0 0 1em; }
+h2 { font-family: "Noto Sans CJK SC", "SimHei", sans-serif; font-size: 14pt; margin: 1.2em 0 .4em; }
+h3 { font-family: "Noto Sans CJK SC", "SimHei", sans-serif; font-size: 12pt; margin: 1em 0 .3em; }
+p { text-indent: 2em; margin: 0 0 .4em; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; font-size: 10.5pt; }
+th, td { border: 1px solid #000; padding: 2pt 5pt; }
+th { background: #eee; }
+td + td { text-align: right; }
+"""
+
+
+def text_to_html(text: str, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> str:
+    """The same layout as `text_to_docx`, as a printable HTML document."""
+    from django.utils.html import escape
+
+    parts = []
+    title = "工作总结"
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        table = TABLE_LINE.match(line)
+        if table:
+            header, rows = tables.get(table.group(1), ([], []))
+            if header and rows:
+                head = "".join(f"<th>{escape(h)}</th>" for h in header)
+                body = "".join(
+                    "<tr>"
+                    + "".join(f"<td>{escape('' if v is None else v)}</td>" for v in row)
+                    + "</tr>"
+                    for row in rows
+                )
+                parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif line.startswith("= "):
+            title = line[2:]
+            parts.append(f"<h1>{escape(title)}</h1>")
+        elif line.startswith("## "):
+            parts.append(f"<h3>{escape(line[3:])}</h3>")
+        elif line.startswith("# "):
+            parts.append(f"<h2>{escape(line[2:])}</h2>")
+        else:
+            parts.append(f"<p>{escape(line)}</p>")
+    return (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}'
+        f"</title><style>{HTML_STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
+
+
+def work_summary_pdf(*, viewer: Any, first: date, last: date) -> bytes:
+    from xiaobao.reports.pdf import html_to_pdf
+
+    content = work_summary_content(viewer=viewer, first=first, last=last)
+    return html_to_pdf(text_to_html(work_summary_text(content), content.tables))
