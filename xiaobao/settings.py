@@ -193,13 +193,42 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("XIAOBAO_CELERY_EAGER", False)
 
 # --- REST API (owned by xiaobao.api) ---------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Integrations send `Authorization: Bearer <token>`; staff use the browsable API with a session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "xiaobao.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "xiaobao.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Xiaobao 消保 API",
+    "DESCRIPTION": (
+        "投诉登记、台账查询与办理的开放接口。所有数据按令牌所属员工的机构范围返回；"
+        "个人信息一律脱敏，查看完整信息须调用 reveal 接口并说明理由。"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "NoticeMethodEnum": "xiaobao.complaints.choices.NoticeMethod",
+        "ComplainantRoleEnum": "xiaobao.complaints.choices.ComplainantRole",
+    },
 }
+# Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.
+XIAOBAO_WEBHOOK_TIMEOUT = env_int("XIAOBAO_WEBHOOK_TIMEOUT", 10)
+XIAOBAO_WEBHOOK_MAX_ATTEMPTS = env_int("XIAOBAO_WEBHOOK_MAX_ATTEMPTS", 8)
 # --- end of REST API block -------------------------------------------------------------------

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ApiConfig(AppConfig):
     name = "xiaobao.api"
     verbose_name = _("开放接口")
+
+    def ready(self) -> None:
+        from xiaobao.api.webhooks import event_written
+        from xiaobao.complaints.hooks import on_event
+
+        # Every case event is offered to the webhook subscriptions (queued on commit).
+        on_event(event_written)

@@ -1,4 +1,20 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from xiaobao.api import views
 
 app_name = "api"
-urlpatterns: list[URLPattern | URLResolver] = []
+
+router = DefaultRouter()
+# One URL per resource: `.json` suffix variants would double every path in the schema.
+router.include_format_suffixes = False
+router.register("complaints", views.ComplaintViewSet, basename="complaint")
+router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
+router.register("units", views.UnitViewSet, basename="unit")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", views.docs, name="docs"),
+    path("", include(router.urls)),
+]

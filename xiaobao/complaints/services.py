@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xiaobao.complaints import clock
+from xiaobao.complaints import clock, hooks
 from xiaobao.complaints.choices import (
     Axis,
     ComplainantRole,
@@ -100,7 +100,7 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ComplaintEvent:
-    return ComplaintEvent.objects.create(
+    event = ComplaintEvent.objects.create(
         complaint=complaint,
         action=action,
         occurred_at=at or _now(),
@@ -110,6 +110,9 @@ def _event(
         reason=reason,
         data=data or {},
     )
+    for listener in hooks.event_listeners:
+        listener(event)
+    return event
 
 
 def _transition(

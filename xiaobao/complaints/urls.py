@@ -1,5 +1,6 @@
 from django.urls import path
 
+from xiaobao.api import views_import
 from xiaobao.complaints import views
 
 app_name = "complaints"
@@ -9,6 +10,8 @@ urlpatterns = [
     path("mine/", views.my_work, name="mine"),
     path("new/", views.register, name="register"),
     path("export.xlsx", views.registry_export, name="export"),
+    path("import/", views_import.import_page, name="import"),
+    path("import/report.csv", views_import.import_report, name="import_report"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<int:pk>/", views.detail, name="detail"),

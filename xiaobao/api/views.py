@@ -1,0 +1,533 @@
+"""REST endpoints: each parses its input, calls exactly one service, and returns the case.
+
+Reads go through the complaint selectors (branch scope: a case outside it is a 404, exactly like
+one that does not exist); writes go through the lifecycle services, which check rights again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from xiaobao.api import serializers as s
+from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.schema import RegistryFilterBackend
+from xiaobao.api.services import idempotent, request_fingerprint
+from xiaobao.complaints import selectors, services
+from xiaobao.complaints.filters import RegistryFilter
+from xiaobao.complaints.models import Complaint, TaxonomyTerm
+from xiaobao.organisation.models import Department, Unit, User
+from xiaobao.organisation.scope import visible_to
+
+ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="重试安全：同一键、同一请求体只登记一次并返回首次的响应；同一键、不同请求体返回 422。",
+)
+
+
+class ChineseMessages:
+    """API messages are Chinese whatever the client's Accept-Language (services speak Chinese)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        with translation.override("zh-hans"):
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class ReadPermission(BasePermission):
+    """Reads need the view's model permission; writes are checked by the services themselves."""
+
+    message = "您没有查看该资源的权限。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        perm = getattr(view, "read_permission", None)
+        if request.method in SAFE_METHODS and perm:
+            return bool(request.user.has_perm(perm))
+        return True
+
+
+class RegistryPagination(CursorPagination):
+    """Keyset pages: stable while cases are being registered, and no COUNT over the registry."""
+
+    ordering = ("-received_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    invalid_cursor_message = "翻页游标无效。"
+
+
+def _json_ready(data: Any) -> Any:
+    """What the client will receive, as plain JSON (storable for idempotent replays)."""
+    return json.loads(JSONRenderer().render(data))
+
+
+def _load(pk: int) -> Complaint:
+    return (
+        Complaint.objects.select_related(
+            "unit",
+            "complained_unit",
+            "intake_channel",
+            "handler",
+            "business_channel",
+            "business_category",
+            "cause",
+            "level",
+            "review_of",
+            "merged_into",
+            "decision",
+            "notice",
+        )
+        .prefetch_related("complainants", "demands", "tags", "extensions", "follow_ups", "reviews")
+        .get(pk=pk)
+    )
+
+
+def lifecycle(
+    path: str, request: type[drf_serializers.Serializer], summary: str, status: int = 200
+) -> Callable[[Callable[..., Response]], Any]:
+    """A POST sub-resource of a case that calls one lifecycle service."""
+
+    def wrap(fn: Callable[..., Response]) -> Any:
+        fn = action(
+            detail=True, methods=["post"], url_path=path, pagination_class=None, filter_backends=[]
+        )(fn)
+        return extend_schema(
+            summary=summary,
+            request=request,
+            responses={status: s.ComplaintDetail, **ERRORS},
+            tags=["投诉办理"],
+        )(fn)
+
+    return wrap
+
+
+@extend_schema_view(
+    list=extend_schema(summary="投诉台账（按机构范围，游标分页）", tags=["投诉"]),
+    retrieve=extend_schema(
+        summary="投诉详情（个人信息已脱敏）",
+        responses={200: s.ComplaintDetail, **ERRORS},
+        tags=["投诉"],
+    ),
+)
+class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
+    """Complaints in the caller's branch scope."""
+
+    permission_classes = [IsAuthenticated, ReadPermission]
+    read_permission = "complaints.view_complaint"
+    serializer_class = s.ComplaintSummary
+    filter_backends = [RegistryFilterBackend]
+    filterset_class = RegistryFilter
+    pagination_class = RegistryPagination
+    lookup_value_regex = r"\d+"
+
+    # Each action's input, so that the browsable API offers the right form for it.
+    inputs: dict[str, type[drf_serializers.Serializer]] = {
+        "create": s.ComplaintCreateIn,
+        "reveal": s.RevealIn,
+        "accept": s.HandlerIn,
+        "assign": s.AssignIn,
+        "classify": s.ClassifyIn,
+        "pause": s.PauseIn,
+        "resume": s.ResumeIn,
+        "new_facts": s.NewFactsIn,
+        "extension_request": s.ExtensionRequestIn,
+        "extension_approve": s.ExtensionApproveIn,
+        "extension_reject": s.ExtensionRejectIn,
+        "decide": s.DecideIn,
+        "notify": s.NotifyIn,
+        "close": s.CloseIn,
+        "withdraw": s.WithdrawIn,
+        "decline": s.DeclineIn,
+        "merge": s.MergeIn,
+        "flag_major": s.FlagMajorIn,
+        "review": s.ReviewIn,
+        "follow_up": s.FollowUpIn,
+    }
+
+    def get_queryset(self) -> QuerySet[Complaint]:
+        return selectors.complaint_list(user=self.request.user)
+
+    def get_serializer_class(self) -> type[drf_serializers.Serializer]:
+        return self.inputs.get(self.action or "", s.ComplaintSummary)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _case(self, pk: Any) -> Complaint:
+        return selectors.complaint_get(user=self.request.user, pk=pk)
+
+    def _input(self, cls: type[drf_serializers.Serializer], request: Request) -> dict[str, Any]:
+        ser = cls(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return dict(ser.validated_data)
+
+    def _begin(
+        self, request: Request, pk: Any, cls: type[drf_serializers.Serializer]
+    ) -> tuple[Complaint, dict[str, Any]]:
+        complaint = self._case(pk)  # 404 before 400: an unseen case reveals nothing
+        return complaint, self._input(cls, request)
+
+    def _detail(self, complaint: Complaint) -> Any:
+        return s.ComplaintDetail(_load(complaint.pk)).data
+
+    def _respond(self, complaint: Complaint, status: int = 200) -> Response:
+        return Response(self._detail(complaint), status=status)
+
+    @staticmethod
+    def _staff(username: str | None, field: str = "handler") -> User | None:
+        if not username:
+            return None
+        user = User.objects.filter(username=username, is_active=True).select_related("unit").first()
+        if user is None:
+            raise ValidationError({field: [f"找不到用户名为“{username}”的在职员工。"]})
+        return user
+
+    # --- registry --------------------------------------------------------------------------------
+
+    def list(self, request: Request) -> Response:
+        qs = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.ComplaintSummary(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: Any = None) -> Response:
+        return self._respond(self._case(pk))
+
+    @extend_schema(
+        summary="登记投诉",
+        request=s.ComplaintCreateIn,
+        responses={201: s.ComplaintDetail, **ERRORS},
+        parameters=[IDEMPOTENCY_HEADER],
+        tags=["投诉"],
+    )
+    def create(self, request: Request) -> Response:
+        def register() -> tuple[int, Any]:
+            d = self._input(s.ComplaintCreateIn, request)
+            complaint = services.complaint_register(
+                actor=request.user,
+                unit=d["unit"],
+                received_at=d["received_at"],
+                intake_channel=d["intake_channel"],
+                title=d["title"],
+                narrative=d["narrative"],
+                complainants=[services.ComplainantData(**c) for c in d["complainants"]],
+                complained_unit=d["complained_unit"],
+                complained_staff_name=d["complained_staff_name"],
+                demands=d["demands"],
+                demand_text=d["demand_text"],
+                amount=d["amount"],
+                business_channel=d["business_channel"],
+                business_category=d["business_category"],
+                cause=d["cause"],
+                level=d["level"],
+                tags=d["tags"],
+                external_ref=d["external_ref"],
+                referrer_received_on=d["referrer_received_on"],
+                group_size=d["group_size"],
+                handler=self._staff(d["handler"]),
+            )
+            return 201, _json_ready(self._detail(complaint))
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status, body = register()
+            return Response(body, status=status)
+        stored = idempotent(
+            owner=request.user,
+            key=key,
+            endpoint="complaints.create",
+            fingerprint=request_fingerprint(
+                method="POST", endpoint="complaints.create", body=request.data
+            ),
+            create=register,
+        )
+        response = Response(stored.body, status=stored.status)
+        if stored.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(
+        summary="处理过程（事件）", responses={200: s.EventOut(many=True), **ERRORS}, tags=["投诉"]
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def events(self, request: Request, pk: Any = None) -> Response:
+        complaint = self._case(pk)
+        return Response(
+            s.EventOut(selectors.complaint_timeline(complaint=complaint), many=True).data
+        )
+
+    @extend_schema(
+        summary="查看完整个人信息（须说明理由，留痕）",
+        request=s.RevealIn,
+        responses={200: s.RevealOut, **ERRORS},
+        tags=["投诉"],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"complainants/(?P<complainant_pk>\d+)/reveal",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def reveal(self, request: Request, pk: Any = None, complainant_pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.RevealIn)
+        person = complaint.complainants.filter(pk=complainant_pk).first()
+        if person is None:
+            raise NotFound
+        value = services.complainant_reveal(
+            actor=request.user,
+            complainant=person,
+            field=d["field"],
+            reason=d["reason"],
+        )
+        return Response({"field": d["field"], "value": value})
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    @lifecycle("accept", s.HandlerIn, "受理（指定处理人，默认本人）")
+    def accept(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.HandlerIn)
+        services.complaint_accept(
+            actor=request.user,
+            complaint=complaint,
+            handler=self._staff(d["handler"]),
+        )
+        return self._respond(complaint)
+
+    @lifecycle("assign", s.AssignIn, "分派处理人")
+    def assign(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.AssignIn)
+        handler = self._staff(d["handler"])
+        assert handler is not None
+        services.complaint_assign(
+            actor=request.user,
+            complaint=complaint,
+            handler=handler,
+            reason=d["reason"],
+        )
+        return self._respond(complaint)
+
+    @lifecycle("classify", s.ClassifyIn, "分类（只修改提交的字段）")
+    def classify(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.ClassifyIn)
+        services.complaint_classify(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("pause", s.PauseIn, "中止计时（鉴定、检测、评估、调解）")
+    def pause(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.PauseIn)
+        services.complaint_pause(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("resume", s.ResumeIn, "恢复计时")
+    def resume(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.ResumeIn)
+        services.complaint_resume(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("new-facts", s.NewFactsIn, "补充新事实或新材料（重新起算期限）")
+    def new_facts(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.NewFactsIn)
+        services.complaint_add_new_facts(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("extension-request", s.ExtensionRequestIn, "申请延期至30日或60日", status=201)
+    def extension_request(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.ExtensionRequestIn)
+        services.extension_request(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint, status=201)
+
+    def _extension(self, complaint: Complaint, extension_pk: Any) -> Any:
+        extension = complaint.extensions.filter(pk=extension_pk).first()
+        if extension is None:
+            raise NotFound
+        return extension
+
+    @lifecycle(r"extensions/(?P<extension_pk>\d+)/approve", s.ExtensionApproveIn, "批准延期")
+    def extension_approve(
+        self, request: Request, pk: Any = None, extension_pk: Any = None
+    ) -> Response:
+        complaint, d = self._begin(request, pk, s.ExtensionApproveIn)
+        services.extension_approve(
+            actor=request.user,
+            extension=self._extension(complaint, extension_pk),
+            **d,
+        )
+        return self._respond(complaint)
+
+    @lifecycle(r"extensions/(?P<extension_pk>\d+)/reject", s.ExtensionRejectIn, "驳回延期")
+    def extension_reject(
+        self, request: Request, pk: Any = None, extension_pk: Any = None
+    ) -> Response:
+        complaint, d = self._begin(request, pk, s.ExtensionRejectIn)
+        services.extension_reject(
+            actor=request.user,
+            extension=self._extension(complaint, extension_pk),
+            note=d["note"],
+        )
+        return self._respond(complaint)
+
+    @lifecycle("decide", s.DecideIn, "作出处理决定")
+    def decide(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.DecideIn)
+        services.complaint_decide(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("notify", s.NotifyIn, "记录处理决定已告知投诉人")
+    def notify(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.NotifyIn)
+        services.complaint_notify(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("close", s.CloseIn, "办结（原因分析与整改任务）")
+    def close(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.CloseIn)
+        tasks = []
+        for i, r in enumerate(d["rectifications"]):
+            department = Department.objects.filter(pk=r["department"], is_active=True).first()
+            if department is None:
+                raise ValidationError(
+                    {f"rectifications.{i}.department": ["整改部门不存在或已停用。"]}
+                )
+            tasks.append(services.RectificationData(department, r["description"], r["due_date"]))
+        services.complaint_close(
+            actor=request.user,
+            complaint=complaint,
+            root_cause=d["root_cause"],
+            at_fault=d["at_fault"],
+            rectifications=tasks,
+        )
+        return self._respond(complaint)
+
+    @lifecycle("withdraw", s.WithdrawIn, "撤诉")
+    def withdraw(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.WithdrawIn)
+        services.complaint_withdraw(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("decline", s.DeclineIn, "不予受理")
+    def decline(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.DeclineIn)
+        services.complaint_decline(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("merge", s.MergeIn, "合并到另一件投诉")
+    def merge(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.MergeIn)
+        into = selectors.complaint_list(user=request.user).filter(registry_no=d["into"]).first()
+        if into is None:
+            raise ValidationError({"into": [f"找不到台账编号为“{d['into']}”的投诉。"]})
+        services.complaint_merge(
+            actor=request.user,
+            complaint=complaint,
+            into=into,
+            new_facts=d["new_facts"],
+            note=d["note"],
+        )
+        return self._respond(complaint)
+
+    @lifecycle("flag-major", s.FlagMajorIn, "认定重大投诉（并逐级上报）")
+    def flag_major(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.FlagMajorIn)
+        services.complaint_flag_major(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint)
+
+    @lifecycle("review", s.ReviewIn, "申请核查（返回新登记的核查案件）", status=201)
+    def review(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.ReviewIn)
+        review = services.review_request(actor=request.user, complaint=complaint, **d)
+        # The review belongs to the upper level, possibly outside the caller's scope: the caller
+        # still learns its number, which it needs to refer to it.
+        return self._respond(review, status=201)
+
+    @lifecycle("follow-up", s.FollowUpIn, "记录回访", status=201)
+    def follow_up(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.FollowUpIn)
+        services.follow_up_record(actor=request.user, complaint=complaint, **d)
+        return self._respond(complaint, status=201)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="分类代码", tags=["配置"]),
+    retrieve=extend_schema(summary="分类代码详情", tags=["配置"]),
+)
+class TaxonomyViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+    """The classification codes (configuration, the same for everybody)."""
+
+    queryset = TaxonomyTerm.objects.select_related("parent").order_by("axis", "sort_order", "code")
+    serializer_class = s.TaxonomyTermOut
+    pagination_class = None
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["axis", "is_active"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="机构（本机构及下级）", tags=["配置"]),
+    retrieve=extend_schema(summary="机构详情", tags=["配置"]),
+)
+class UnitViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+    """Units in the caller's subtree."""
+
+    serializer_class = s.UnitOut
+    pagination_class = None
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["kind", "is_active"]
+
+    def get_queryset(self) -> QuerySet[Unit]:
+        return visible_to(self.request.user, Unit.objects.select_related("parent")).order_by("path")
+
+
+# --- documentation (offline) ---------------------------------------------------------------------
+
+
+@login_required
+def docs(request: HttpRequest) -> HttpResponse:
+    """The schema rendered as a plain page: no CDN and no JavaScript, so it works offline."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    methods = ("get", "post", "put", "patch", "delete")
+    tags: dict[str, list[dict[str, Any]]] = {}
+    for path, item in schema.get("paths", {}).items():
+        for method in methods:
+            op = item.get(method)
+            if op is None:
+                continue
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            tags.setdefault((op.get("tags") or ["其他"])[0], []).append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary") or op.get("operationId", ""),
+                    "description": op.get("description", ""),
+                    "parameters": op.get("parameters", []),
+                    "request": body.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
+    components = schema.get("components", {}).get("schemas", {})
+    return render(
+        request,
+        "api/docs.html",
+        {"info": schema.get("info", {}), "tags": tags, "components": components},
+    )
