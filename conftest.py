@@ -120,7 +120,10 @@ def migration_data(transactional_db):
     from django.apps import apps
 
     from xiaobao.complaints.models import TaxonomyTerm
+    from xiaobao.watch.models import Threshold
 
     if not TaxonomyTerm.objects.exists():
         import_module("xiaobao.complaints.migrations.0002_load_defaults").load(apps, None)
         import_module("xiaobao.privacy.migrations.0002_default_retention").load(apps, None)
+    if not Threshold.objects.exists():
+        import_module("xiaobao.watch.migrations.0002_default_thresholds").load(apps, None)

@@ -129,6 +129,17 @@ class RegisterForm(forms.Form):
         ).first()
 
 
+class ClassifyForm(forms.Form):
+    """Confirm or correct the classification; the corrected codes teach the next classifier."""
+
+    business_channel = TermChoiceField(
+        Axis.BUSINESS_CHANNEL, label=_("业务办理渠道"), required=False
+    )
+    business_category = TermChoiceField(Axis.BUSINESS_CATEGORY, label=_("业务类别"), required=False)
+    cause = TermChoiceField(Axis.CAUSE, label=_("投诉原因"), required=False)
+    level = TermChoiceField(Axis.LEVEL, label=_("处理级别"), required=False)
+
+
 class DecisionForm(forms.Form):
     verified_facts = forms.CharField(label=_("核实情况"), widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.ChoiceField(label=_("处理结果"), choices=Outcome.choices)

@@ -88,6 +88,10 @@ def _anonymise(complaint: Complaint, now: datetime) -> None:
         reason="投诉档案保存期满，已匿名化处理",
         data={"retention_years": retention_years(RecordType.COMPLAINT)},
     )
+    # The search index holds the old text: have it rebuilt from the anonymised case.
+    from xiaobao.jobs.services import enqueue
+
+    enqueue("language.index_complaint", {"complaint_id": complaint.pk})
 
 
 def anonymise_expired(now: datetime, dry_run: bool) -> dict[str, Any]:

@@ -288,6 +288,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 ACTION_FORMS: dict[str, tuple[type[Any], str]] = {
     "accept": (forms.forms.Form, "accept"),
     "assign": (forms.AssignForm, "assign"),
+    "classify": (forms.ClassifyForm, "classify"),
     "pause": (forms.PauseForm, "pause"),
     "resume": (forms.ResumeForm, "resume"),
     "add_new_facts": (forms.NewFactsForm, "add_new_facts"),
@@ -312,6 +313,12 @@ ACTION_PERMS = {
 
 def _make_form(action: str, complaint: Complaint, data: Any = None) -> Any:
     cls, _ = ACTION_FORMS[action]
+    if cls is forms.ClassifyForm and data is None:
+        initial = {
+            f: getattr(complaint, f)
+            for f in ("business_channel", "business_category", "cause", "level")
+        }
+        return cls(initial=initial, prefix=action)
     if cls is forms.AssignForm:
         return cls(data, unit=complaint.unit, prefix=action)
     return cls(data, prefix=action)
@@ -405,7 +412,19 @@ def _detail_context(
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         "reviews": complaint.reviews.all(),
         "review_window": services.review_deadline(complaint),
+        "suggestions": _suggestions(complaint),
     }
+
+
+def _suggestions(complaint: Complaint) -> list[tuple[str, list[Any]]]:
+    """The classifier's top guesses for an open case, for the handler to confirm or correct."""
+    if not complaint.is_open:
+        return []
+    from xiaobao.language.classifier import suggest
+
+    labels = {"category": "业务类别", "cause": "投诉原因", "demand": "诉求"}
+    found = suggest(complaint.title, complaint.narrative)
+    return [(labels.get(target, target), items) for target, items in found.items() if items]
 
 
 @login_required
@@ -420,6 +439,14 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
     s = services
     calls: dict[str, Callable[[], Any]] = {
         "accept": lambda: s.complaint_accept(actor=user, complaint=complaint),
+        "classify": lambda: s.complaint_classify(
+            actor=user,
+            complaint=complaint,
+            business_channel=data["business_channel"],
+            business_category=data["business_category"],
+            cause=data["cause"],
+            level=data["level"],
+        ),
         "assign": lambda: s.complaint_assign(
             actor=user, complaint=complaint, handler=data["handler"], reason=data["reason"]
         ),

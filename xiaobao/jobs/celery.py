@@ -20,9 +20,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 @app.task(name="xiaobao.run_job", acks_late=True)
 def run_job(job_id: int) -> str:
-    import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:
+        # Celery's Django fix-up sets Django up when the worker starts. Calling setup() again
+        # on every task re-ran LOGGING's dictConfig, replacing the worker's log handlers, so
+        # every log line (and all stdout, e.g. the console mail backend) after the first task
+        # was silently dropped.
+        import django
+
+        django.setup()
     from xiaobao.jobs.services import claim, run_one
 
     job = claim(job_id=job_id)

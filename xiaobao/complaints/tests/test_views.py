@@ -338,3 +338,20 @@ def test_all_cases_of_one_person_by_phone_or_id_without_decrypting(
     assert (
         other not in client.get(reverse("complaints:registry"), {"person": PHONE}).context["rows"]
     )
+
+
+def test_classification_is_confirmed_or_corrected_on_the_case_page(client, accepted, people):
+    from xiaobao.complaints.models import TaxonomyTerm
+
+    client.force_login(people.handler_a)
+    page = client.get(reverse("complaints:detail", args=[accepted.pk])).content.decode()
+    assert 'id="action-classify"' in page
+    service = TaxonomyTerm.objects.get(axis="cause", code="SERVICE")
+    response = client.post(
+        reverse("complaints:action", args=[accepted.pk, "classify"]), {"classify-cause": service.pk}
+    )
+    assert response.status_code == 302
+    accepted.refresh_from_db()
+    assert accepted.cause == service
+    event = accepted.events.get(action="classify")
+    assert (event.data["before"]["cause"], event.data["after"]["cause"]) == ("PRICING", "SERVICE")

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from xiaobao.language.models import ClassifierModel
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(admin.ModelAdmin):
+    """Read-only history of trained versions; training happens through `classifier_train`."""
+
+    list_display = ("target", "version", "status", "trained_at", "n", "metrics")
+    list_filter = ("target", "status")
+    fields = ("target", "version", "status", "trained_at", "n", "classes", "metrics", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

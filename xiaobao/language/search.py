@@ -1,0 +1,212 @@
+"""Full-text search over the registry, in Chinese and English, on each database's native index.
+
+How it works
+------------
+Text is segmented with jieba at index time (`segment.tokens_for_index`, the search-engine mode
+that also emits the dictionary words inside long words) and stored space-joined in
+`SearchDocument`. Each database indexes those tokens with its own engine (migration 0002):
+
+* SQLite: an FTS5 table (`unicode61` splits on the spaces), ranked by `bm25` with the title
+  weighted 3:1 over the body;
+* PostgreSQL: a generated `tsvector` ('simple' configuration: no stemming, the words are already
+  cut) with a GIN index, title weight A and body weight B, ranked by `ts_rank_cd`.
+
+A query is cut precisely (`segment.tokens_for_query`); all its words must match. If nothing
+matches all of them, any word may match (the page says so). The full-text condition is joined to
+the ordinary registry queryset, so the branch scope (`visible_to`) and the registry filters
+(`RegistryFilter`) apply in the same SQL statement, and the database plans the join from the
+full-text side (selective) to the complaint rows by primary key. Snippets and highlighting are
+made in Python from the stored (redacted) original text (`highlight.py`).
+
+Plugging in Elasticsearch / OpenSearch (large deployments)
+----------------------------------------------------------
+`search_complaints` is the only entry point the pages, the API and the duplicate finder use, and
+`SearchDocument` plus the `language.index_complaint` job are the only writers, so a search cluster
+replaces the two vendor branches below without touching any caller:
+
+1. Index: create an index with the IK analysis plugin (`analysis-ik`), mapping
+   `title` and `body` as `text` with `"analyzer": "ik_max_word"` (index time, like
+   `cut_for_search`) and `"search_analyzer": "ik_smart"` (query time, like `cut`); load the words
+   from `lexicon.py` into IK's `custom/finance.dic` so both engines agree. Add `keyword` fields for
+   everything the registry filters on (`unit_path`, `status`, `kind`, category/cause/channel
+   codes, `received_at`, `due_at`, `is_major`, `tags`, `handler`), since a cluster cannot join.
+2. Write: make the `language.index_complaint` handler also `PUT /cases/_doc/<id>` the redacted
+   title/body and those fields (or replace `SearchDocument` writes altogether); `reindex_search`
+   becomes a `_bulk` loader. Unit moves must re-send the affected cases' `unit_path`.
+3. Read: run `multi_match` over `title^3, body` with `"operator": "and"` inside a `bool` query
+   whose `filter` clause carries `prefix: {unit_path: user.unit.path}` (the branch scope, never
+   optional) and the registry filters translated field by field; ask for `highlight` with
+   `<mark>` tags, or keep `highlight.py`. Take the ranked ids, then load the rows through
+   `complaint_list(user=...)` again, so the database's scope check stays the final word even if
+   the cluster's copy is stale.
+4. Choose the backend with one setting (e.g. `XIAOBAO_SEARCH_BACKEND=elasticsearch` plus URL and
+   credentials from the environment); keep the database backend for tests and small sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.safestring import SafeString
+
+from xiaobao.complaints.filters import RegistryFilter
+from xiaobao.complaints.models import Complaint
+from xiaobao.complaints.selectors import complaint_list
+from xiaobao.language.highlight import highlight, snippet
+from xiaobao.language.models import SearchDocument
+from xiaobao.language.segment import has_cjk, tokens_for_query
+from xiaobao.lib.errors import DomainError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_QUERY_TOKENS = 32
+TITLE_WEIGHT = 3.0
+
+
+@dataclass
+class SearchHit:
+    """One ranked case with its highlighted title and snippet (HTML-safe)."""
+
+    complaint: Complaint
+    score: float
+    title_html: SafeString
+    snippet_html: SafeString
+
+
+@dataclass
+class SearchResults:
+    """Ranked hits; `all_terms` is False when no case had every word and any word was enough."""
+
+    query: str
+    tokens: list[str]
+    hits: list[SearchHit] = field(default_factory=list)
+    all_terms: bool = True
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+def _vendor() -> str:
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise DomainError(f"全文检索暂不支持 {vendor} 数据库。", code="search_unsupported")
+    return vendor
+
+
+def _fts5_query(tokens: Sequence[str], any_term: bool) -> str:
+    # Tokens are letters and digits only (segment._clean); quoting makes each a plain string.
+    quoted = [f'"{t}"' for t in tokens]
+    return (" OR " if any_term else " ").join(quoted)
+
+
+def _tsquery(tokens: Sequence[str], any_term: bool) -> str:
+    quoted = ["'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in tokens]
+    return (" | " if any_term else " & ").join(quoted)
+
+
+def ranked(
+    queryset: QuerySet[Complaint], tokens: Sequence[str], *, any_term: bool = False
+) -> QuerySet[Complaint]:
+    """`queryset` restricted to full-text matches of `tokens`, annotated with `search_rank`.
+
+    `extra()` is used on purpose: the full-text table must sit in the same FROM clause as the
+    complaint so that the planner drives the join from the index; no ORM expression can name an
+    FTS5 table or a column that exists only on one database.
+    """
+    if _vendor() == "sqlite":
+        match = _fts5_query(tokens, any_term)
+        return queryset.extra(
+            select={"search_rank": f"-bm25(language_search_fts, {TITLE_WEIGHT}, 1.0)"},
+            tables=["language_search_fts"],
+            where=[
+                "language_search_fts.rowid = complaints_complaint.id",
+                "language_search_fts MATCH %s",
+            ],
+            params=[match],
+        )
+    tsquery = _tsquery(tokens, any_term)
+    return queryset.extra(
+        select={
+            "search_rank": "ts_rank_cd(language_searchdocument.search_vector, "
+            "to_tsquery('simple', %s), 1)"
+        },
+        select_params=[tsquery],
+        tables=["language_searchdocument"],
+        where=[
+            "language_searchdocument.complaint_id = complaints_complaint.id",
+            "language_searchdocument.search_vector @@ to_tsquery('simple', %s)",
+        ],
+        params=[tsquery],
+    )
+
+
+def registry_filterset(data: Mapping[str, Any] | None, queryset: QuerySet[Complaint]) -> Any:
+    """The registry's own filter set over `queryset`; bad filter values raise a DomainError."""
+    filterset = RegistryFilter(data or None, queryset=queryset)
+    if filterset.is_bound and not filterset.is_valid():
+        problems = "；".join(
+            f"{filterset.form.fields[name].label}：{'、'.join(errors)}"
+            for name, errors in filterset.errors.items()
+            if name in filterset.form.fields
+        )
+        raise DomainError(f"筛选条件有误：{problems}", code="invalid_filter")
+    return filterset
+
+
+def search_complaints(
+    *,
+    user: Any,
+    query: str,
+    filters: Mapping[str, Any] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> SearchResults:
+    """Cases in `user`'s scope matching `query` (and the registry `filters`), best first.
+
+    `filters` takes the registry's filter parameters (status, business_category, unit, received_from
+    …, as in a query string). Do not pass the search words as the registry's own `q` filter.
+    """
+    tokens = tokens_for_query(query)[:MAX_QUERY_TOKENS]
+    results = SearchResults(query=query, tokens=tokens)
+    if not tokens:
+        return results
+    limit = max(1, min(limit, MAX_LIMIT))
+    base = registry_filterset(filters, complaint_list(user=user)).qs
+    if filters:
+        base = base.distinct()  # tag filters join a many-to-many table
+    ranking: list[tuple[int, float]] = []
+    # Any-word fallback: single Chinese characters (的, 了, 不 …) would match nearly everything.
+    loose = [t for t in tokens if len(t) > 1 or not has_cjk(t)] or tokens
+    for any_term, words in ((False, tokens), (True, loose)):
+        if any_term and len(words) == 1 and words == tokens:
+            break
+        # Rank narrow rows (id, score) only; the page's columns are loaded for the winners.
+        qs = ranked(base, words, any_term=any_term).order_by("-search_rank", "-received_at", "-id")
+        columns = qs.values_list("pk", "search_rank")  # type: ignore[misc]  # an extra() column
+        ranking = list(columns[:limit])
+        if ranking:
+            results.all_terms = not any_term
+            results.tokens = list(words)
+            break
+    loaded = complaint_list(user=user).in_bulk([pk for pk, _ in ranking])
+    rows = [(loaded[pk], float(score)) for pk, score in ranking if pk in loaded]
+    documents = SearchDocument.objects.in_bulk([c.pk for c, _ in rows])
+    for complaint, score in rows:
+        document = documents.get(complaint.pk)
+        title = document.title if document else complaint.title
+        body = document.body if document else complaint.narrative
+        results.hits.append(
+            SearchHit(
+                complaint=complaint,
+                score=score,
+                title_html=highlight(title, results.tokens),
+                snippet_html=snippet(body, results.tokens),
+            )
+        )
+    return results

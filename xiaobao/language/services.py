@@ -1,0 +1,174 @@
+"""Writes of the language app: keeping the search index in step with the registry.
+
+The index holds what a handler would want to find a case by: its title, the narrative and demand,
+the decision (verified facts, basis, reasons, reply text), the root-cause analysis, the reason for
+ending it, and the reasons written on its events. Personal data inside that free text (ID, phone
+and card numbers …) is masked before indexing, so neither the search box nor a snippet can be used
+to look a person up; exact lookups by identifier go through the keyed hashes instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, connections, transaction
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from xiaobao.complaints.models import Complaint, ComplaintEvent
+from xiaobao.jobs.models import Job
+from xiaobao.jobs.services import enqueue
+from xiaobao.language.models import SearchDocument
+from xiaobao.language.segment import ANALYZER_VERSION, index_string
+from xiaobao.lib.clock import now
+from xiaobao.privacy.redaction import redact
+
+INDEX_JOB = "language.index_complaint"
+_DOCUMENT_FIELDS = [
+    "title_tokens",
+    "body_tokens",
+    "title",
+    "body",
+    "analyzer_version",
+    "indexed_at",
+]
+
+
+def _with_text(queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    reasons = ComplaintEvent.objects.exclude(reason="").only("complaint_id", "reason")
+    return queryset.select_related("decision").prefetch_related(
+        Prefetch("events", queryset=reasons.order_by("occurred_at", "id"), to_attr="_reasons")
+    )
+
+
+def _body_parts(complaint: Complaint) -> Iterable[str]:
+    yield complaint.narrative
+    yield complaint.demand_text
+    decision = getattr(complaint, "decision", None)
+    if decision is not None:
+        yield from (decision.verified_facts, decision.basis, decision.reasons, decision.text)
+    yield complaint.root_cause
+    yield complaint.end_reason
+    events = getattr(complaint, "_reasons", None)
+    if events is None:
+        events = complaint.events.exclude(reason="").order_by("occurred_at", "id")
+    for event in events:
+        yield event.reason
+
+
+def _texts(complaint: Complaint) -> tuple[str, str]:
+    """The redacted title and body that a case's document shows and indexes."""
+    parts = dict.fromkeys(p.strip() for p in _body_parts(complaint) if p and p.strip())
+    return redact(complaint.title), redact("\n".join(parts))
+
+
+def _tokens(texts: tuple[str, str]) -> tuple[str, str]:
+    """Segment a (title, body) pair: the slow, pure step, which worker processes may share."""
+    return index_string(texts[0]), index_string(texts[1])
+
+
+def _document(
+    complaint: Complaint, at: Any, texts: tuple[str, str], tokens: tuple[str, str]
+) -> SearchDocument:
+    return SearchDocument(
+        complaint=complaint,
+        title_tokens=tokens[0],
+        body_tokens=tokens[1],
+        title=texts[0],
+        body=texts[1],
+        analyzer_version=ANALYZER_VERSION,
+        indexed_at=at,
+    )
+
+
+@transaction.atomic
+def search_document_update(*, complaint_id: int) -> SearchDocument | None:
+    """(Re)index one complaint; a complaint that no longer exists leaves the index."""
+    complaint = _with_text(Complaint.objects.filter(pk=complaint_id)).first()
+    if complaint is None:
+        SearchDocument.objects.filter(complaint_id=complaint_id).delete()
+        return None
+    texts = _texts(complaint)
+    document = _document(complaint, now(), texts, _tokens(texts))
+    SearchDocument.objects.update_or_create(
+        complaint=complaint, defaults={f: getattr(document, f) for f in _DOCUMENT_FIELDS}
+    )
+    return document
+
+
+def search_index_request(*, complaint_id: int) -> Job | None:
+    """Queue re-indexing of a case, inside the caller's transaction (the change and the job
+    commit together). Handlers are idempotent, so a burst of changes costs a few cheap reruns."""
+    return enqueue(INDEX_JOB, {"complaint_id": complaint_id})
+
+
+def search_index_on_event(event: ComplaintEvent) -> None:
+    """`complaints.hooks` listener: every change to a case writes an event, so re-index the case
+    once the change has committed (a rolled-back change queues nothing)."""
+    complaint_id = event.complaint_id
+    transaction.on_commit(lambda: search_index_request(complaint_id=complaint_id))
+
+
+def stale_complaints() -> QuerySet[Complaint]:
+    """Cases without a current document: never indexed, indexed by an older analyzer, or
+    changed since (events do not touch `updated_at`; their jobs cover them)."""
+    return Complaint.objects.filter(
+        Q(search_document__isnull=True)
+        | ~Q(search_document__analyzer_version=ANALYZER_VERSION)
+        | Q(updated_at__gt=F("search_document__indexed_at"))
+    )
+
+
+def search_reindex(
+    *,
+    batch: int = 500,
+    stale_only: bool = False,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild documents in primary-key batches with one upsert per batch; returns the count.
+
+    Segmentation dominates (a few hundred cases a second per core), so `workers` > 1 spreads it
+    over forked processes; they only cut text, and all database work stays in this process.
+    """
+    base = stale_complaints() if stale_only else Complaint.objects.all()
+    pool = None
+    if workers > 1:
+        if not connection.in_atomic_block:
+            # Children never touch the database; closing first keeps them from even holding a
+            # copy of the connection (they leave with os._exit, so a copy is never used anyway).
+            connections.close_all()
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    last = 0
+    done = 0
+    try:
+        while True:
+            chunk = list(_with_text(base.filter(pk__gt=last).order_by("pk"))[:batch])
+            if not chunk:
+                break
+            texts = [_texts(c) for c in chunk]
+            tokens = pool.map(_tokens, texts, chunksize=50) if pool else [_tokens(t) for t in texts]
+            at = now()
+            with transaction.atomic():
+                SearchDocument.objects.bulk_create(
+                    [_document(c, at, x, t) for c, x, t in zip(chunk, texts, tokens, strict=True)],
+                    update_conflicts=True,
+                    unique_fields=["complaint"],
+                    update_fields=_DOCUMENT_FIELDS,
+                )
+            last = chunk[-1].pk
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    if done and not stale_only and connection.vendor == "sqlite":
+        # Merge the FTS5 b-tree segments written batch by batch: faster queries afterwards.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO language_search_fts(language_search_fts) VALUES('optimize')"
+            )
+    return done

@@ -1,0 +1,130 @@
+"""Keeping the index in step: the job, the reindex command, stale documents, both databases."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from xiaobao.jobs.services import run_pending
+from xiaobao.language.models import SearchDocument
+from xiaobao.language.search import search_complaints
+from xiaobao.language.segment import ANALYZER_VERSION
+from xiaobao.language.services import search_index_request, stale_complaints
+
+
+def _numbers(results):
+    return [hit.complaint.registry_no for hit in results]
+
+
+def test_index_job_builds_and_refreshes_the_document(register, people):
+    case = register(index=False)
+    assert search_complaints(user=people.handler_a, query="年费").hits == []
+    search_index_request(complaint_id=case.pk)
+    assert run_pending() == 1
+    assert _numbers(search_complaints(user=people.handler_a, query="年费")) == [case.registry_no]
+
+    # The text changes (here: behind the services' back) and the job runs again.
+    type(case).objects.filter(pk=case.pk).update(title="征信异议", narrative="要求更正征信记录")
+    search_index_request(complaint_id=case.pk)
+    run_pending()
+    assert search_complaints(user=people.handler_a, query="年费").hits == []
+    assert _numbers(search_complaints(user=people.handler_a, query="征信")) == [case.registry_no]
+    assert SearchDocument.objects.count() == 1
+
+
+def test_job_for_a_missing_case_removes_nothing_else(register):
+    case = register()
+    search_index_request(complaint_id=case.pk + 1000)
+    assert run_pending() == 1
+    assert SearchDocument.objects.filter(pk=case.pk).exists()
+
+
+def test_reindex_command_bulk_and_stale(register, people):
+    cases = [register(index=False) for _ in range(5)]
+    assert stale_complaints().count() == 5
+    out = io.StringIO()
+    call_command("reindex_search", "--batch=2", stdout=out)
+    assert "indexed 5 case(s)" in out.getvalue()
+    assert stale_complaints().count() == 0
+    assert len(search_complaints(user=people.handler_a, query="年费")) == 5
+
+    # Upserting again keeps one document per case and the native index consistent.
+    call_command("reindex_search", "--batch=3", stdout=io.StringIO())
+    assert SearchDocument.objects.count() == 5
+    assert len(search_complaints(user=people.handler_a, query="年费")) == 5
+
+    SearchDocument.objects.filter(pk=cases[0].pk).update(analyzer_version=ANALYZER_VERSION - 1)
+    out = io.StringIO()
+    call_command("reindex_search", "--stale", stdout=out)
+    assert "indexed 1 case(s)" in out.getvalue()
+
+
+def test_native_index_exists_for_this_database(db):
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'language_search_fts'")
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'language_search_vector_gin'"
+            )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_reindex_with_worker_processes(register, people):
+    cases = [register(index=False) for _ in range(4)]
+    out = io.StringIO()
+    call_command("reindex_search", "--batch=3", "--workers=2", stdout=out)
+    assert "indexed 4 case(s)" in out.getvalue()
+    assert {h.complaint.pk for h in search_complaints(user=people.handler_a, query="年费")} == {
+        c.pk for c in cases
+    }
+
+
+def test_every_case_event_queues_indexing_after_commit(
+    register, people, django_capture_on_commit_callbacks
+):
+    from xiaobao.complaints import services
+    from xiaobao.jobs.models import Job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = register(index=False)
+    assert Job.objects.filter(name="language.index_complaint").count() >= 1
+    run_pending()
+    assert _numbers(search_complaints(user=people.handler_a, query="年费")) == [case.registry_no]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complaint_accept(actor=people.handler_a, complaint=case)
+        services.complaint_pause(
+            actor=people.handler_a,
+            complaint=case,
+            reason="appraisal",
+            told_by="phone",
+            note="委托第三方鉴定双录视频真实性",
+        )
+    run_pending()
+    assert _numbers(search_complaints(user=people.handler_a, query="双录")) == [case.registry_no]
+
+
+def test_a_refused_change_queues_nothing(register, people, django_capture_on_commit_callbacks):
+    from xiaobao.complaints import services
+    from xiaobao.jobs.models import Job
+    from xiaobao.lib.errors import DomainError
+
+    case = register(index=False)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(DomainError),
+    ):
+        services.complaint_decide(
+            actor=people.handler_a,
+            complaint=case,
+            verified_facts="",
+            outcome="upheld",
+            basis="x",
+            reasons="y",
+            routes=["review"],
+        )
+    assert callbacks == [] and not Job.objects.filter(name="language.index_complaint").exists()

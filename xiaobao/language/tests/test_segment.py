@@ -1,0 +1,73 @@
+"""Segmentation: financial words stay whole, English is lower-cased, results are deterministic."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from xiaobao.language import segment
+from xiaobao.language.segment import index_string, tokens_for_index, tokens_for_query
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("客户称信用卡年费未告知", "年费"),
+        ("个人征信报告出现逾期", "征信"),
+        ("购买理财产品后亏损", "理财"),
+        ("申请账单分期被拒", "分期"),
+        ("要求提前还款被收违约金", "提前还款"),
+        ("第三方暴力催收", "催收"),
+        ("要求退保并退还保费", "退保"),
+        ("网点代销基金产品", "代销"),
+        ("大额存单到期", "存单"),
+        ("手机银行无法登录", "手机银行"),
+        ("信用卡被盗刷", "信用卡"),
+    ],
+)
+def test_financial_words_are_index_tokens(text, word):
+    assert word in tokens_for_index(text)
+
+
+def test_search_mode_adds_the_words_inside_long_words():
+    tokens = tokens_for_index("信用卡年费")
+    assert tokens[:3] == ["信用", "信用卡", "年费"]
+    assert tokens_for_query("信用卡年费") == ["信用卡", "年费"]
+    assert "理财" in tokens_for_index("理财产品") and "理财产品" in tokens_for_index("理财产品")
+
+
+def test_english_words_are_lower_cased_and_full_width_folded():
+    assert tokens_for_query("Annual FEE on my Credit-Card") == [
+        "annual",
+        "fee",
+        "on",
+        "my",
+        "credit",
+        "card",
+    ]
+    assert tokens_for_query("ＡＴＭ吞卡") == ["atm", "吞", "卡"]
+
+
+def test_punctuation_never_reaches_the_index():
+    text = '客户说："年费（600元）" & <b>不合理</b>！！ e-mail: a_b@x.cn'
+    for token in tokens_for_index(text):
+        assert token.isalnum(), token
+    assert index_string("  ，。  ") == ""
+    assert tokens_for_query("") == []
+
+
+def test_deterministic_and_thread_safe_initialisation(monkeypatch):
+    monkeypatch.setattr(segment, "_tokenizer", None)
+    results: list[list[str]] = []
+
+    def work():
+        results.append(tokens_for_index("信用卡年费与征信异议、理财产品销售误导"))
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6 and all(r == results[0] for r in results)
+    assert segment._tokenizer is not None

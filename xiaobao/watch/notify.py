@@ -1,0 +1,320 @@
+"""Notices: who gets what, when it may be pushed, and the jobs that push it.
+
+A notice is written once per recipient in the sweeper's transaction, together with one delivery
+row per push channel and the job that sends it (queued in the same transaction, so a crash
+leaves either all of it or none). Non-urgent notices wait for the next working hour of the
+Chinese working calendar; urgent ones go at once. Users who chose the daily digest get their
+non-urgent notices in one e-mail on the next working morning (queued by the first sweep pass
+after it begins).
+
+The text never carries the complainant's personal data: registry number, case title (with any
+ID, phone, card, e-mail or complainant name masked), unit and deadline only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from xiaobao.complaints.models import Complaint
+from xiaobao.deadlines.engine import TZ
+from xiaobao.deadlines.workcal import WorkCalendar
+from xiaobao.jobs.services import enqueue
+from xiaobao.lib.clock import now as clock_now
+from xiaobao.organisation.models import User
+from xiaobao.privacy.masking import mask_name
+from xiaobao.privacy.redaction import redact
+from xiaobao.watch import conf
+from xiaobao.watch.choices import NotificationKind
+from xiaobao.watch.models import (
+    Delivery,
+    Firing,
+    Notification,
+    NotificationPreference,
+    Threshold,
+)
+
+DELIVER_JOB = "watch.deliver"
+DIGEST_JOB = "watch.digest"
+
+
+class DigestRaceError(Exception):
+    """Another runner claimed part of a digest at the same time; the job retries later."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The clock and calendar a batch of notices is scheduled with."""
+
+    now: datetime
+    calendar: WorkCalendar
+
+    def working_moment(self, moment: datetime) -> datetime:
+        start, end = conf.working_hours()
+        return self.calendar.next_working_moment(moment.astimezone(TZ), start=start, end=end)
+
+    def deliver_after(self, *, urgent: bool) -> datetime:
+        return self.now if urgent else self.working_moment(self.now)
+
+    def next_morning(self) -> datetime:
+        """The start of the first working period that begins after now (the digest's time)."""
+        start, _end = conf.working_hours()
+        local = self.now.astimezone(TZ)
+        day = local.date()
+        if not (self.calendar.is_workday(day) and local.time() < start):
+            day = self.calendar.next_workday(day + timedelta(days=1))
+        return datetime.combine(day, start, tzinfo=TZ)
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def safe_title(complaint: Complaint) -> str:
+    """The case title with personal data masked: staff type titles freely, and a complainant's
+    name or phone number in a title must not travel by e-mail or SMS."""
+    title = redact(complaint.title)
+    for name in complaint.complainants.values_list("name", flat=True):
+        if name and len(name) > 1:
+            title = title.replace(name, mask_name(name))
+    return title
+
+
+def case_url(complaint: Complaint) -> str:
+    return conf.get("BASE_URL").rstrip("/") + reverse("complaints:detail", args=[complaint.pk])
+
+
+def _due_text(complaint: Complaint) -> str:
+    if complaint.due_date is None:
+        return _("中止计时中")
+    d = complaint.due_date
+    return _("%(date)s（当日24时前）") % {"date": f"{d.year}年{d.month}月{d.day}日"}
+
+
+def _body(complaint: Complaint, lines: Iterable[str]) -> str:
+    head = [
+        _("投诉编号：%(no)s") % {"no": complaint.registry_no},
+        _("投诉标题：%(title)s") % {"title": safe_title(complaint)},
+        _("责任机构：%(unit)s") % {"unit": complaint.unit.name},
+        _("截止时间：%(due)s") % {"due": _due_text(complaint)},
+    ]
+    tail = [_("请登录消保平台处理：%(url)s") % {"url": case_url(complaint)}]
+    return "\n".join([*head, *lines, "", *tail])
+
+
+def deadline_texts(
+    complaint: Complaint, threshold: Threshold, *, used: float, urgent: bool
+) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        tag = _("紧急") if urgent else _("期限提醒")
+        title = f"【{tag}】{complaint.registry_no} {threshold.name}"
+        body = _body(
+            complaint,
+            [
+                _("提醒事项：%(name)s") % {"name": threshold.name},
+                _("已用时：%(pct)d%%") % {"pct": round(used * 100)},
+            ],
+        )
+    return title, body
+
+
+def major_texts(complaint: Complaint) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【重大投诉】%(no)s 已认定为重大投诉") % {"no": complaint.registry_no}
+        body = _body(
+            complaint,
+            [
+                _("认定原因：%(reason)s") % {"reason": complaint.get_major_reason_display()},
+                _("请按重大投诉应急预案处置并逐级上报。"),
+            ],
+        )
+    return title, body
+
+
+# --- creating notices ----------------------------------------------------------------------------
+
+
+def _preferences(users: Iterable[User]) -> dict[int, NotificationPreference]:
+    ids = [u.pk for u in users]
+    return {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
+
+
+def push_channels(preference: NotificationPreference | None) -> list[str]:
+    """The user's push channels that are configured (the inbox is not a push channel)."""
+    names = preference.channels if preference is not None else conf.get("DEFAULT_CHANNELS")
+    configured = conf.channel_names()
+    return [n for n in dict.fromkeys(names) if n in configured and conf.channel(n).push]
+
+
+def _schedule(
+    notification: Notification, preference: NotificationPreference | None, timing: Timing
+) -> None:
+    digest = preference is not None and preference.daily_digest and not notification.urgent
+    for name in push_channels(preference):
+        channel = conf.channel(name)
+        if digest:
+            if not channel.digest:
+                continue  # the digest is one e-mail; other channels wait for urgent notices
+            # No job yet: each sweep pass queues the digests that are due (`digest_queue_due`),
+            # so concurrent sweepers never contend for one user's digest job key.
+            Delivery.objects.create(
+                notification=notification,
+                channel=name,
+                digest=True,
+                deliver_after=timing.next_morning(),
+            )
+            continue
+        delivery = Delivery.objects.create(
+            notification=notification, channel=name, deliver_after=notification.deliver_after
+        )
+        enqueue(
+            DELIVER_JOB,
+            {"delivery": delivery.pk},
+            run_after=delivery.deliver_after,
+            unique_key=f"{DELIVER_JOB}:{delivery.pk}",
+        )
+
+
+def _create(
+    *,
+    complaint: Complaint,
+    people: list[tuple[int, User]],
+    kind: str,
+    urgent: bool,
+    title: str,
+    body: str,
+    timing: Timing,
+    firing: Firing | None = None,
+) -> list[Notification]:
+    preferences = _preferences(user for _step, user in people)
+    created = []
+    for step, user in sorted(people, key=lambda p: (p[0], p[1].pk)):
+        notification = Notification.objects.create(
+            recipient=user,
+            complaint=complaint,
+            firing=firing,
+            kind=kind,
+            step=step,
+            urgent=urgent,
+            title=title,
+            body=body,
+            created_at=timing.now,
+            deliver_after=timing.deliver_after(urgent=urgent),
+        )
+        _schedule(notification, preferences.get(user.pk), timing)
+        created.append(notification)
+    return created
+
+
+def notify_firing(
+    *,
+    complaint: Complaint,
+    firing: Firing,
+    people: list[tuple[int, User]],
+    urgent: bool,
+    timing: Timing,
+) -> list[Notification]:
+    title, body = deadline_texts(complaint, firing.threshold, used=firing.used, urgent=urgent)
+    return _create(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.DEADLINE,
+        urgent=urgent,
+        title=title,
+        body=body,
+        timing=timing,
+        firing=firing,
+    )
+
+
+def notify_major(
+    *, complaint: Complaint, people: list[tuple[int, User]], timing: Timing
+) -> list[Notification]:
+    """A major or group complaint goes to the top of the ladder at once (Art. 29)."""
+    title, body = major_texts(complaint)
+    return _create(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.MAJOR,
+        urgent=True,
+        title=title,
+        body=body,
+        timing=timing,
+    )
+
+
+# --- sending (job handlers call these) -----------------------------------------------------------
+
+
+def delivery_send(*, delivery_id: int) -> dict[str, Any]:
+    """Push one delivery through its channel, exactly once per successful commit.
+
+    The claim is a conditional UPDATE that must change one row: a second runner of the same
+    delivery changes none and stops. Sending happens inside the same transaction, so a channel
+    error (or a crash) rolls the claim back and the job retries; a crash after the channel
+    accepted the message but before the commit sends it again (at least once, never lost).
+    """
+    moment = clock_now()
+    with transaction.atomic():
+        claimed = Delivery.objects.filter(
+            pk=delivery_id, delivered_at__isnull=True, digest=False
+        ).update(delivered_at=moment)
+        if claimed != 1:
+            return {"delivery": delivery_id, "sent": False, "note": "already delivered"}
+        delivery = Delivery.objects.select_related(
+            "notification__recipient", "notification__complaint"
+        ).get(pk=delivery_id)
+        note = conf.channel(delivery.channel).send(delivery.notification)
+        Delivery.objects.filter(pk=delivery_id).update(note=note[:200])
+    return {"delivery": delivery_id, "sent": True, "note": note}
+
+
+def digest_send(*, user_id: int) -> dict[str, Any]:
+    """Bundle the user's waiting digest deliveries (per channel) into one message each."""
+    moment = clock_now()
+    sent: dict[str, int] = {}
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update(of=("self",))
+            .filter(
+                notification__recipient_id=user_id,
+                digest=True,
+                delivered_at__isnull=True,
+                deliver_after__lte=moment,
+            )
+            .select_related("notification__complaint", "notification__recipient")
+            .order_by("notification__created_at", "pk")
+        )
+        if not rows:
+            return {"user": user_id, "sent": sent}
+        claimed = Delivery.objects.filter(
+            pk__in=[r.pk for r in rows], delivered_at__isnull=True
+        ).update(delivered_at=moment, note="digest")
+        if claimed != len(rows):
+            raise DigestRaceError(f"digest for user {user_id} claimed elsewhere")
+        by_channel: dict[str, list[Notification]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(row.notification)
+        recipient = rows[0].notification.recipient
+        for name, notifications in by_channel.items():
+            conf.channel(name).send_digest(recipient, notifications)
+            sent[name] = len(notifications)
+    return {"user": user_id, "sent": sent}
+
+
+def digest_queue_due(*, now: datetime) -> int:
+    """Queue one digest job for every user whose digest deliveries are due (one per user while
+    it is pending; the job sends whatever is due when it runs)."""
+    from xiaobao.watch.selectors import pending_digest_users
+
+    users = pending_digest_users(before=now)
+    for user_id in users:
+        enqueue(DIGEST_JOB, {"user": user_id}, unique_key=f"{DIGEST_JOB}:{user_id}")
+    return len(users)

@@ -1,0 +1,115 @@
+"""Reads for the watch: who stands on each step of a case's ladder, and a user's inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from xiaobao.complaints.models import Complaint
+from xiaobao.organisation.choices import Role
+from xiaobao.organisation.models import User
+from xiaobao.organisation.roles import group_name
+from xiaobao.organisation.scope import scope_q
+from xiaobao.watch.choices import LadderStep
+from xiaobao.watch.models import Notification
+
+_STEP_ROLES = {
+    LadderStep.UNIT_HEAD: Role.UNIT_HEAD,
+    LadderStep.BRANCH_OFFICER: Role.BRANCH_CP_OFFICER,
+    LadderStep.HQ_OFFICE: Role.HQ_CP_OFFICER,
+}
+
+
+def _staff_above(unit_path: str) -> dict[int, list[User]]:
+    """The heads and officers on the steps above a unit (the handler step is per case)."""
+    chain = [int(seg) for seg in unit_path.strip("/").split("/") if seg]
+    roles = {group_name(role): step for step, role in _STEP_ROLES.items()}
+    found: dict[int, dict[int, list[int]]] = {step: {} for step in _STEP_ROLES}
+    rows = (
+        User.objects.filter(is_active=True, unit_id__in=chain, groups__name__in=list(roles))
+        .values_list("pk", "unit_id", "groups__name")
+        .order_by("pk")
+    )
+    for pk, unit_id, role_group in rows:
+        found[roles[role_group]].setdefault(unit_id, []).append(pk)
+
+    picked: dict[int, list[int]] = {}
+    for step in (LadderStep.UNIT_HEAD, LadderStep.BRANCH_OFFICER):
+        nearest = next((u for u in reversed(chain) if u in found[step]), None)
+        picked[step] = found[step].get(nearest, []) if nearest is not None else []
+    picked[LadderStep.HQ_OFFICE] = found[LadderStep.HQ_OFFICE].get(chain[0], []) if chain else []
+    users = User.objects.in_bulk({pk for pks in picked.values() for pk in pks})
+    return {step: [users[pk] for pk in pks if pk in users] for step, pks in picked.items()}
+
+
+def ladder(
+    *, complaint: Complaint, cache: dict[str, dict[int, list[User]]] | None = None
+) -> dict[int, list[User]]:
+    """Every step of the case's ladder and the active staff on it (a step may be empty).
+
+    - handler: the case's named handler;
+    - unit head: the heads of the nearest unit at or above the case's unit that has one
+      (an outlet without a head in the system reports to its sub-branch's head);
+    - upper-level consumer-protection officer: the nearest unit at or above that has one;
+    - head-office consumer-protection office: the officers at the root of the tree.
+
+    `cache` (one sweep pass) keeps the steps above each unit: cases of one unit share them.
+    """
+    path = complaint.unit.path
+    above = cache.get(path) if cache is not None else None
+    if above is None:
+        above = _staff_above(path)
+        if cache is not None:
+            cache[path] = above
+    handler = complaint.handler
+    mine = [handler] if handler is not None and handler.is_active else []
+    return {LadderStep.HANDLER: mine, **above}
+
+
+def recipients(
+    *, complaint: Complaint, reach: int, cache: dict[str, dict[int, list[User]]] | None = None
+) -> list[tuple[int, User]]:
+    """(step, user) for every step up to `reach`, each user once at their lowest step.
+
+    Nobody may be lost: if no one at all stands on the steps up to `reach` (no handler yet, no
+    head configured) the notice climbs until it finds someone.
+    """
+    steps = ladder(complaint=complaint, cache=cache)
+    top = max(LadderStep.values)
+    while True:
+        chosen: dict[int, tuple[int, User]] = {}
+        for step in sorted(s for s in steps if s <= reach):
+            for user in steps[step]:
+                chosen.setdefault(user.pk, (step, user))
+        if chosen or reach >= top:
+            return list(chosen.values())
+        reach += 1
+
+
+def inbox(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own notices about cases still in their scope (a move to another branch
+    takes the old branch's cases out of sight, notices included)."""
+    qs = Notification.objects.filter(recipient=user).filter(scope_q(user, Notification))
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.select_related("complaint", "complaint__unit").order_by("-created_at", "-id")
+
+
+def unread_count(*, user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return inbox(user=user, unread_only=True).count()
+
+
+def pending_digest_users(*, before: Any) -> list[int]:
+    """Users with digest deliveries due before `before` and not yet sent."""
+    from xiaobao.watch.models import Delivery
+
+    return sorted(
+        set(
+            Delivery.objects.filter(
+                Q(delivered_at__isnull=True) & Q(digest=True) & Q(deliver_after__lte=before)
+            ).values_list("notification__recipient_id", flat=True)
+        )
+    )
