@@ -363,6 +363,7 @@ class ComplaintEventAdmin(AppendOnlyAdmin):
 @admin.register(Rectification)
 class RectificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("complaint", "department", "due_date", "status", "completed_at")
+    list_select_related = ("complaint", "department__unit")
     list_filter = ("status",)
     readonly_fields = (
         "complaint",

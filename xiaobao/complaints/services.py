@@ -753,6 +753,17 @@ def _check_approver(actor: User, complaint: Complaint, target_days: int, request
         )
 
 
+def _lock_pending_extension(actor: User, extension: Extension) -> tuple[Extension, Complaint]:
+    """Lock a pending request and its case, and check the actor may decide it."""
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    complaint = _lock(extension.complaint)
+    _check_approver(actor, complaint, extension.target_days, extension.requested_by)
+    target_status("extension_decide", complaint.status)
+    if extension.status != ExtensionStatus.PENDING:
+        raise DomainError("该延期申请已审批。", code="already_decided")
+    return extension, complaint
+
+
 @transaction.atomic
 def extension_approve(
     *,
@@ -762,12 +773,7 @@ def extension_approve(
     told_by: str = "",
     told_at: datetime | None = None,
 ) -> Extension:
-    extension = Extension.objects.select_for_update().get(pk=extension.pk)
-    complaint = _lock(extension.complaint)
-    _check_approver(actor, complaint, extension.target_days, extension.requested_by)
-    target_status("extension_decide", complaint.status)
-    if extension.status != ExtensionStatus.PENDING:
-        raise DomainError("该延期申请已审批。", code="already_decided")
+    extension, complaint = _lock_pending_extension(actor, extension)
     long_extension = extension.target_days > int(
         complaint.deadline_policy.get("extension_days") or 30
     )
@@ -807,12 +813,7 @@ def extension_approve(
 
 @transaction.atomic
 def extension_reject(*, actor: User, extension: Extension, note: str) -> Extension:
-    extension = Extension.objects.select_for_update().get(pk=extension.pk)
-    complaint = _lock(extension.complaint)
-    _check_approver(actor, complaint, extension.target_days, extension.requested_by)
-    target_status("extension_decide", complaint.status)
-    if extension.status != ExtensionStatus.PENDING:
-        raise DomainError("该延期申请已审批。", code="already_decided")
+    extension, complaint = _lock_pending_extension(actor, extension)
     _need(note, "驳回延期申请须说明理由。", "note")
     extension.status = ExtensionStatus.REJECTED
     extension.decided_by = actor

@@ -55,7 +55,7 @@ def _user(request: HttpRequest) -> User:
 def my_work(request: HttpRequest) -> HttpResponse:
     user = request.user
     rectifications = visible_to(user, Rectification.objects.filter(status="open")).select_related(
-        "complaint", "department"
+        "complaint", "department__unit"
     )
     if user.department_id:  # type: ignore[union-attr]
         mine = rectifications.filter(department=user.department_id)  # type: ignore[union-attr]
@@ -285,23 +285,23 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 # --- the case page -------------------------------------------------------------------------------
 
-ACTION_FORMS: dict[str, tuple[type[Any], str]] = {
-    "accept": (forms.forms.Form, "accept"),
-    "assign": (forms.AssignForm, "assign"),
-    "classify": (forms.ClassifyForm, "classify"),
-    "pause": (forms.PauseForm, "pause"),
-    "resume": (forms.ResumeForm, "resume"),
-    "add_new_facts": (forms.NewFactsForm, "add_new_facts"),
-    "extension_request": (forms.ExtensionRequestForm, "extension_request"),
-    "decide": (forms.DecisionForm, "decide"),
-    "notify": (forms.NoticeForm, "notify"),
-    "close": (forms.CloseForm, "close"),
-    "withdraw": (forms.WithdrawForm, "withdraw"),
-    "decline": (forms.DeclineForm, "decline"),
-    "merge": (forms.MergeForm, "merge"),
-    "flag_major": (forms.MajorForm, "flag_major"),
-    "review_request": (forms.ReviewForm, "review_request"),
-    "follow_up": (forms.FollowUpForm, "follow_up"),
+ACTION_FORMS: dict[str, type[Any]] = {
+    "accept": forms.forms.Form,
+    "assign": forms.AssignForm,
+    "classify": forms.ClassifyForm,
+    "pause": forms.PauseForm,
+    "resume": forms.ResumeForm,
+    "add_new_facts": forms.NewFactsForm,
+    "extension_request": forms.ExtensionRequestForm,
+    "decide": forms.DecisionForm,
+    "notify": forms.NoticeForm,
+    "close": forms.CloseForm,
+    "withdraw": forms.WithdrawForm,
+    "decline": forms.DeclineForm,
+    "merge": forms.MergeForm,
+    "flag_major": forms.MajorForm,
+    "review_request": forms.ReviewForm,
+    "follow_up": forms.FollowUpForm,
 }
 # Which permission makes an action worth showing (the service checks again).
 ACTION_PERMS = {
@@ -312,7 +312,7 @@ ACTION_PERMS = {
 
 
 def _make_form(action: str, complaint: Complaint, data: Any = None) -> Any:
-    cls, _ = ACTION_FORMS[action]
+    cls = ACTION_FORMS[action]
     if cls is forms.ClassifyForm and data is None:
         initial = {
             f: getattr(complaint, f)
@@ -404,11 +404,10 @@ def _detail_context(
         "attachments": complaint.attachments.select_related("uploaded_by"),
         "pauses": complaint.pauses.all(),
         "extensions": complaint.extensions.select_related("requested_by", "decided_by"),
-        "decision": getattr(complaint, "decision", None)
-        if hasattr(complaint, "decision")
-        else None,
-        "notice": getattr(complaint, "notice", None) if hasattr(complaint, "notice") else None,
-        "rectifications": complaint.rectifications.select_related("department"),
+        # A missing one-to-one raises a subclass of AttributeError, so getattr's default applies.
+        "decision": getattr(complaint, "decision", None),
+        "notice": getattr(complaint, "notice", None),
+        "rectifications": complaint.rectifications.select_related("department__unit"),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         "reviews": complaint.reviews.all(),
         "review_window": services.review_deadline(complaint),

@@ -9,13 +9,12 @@ from xiaobao.organisation.roles import user_roles
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    roles = [Role(r).label for r in sorted(user_roles(request.user))]
     if request.user.has_perm("complaints.view_complaint"):
         # Complaint staff land on their work list, which extends this page.
         from xiaobao.complaints.views import my_work
 
-        response = my_work(request)
-        return response
+        return my_work(request)
+    roles = [Role(r).label for r in sorted(user_roles(request.user))]
     return render(request, "front/home.html", {"roles": roles})
 
 
