@@ -110,7 +110,15 @@ def day_counts(cases: int, first: date, last: date) -> list[tuple[date, int]]:
 class Generator:
     """Streams cases into the tables; memory stays at one batch of rows."""
 
-    def __init__(self, *, seed: int, end: datetime, batch: int, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        end: datetime,
+        batch: int,
+        log: Callable[[str], None],
+        stuck: float = 0.0,
+    ) -> None:
         from bench.narratives import Composer, Corpus
         from bench.tables import TableWriter, next_id
         from xiaobao.complaints import clock
@@ -191,6 +199,7 @@ class Generator:
             departments=self.departments,
             new_id=self._id,
             tz=TZ,
+            stuck=stuck,
         )
 
         now = end
@@ -484,7 +493,7 @@ def _extra_outlets(per_sub_branch: int) -> int:
     return added
 
 
-def search_index(log: Callable[[str], None]) -> tuple[int, float] | None:
+def search_index(log: Callable[[str], None], workers: int = 1) -> tuple[int, float] | None:
     """Build the product's search index if the language app provides a bulk reindex."""
     try:
         from xiaobao.language.services import search_reindex
@@ -498,7 +507,7 @@ def search_index(log: Callable[[str], None]) -> tuple[int, float] | None:
             step[0] = time.perf_counter()
             log(f"  indexed {done:,} ({done / (step[0] - started):,.0f} docs/s)")
 
-    done = search_reindex(batch=1000, progress=progress)
+    done = search_reindex(batch=1000, workers=workers, progress=progress)
     return done, time.perf_counter() - started
 
 
@@ -532,6 +541,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-outlets", type=int, default=7, help="per sub-branch")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--no-search-index", action="store_true")
+    parser.add_argument(
+        "--backlog",
+        type=float,
+        default=0.068,
+        help="share of answered cases left open instead (default: about 10%% open in all)",
+    )
+    parser.add_argument("--index-workers", type=int, default=1, help="search index processes")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
 
@@ -564,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             cur.execute("PRAGMA synchronous=OFF")
             cur.execute("PRAGMA cache_size=-200000")
     log(f"{vendor}: generating {args.cases:,} cases over {args.years:g} years (+{added} outlets)")
-    gen = Generator(seed=args.seed, end=now(), batch=args.batch, log=log)
+    gen = Generator(seed=args.seed, end=now(), batch=args.batch, log=log, stuck=args.backlog)
     stats = gen.run(args.cases, args.years)
     phases.update(stats.phases)
     rate = stats.cases / stats.phases["cases"]
@@ -576,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     indexed = None
     if not args.no_search_index:
         log("building the search index …")
-        indexed = search_index(log)
+        indexed = search_index(log, args.index_workers)
         if indexed is None:
             log("  no search index in this version (xiaobao.language.services.search_reindex)")
         else:
@@ -601,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": peak_rss_mb(),
         "years": args.years,
         "seed": args.seed,
+        "backlog": args.backlog,
+        "index_workers": args.index_workers,
     }
     log(json.dumps({k: out[k] for k in ("statuses", "peak_rss_mb")}, ensure_ascii=False))
     if args.json:

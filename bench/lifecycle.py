@@ -119,9 +119,11 @@ class Simulator:
         departments: dict[str, int],
         new_id: Callable[[str], int],
         tz: Any,
+        stuck: float = 0.0,
     ) -> None:
         from xiaobao.complaints import clock
 
+        self.stuck = stuck
         self.end = end
         self.days = int(policy["days"])
         self.policy = clock.engine_policy(policy)
@@ -160,6 +162,8 @@ class Simulator:
         elif self._accept(rng, case, life):
             if fate < 0.055:
                 self._withdraw(rng, case, life)
+            elif self.stuck and rng.random() < self.stuck:
+                pass  # a backlog: accepted and never answered (open, most of them overdue)
             else:
                 self._handle(rng, case, life)
         life.due = self.due(case, life)
