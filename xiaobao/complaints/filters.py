@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django import forms
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import OPEN_STATUSES, Axis, Kind, Status
@@ -16,6 +21,63 @@ from xiaobao.organisation.models import Unit
 
 def _terms(axis: Axis) -> Any:
     return lambda request: TaxonomyTerm.objects.filter(axis=axis)
+
+
+# --- taxonomy choices, cached per process --------------------------------------------------------
+# The registry page (and every API list call) offers every taxonomy as a filter. Loading them is
+# six queries plus one per sub-category label, and rendering about a hundred options through
+# Django's widget templates costs more than the page's own query. Both depend only on the
+# taxonomy, so they are kept per process under a stamp read with one small aggregate per
+# request: every taxonomy service bumps a term's version and adding a term changes the count,
+# so an edit made in any process is seen by the next request in every other process.
+
+_LOCK = threading.Lock()
+_CHOICES: dict[tuple[Any, ...], dict[str, list[tuple[str, str]]]] = {}
+_WIDGETS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
+_WIDGET_CACHE_SIZE = 512
+
+
+def taxonomy_stamp() -> tuple[int, int]:
+    """Changes whenever a term is added or edited through the taxonomy services."""
+    row = TaxonomyTerm.objects.aggregate(n=Count("pk"), v=Sum("version"))
+    return int(row["n"] or 0), int(row["v"] or 0)
+
+
+def term_choices(stamp: tuple[int, int]) -> dict[str, list[tuple[str, str]]]:
+    """(code, label) of every term (retired ones too: old cases carry them), by axis."""
+    key = (stamp, get_language())
+    cached = _CHOICES.get(key)
+    if cached is None:
+        by_axis: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for term in TaxonomyTerm.objects.select_related("parent"):
+            by_axis[term.axis].append((term.code, str(term)))
+        cached = dict(by_axis)
+        with _LOCK:
+            _CHOICES.clear()
+            _CHOICES[key] = cached
+    return cached
+
+
+class _CachedSelectMultiple(forms.SelectMultiple):
+    """Renders once per (taxonomy stamp, language, name, selection); the HTML is then reused."""
+
+    stamp: tuple[Any, ...] = ()
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        selected = tuple(sorted(str(v) for v in value)) if isinstance(value, list | tuple) else ()
+        if len(selected) > 3:
+            return super().render(name, value, attrs, renderer)
+        key = (self.stamp, get_language(), name, selected, tuple(sorted((attrs or {}).items())))
+        html = _WIDGETS.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            with _LOCK:
+                _WIDGETS[key] = html
+                while len(_WIDGETS) > _WIDGET_CACHE_SIZE:
+                    _WIDGETS.popitem(last=False)
+        return html
 
 
 class RegistryFilter(django_filters.FilterSet):
@@ -74,6 +136,29 @@ class RegistryFilter(django_filters.FilterSet):
     class Meta:
         model = Complaint
         fields: list[str] = []
+
+    AXES = {
+        "intake_channel": Axis.INTAKE_CHANNEL,
+        "business_channel": Axis.BUSINESS_CHANNEL,
+        "business_category": Axis.BUSINESS_CATEGORY,
+        "cause": Axis.CAUSE,
+        "level": Axis.LEVEL,
+        "tag": Axis.TAG,
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stamp = taxonomy_stamp()
+        choices = term_choices(stamp)
+        for name, axis in self.AXES.items():
+            field = self.form.fields[name]
+            widget = _CachedSelectMultiple(attrs=field.widget.attrs)
+            widget.stamp = stamp
+            field.widget = widget
+            # Plain choices replace the model iterator for rendering (django-filter's own
+            # setter expects an iterator, hence Django's); validating a submitted value still
+            # asks the database (one query, only when that filter is used).
+            forms.ChoiceField.choices.fset(field, choices.get(axis, []))  # type: ignore[attr-defined]
 
     def filter_category(
         self, queryset: QuerySet[Complaint], name: str, value: Any
