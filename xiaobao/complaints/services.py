@@ -8,14 +8,14 @@ inside one transaction: a refused request leaves nothing behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from xiaobao.complaints import clock, hooks
@@ -150,13 +150,24 @@ def _not_future(moment: datetime, what: str, field_name: str) -> None:
         raise DomainError(f"{what}不能晚于当前时间。", code="in_future", field=field_name)
 
 
-def _term(value: TaxonomyTerm | str | None, axis: Axis, field_name: str) -> TaxonomyTerm | None:
-    """A usable term of `axis`: a term object or its code; retired codes only on old cases."""
+def _term(
+    value: TaxonomyTerm | str | None,
+    axis: Axis,
+    field_name: str,
+    known: Mapping[tuple[str, str], TaxonomyTerm] | None = None,
+) -> TaxonomyTerm | None:
+    """A usable term of `axis`: a term object or its code; retired codes only on old cases.
+
+    `known` holds terms already loaded by `_load_terms` (one query for a whole form)."""
     if value is None or value == "":
         return None
     term = value
     if not isinstance(term, TaxonomyTerm):
-        found = TaxonomyTerm.objects.filter(axis=axis, code=value).first()
+        found = (
+            known.get((axis, value))
+            if known is not None
+            else TaxonomyTerm.objects.filter(axis=axis, code=value).first()
+        )
         if found is None:
             raise DomainError(
                 f"{axis.label}代码“{value}”不存在。", code="unknown_code", field=field_name
@@ -175,18 +186,41 @@ def _term(value: TaxonomyTerm | str | None, axis: Axis, field_name: str) -> Taxo
     return term
 
 
-def _terms(values: Iterable[TaxonomyTerm | str], axis: Axis, field_name: str) -> list[TaxonomyTerm]:
-    terms = [_term(v, axis, field_name) for v in values]
+def _terms(
+    values: Iterable[TaxonomyTerm | str],
+    axis: Axis,
+    field_name: str,
+    known: Mapping[tuple[str, str], TaxonomyTerm] | None = None,
+) -> list[TaxonomyTerm]:
+    terms = [_term(v, axis, field_name, known) for v in values]
     return [t for t in terms if t is not None]
 
 
+def _load_terms(wanted: Iterable[tuple[Axis, Any]]) -> dict[tuple[str, str], TaxonomyTerm]:
+    """Every (axis, code) asked for by code, in one query."""
+    condition = Q()
+    for axis, value in wanted:
+        if isinstance(value, str) and value:
+            condition |= Q(axis=axis, code=value)
+    if not condition:
+        return {}
+    return {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
+
+
 def _next_registry_no(kind: str, year: int) -> str:
-    # The row lock serialises numbering per year on PostgreSQL; SQLite serialises all writers.
-    RegistrySequence.objects.get_or_create(year=year)
-    RegistrySequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = RegistrySequence.objects.select_for_update().get(year=year).last
+    # One UPDATE … RETURNING takes the next number under the row's lock (PostgreSQL serialises
+    # numbering per year; SQLite serialises all writers). The row is created once a year.
+    table = RegistrySequence._meta.db_table
+    sql = f'UPDATE "{table}" SET "last" = "last" + 1 WHERE "year" = %s RETURNING "last"'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:
+            RegistrySequence.objects.get_or_create(year=year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
     prefix = "HC" if kind == Kind.REVIEW else "TS"
-    return f"{prefix}{year}-{last:06d}"
+    return f"{prefix}{year}-{row[0]:06d}"
 
 
 def _ancestors_payload(unit: Unit) -> list[dict[str, Any]]:
@@ -350,7 +384,21 @@ def complaint_register(
     if received_at is None or timezone.is_naive(received_at):
         raise DomainError("接收时间须包含时区。", field="received_at")
     _not_future(received_at, "接收时间", "received_at")
-    channel = _term(intake_channel, Axis.INTAKE_CHANNEL, "intake_channel")
+    demands, tags = list(demands), list(tags)
+    known = _load_terms(
+        [
+            (Axis.INTAKE_CHANNEL, intake_channel),
+            (Axis.BUSINESS_CHANNEL, business_channel),
+            (Axis.BUSINESS_CATEGORY, business_category),
+            (Axis.CAUSE, cause),
+            (Axis.LEVEL, level),
+            (Axis.LEVEL, "MAJOR"),
+            (Axis.TAG, "REGULATOR"),
+            *((Axis.DEMAND, d) for d in demands),
+            *((Axis.TAG, t) for t in tags),
+        ]
+    )
+    channel = _term(intake_channel, Axis.INTAKE_CHANNEL, "intake_channel", known)
     if channel is None:
         raise DomainError("请选择投诉渠道。", code="required", field="intake_channel")
     if channel.is_referral:
@@ -383,23 +431,22 @@ def complaint_register(
     if handler is not None:
         _check_handler(handler, unit=unit, complained_staff=complained_staff)
 
-    channel_term = _term(business_channel, Axis.BUSINESS_CHANNEL, "business_channel")
-    category_term = _term(business_category, Axis.BUSINESS_CATEGORY, "business_category")
-    cause_term = _term(cause, Axis.CAUSE, "cause")
-    level_term = _term(level, Axis.LEVEL, "level")
+    channel_term = _term(business_channel, Axis.BUSINESS_CHANNEL, "business_channel", known)
+    category_term = _term(business_category, Axis.BUSINESS_CATEGORY, "business_category", known)
+    cause_term = _term(cause, Axis.CAUSE, "cause", known)
+    level_term = _term(level, Axis.LEVEL, "level", known)
     assert level_term is not None
-    demand_terms = _terms(demands, Axis.DEMAND, "demands")
-    tag_terms = _terms(tags, Axis.TAG, "tags")
+    demand_terms = _terms(demands, Axis.DEMAND, "demands", known)
+    tag_terms = _terms(tags, Axis.TAG, "tags", known)
     if channel.code in REGULATOR_CHANNELS:
-        regulator = TaxonomyTerm.objects.filter(
-            axis=Axis.TAG, code="REGULATOR", is_active=True
-        ).first()
-        if regulator is not None and regulator not in tag_terms:
+        regulator = known.get((Axis.TAG, "REGULATOR"))
+        if regulator is not None and regulator.is_active and regulator not in tag_terms:
             tag_terms.append(regulator)
 
     is_major = size >= GROUP_THRESHOLD
     if is_major:
-        level_term = _term("MAJOR", Axis.LEVEL, "level") or level_term
+        major = known.get((Axis.LEVEL, "MAJOR"))
+        level_term = major if major is not None and major.is_active else level_term
     local_received = received_at.astimezone(TZ)
     complaint = Complaint(
         registry_no=_next_registry_no(Kind.COMPLAINT, local_received.year),
@@ -432,8 +479,15 @@ def complaint_register(
     complaint.allowed_days = int(complaint.deadline_policy["days"])
     clock.apply_deadline(complaint)
     complaint.save()
-    complaint.demands.set(demand_terms)
-    complaint.tags.set(tag_terms)
+    # A new case has no links yet: insert them directly (`.set()` would read them back first).
+    for through, terms in (
+        (Complaint.demands.through, demand_terms),
+        (Complaint.tags.through, tag_terms),
+    ):
+        if terms:
+            through.objects.bulk_create(
+                [through(complaint=complaint, taxonomyterm=t) for t in dict.fromkeys(terms)]
+            )
     for person in people:
         _save_complainant(complaint, person)
     _event(
