@@ -540,6 +540,15 @@ class Suggestion:
     code: str
     name: str
     confidence: float
+    term_id: int | None = None  # the taxonomy term's id, which the forms' pickers use
+
+
+def trained_targets() -> set[str]:
+    """The targets ("category", "cause", "demand") with an active model that can be loaded."""
+    active = ClassifierModel.objects.filter(status=ModelStatus.ACTIVE).values_list(
+        "target", "pk", "trained_at"
+    )
+    return {target for target, pk, trained_at in active if _load(pk, trained_at) is not None}
 
 
 def suggest(title: str, narrative: str, *, top: int = 3) -> dict[str, list[Suggestion]]:
@@ -565,12 +574,15 @@ def suggest(title: str, narrative: str, *, top: int = 3) -> dict[str, list[Sugge
         ranked[target] = [(classes[i], float(proba[0][i])) for i in order]
     for target, candidates in ranked.items():
         axis = AXIS_FOR_TARGET[Target(target)]
-        names = dict(
-            TaxonomyTerm.objects.filter(
+        terms = {
+            code: (name, pk)
+            for code, name, pk in TaxonomyTerm.objects.filter(
                 axis=axis, is_active=True, code__in=[c for c, _ in candidates[: top * 3]]
-            ).values_list("code", "name")
-        )
+            ).values_list("code", "name", "pk")
+        }
         out[target] = [
-            Suggestion(code, names[code], round(p, 3)) for code, p in candidates if code in names
+            Suggestion(code, terms[code][0], round(p, 3), terms[code][1])
+            for code, p in candidates
+            if code in terms
         ][:top]
     return out

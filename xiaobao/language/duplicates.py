@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.complaints.choices import OPEN_STATUSES
+from xiaobao.complaints.choices import OPEN_STATUSES, Kind
 from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.selectors import complaint_list
+from xiaobao.complaints.transitions import allowed_actions
 from xiaobao.language.search import ranked
 from xiaobao.language.segment import has_cjk, normalise, tokens_for_query
 from xiaobao.lib.clock import now
@@ -96,7 +97,11 @@ class DuplicateCandidate:
 
     @property
     def can_merge(self) -> bool:
-        return self.complaint.status in OPEN_STATUSES
+        """Whether a new complaint could be merged into this one (the case page's merge action):
+        a complaint, not a review case, still live (a decided case no longer takes merges)."""
+        return self.complaint.kind == Kind.COMPLAINT and "merge_target" in allowed_actions(
+            self.complaint.status
+        )
 
 
 def _add(

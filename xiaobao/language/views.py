@@ -1,19 +1,23 @@
 from dataclasses import asdict
+from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints.filters import RegistryFilter
-from xiaobao.complaints.models import Complaint
-from xiaobao.language.classifier import suggest
-from xiaobao.language.duplicates import find_duplicates
+from xiaobao.complaints.models import Complainant, Complaint
+from xiaobao.language.choices import Target
+from xiaobao.language.classifier import FIELD_FOR_TARGET, suggest, trained_targets
+from xiaobao.language.duplicates import DuplicateCandidate, find_duplicates
+from xiaobao.language.forms import DraftTextForm, DuplicateCheckForm
 from xiaobao.language.search import DEFAULT_LIMIT, search_complaints
 from xiaobao.lib.errors import DomainError
-from xiaobao.organisation.models import Unit
-from xiaobao.organisation.scope import visible_to
+from xiaobao.privacy.masking import mask, mask_name
+from xiaobao.privacy.redaction import redact
 
 # The search words travel as `q`; the registry filter set has a `q` of its own (number/title).
 _NOT_FILTERS = ("q", "page")
@@ -57,51 +61,119 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
-# The registration form asks these two while the handler types. POST, because the duplicate
-# check carries ID and phone numbers, which must not end up in URLs and access logs.
+# The registration form asks these two while the handler types (htmx posts the unsaved form and
+# gets an HTML fragment; anything else gets JSON). POST, because the duplicate check carries ID
+# and phone numbers, which must not end up in URLs and access logs. Nothing is stored.
+
+
+def _errors(form: Any) -> dict[str, Any]:
+    messages = [str(m) for field_errors in form.errors.values() for m in field_errors]
+    return {
+        "error": " ".join(messages),
+        "fields": {name: [str(m) for m in errs] for name, errs in form.errors.items()},
+    }
+
+
+def _reply(
+    request: HttpRequest, template: str, context: dict[str, Any], data: dict[str, Any], status: int
+) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return render(request, template, context, status=status)
+    return JsonResponse(data, status=status)
 
 
 @login_required
 @permission_required("complaints.add_complaint", raise_exception=True)
 @require_POST
-def suggest_json(request: HttpRequest) -> JsonResponse:
-    suggestions = suggest(request.POST.get("title", ""), request.POST.get("narrative", ""))
-    return JsonResponse(
-        {target: [asdict(s) for s in items] for target, items in suggestions.items()}
-    )
+def suggest_json(request: HttpRequest) -> HttpResponse:
+    """The classifier's top guesses for unsaved text, with confidences and the form's term ids.
 
-
-@login_required
-@permission_required("complaints.add_complaint", raise_exception=True)
-@require_POST
-def duplicates_json(request: HttpRequest) -> JsonResponse:
-    unit = None
-    if request.POST.get("unit"):
-        unit = (
-            visible_to(request.user, Unit.objects.all()).filter(code=request.POST["unit"]).first()
-        )
-    candidates = find_duplicates(
-        user=request.user,
-        title=request.POST.get("title", ""),
-        narrative=request.POST.get("narrative", ""),
-        id_number=request.POST.get("id_number", ""),
-        phone=request.POST.get("phone", ""),
-        unit=unit,
-    )
-    return JsonResponse(
+    `untrained` names the targets without a usable model, so the form can say so quietly.
+    """
+    form = DraftTextForm(request.POST)
+    template = "language/_suggestions.html"
+    if not form.is_valid():
+        errors = _errors(form)
+        return _reply(request, template, {"error": errors["error"]}, errors, 400)
+    text = form.cleaned_data
+    suggestions = suggest(text["title"], text["narrative"])
+    trained = trained_targets()
+    untrained = [t.value for t in Target if t.value not in trained]
+    rows = [
         {
-            "candidates": [
-                {
-                    "id": c.complaint.pk,
-                    "registry_no": c.complaint.registry_no,
-                    "title": c.complaint.title,
-                    "status": c.complaint.get_status_display(),
-                    "reasons": c.reason_labels,
-                    "score": round(c.score, 3),
-                    "can_merge": c.can_merge,
-                    "url": _case_url(c.complaint.pk),
-                }
-                for c in candidates
-            ]
+            "target": t.value,
+            "label": t.label,
+            "field": FIELD_FOR_TARGET[t],
+            "items": suggestions[t.value],
+            "trained": t.value in trained,
         }
-    )
+        for t in Target
+    ]
+    context = {
+        "has_text": form.has_text,
+        "rows": rows,
+        "any_suggestion": any(row["items"] for row in rows),
+        "untrained_labels": [row["label"] for row in rows if not row["trained"]],
+    }
+    data: dict[str, Any] = {
+        target: [asdict(s) for s in items] for target, items in suggestions.items()
+    }
+    data["untrained"] = untrained
+    return _reply(request, template, context, data, 200)
+
+
+def _candidate_rows(candidates: list[DuplicateCandidate]) -> list[dict[str, Any]]:
+    """What the form may show of each candidate: personal data masked, free text redacted."""
+    people: dict[int, list[dict[str, str]]] = {}
+    ids = [c.complaint.pk for c in candidates]
+    for person in Complainant.objects.filter(complaint_id__in=ids).order_by("complaint", "id"):
+        people.setdefault(person.complaint_id, []).append(
+            {"name": mask_name(person.name), "phone": mask("phone", person.phone or "")}
+        )
+    return [
+        {
+            "id": c.complaint.pk,
+            "registry_no": c.complaint.registry_no,
+            "title": redact(c.complaint.title),
+            "status": c.complaint.get_status_display(),
+            "unit": c.complaint.unit.name,
+            "received_on": timezone.localdate(c.complaint.received_at).isoformat(),
+            "complainants": people.get(c.complaint.pk, []),
+            "reasons": c.reason_labels,
+            "score": round(c.score, 3),
+            "text_similarity": c.text_similarity,
+            "can_merge": c.can_merge,
+            "url": _case_url(c.complaint.pk),
+        }
+        for c in candidates
+    ]
+
+
+@login_required
+@permission_required("complaints.add_complaint", raise_exception=True)
+@require_POST
+def duplicates_json(request: HttpRequest) -> HttpResponse:
+    """Possible duplicates of the case being registered, only among cases the user may see."""
+    form = DuplicateCheckForm(request.POST, user=request.user)
+    template = "language/_duplicates.html"
+    if not form.is_valid():
+        errors = _errors(form)
+        return _reply(request, template, {"error": errors["error"]}, errors, 400)
+    values = form.cleaned_data
+    candidates: list[DuplicateCandidate] = []
+    if form.has_input:
+        candidates = find_duplicates(
+            user=request.user,
+            title=values["title"],
+            narrative=values["narrative"],
+            id_number=values["id_number"],
+            phone=values["phone"],
+            unit=values["unit"],
+        )
+    rows = _candidate_rows(candidates)
+    context = {
+        "checked": form.has_input,
+        "candidates": rows,
+        "can_merge": any(row["can_merge"] for row in rows),
+    }
+    return _reply(request, template, context, {"candidates": rows}, 200)

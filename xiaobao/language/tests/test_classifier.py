@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
 from xiaobao.language import classifier
 from xiaobao.language.choices import ModelStatus, Target
@@ -24,7 +22,7 @@ from xiaobao.language.classifier import (
 )
 from xiaobao.language.models import ClassifierModel
 
-from .conftest import GOV_MESSAGES, person, shared_file
+from .conftest import GOV_MESSAGES, shared_file
 
 # The issue's reference: char 1–3-gram TF-IDF + LinearSVC on the same file reaches about
 # accuracy 0.78 / macro-F1 0.75 (0.796 / 0.777 on these very folds). Ours reaches 0.863 / 0.863.
@@ -148,44 +146,6 @@ def test_evaluate_names_missing_columns(tmp_path):
 
 
 # --- training on the institution's own cases -----------------------------------------------------
-
-TOPICS = {
-    "CARD_CREDIT": ("PRICING", "REFUND", ["信用卡年费", "信用卡分期手续费", "信用卡取现利息"]),
-    "LOAN_MORTGAGE": ("RULES", "CORRECT_RECORD", ["房贷提前还款", "房贷征信逾期", "房贷利率调整"]),
-    "WEALTH": ("MARKETING", "COMPENSATION", ["理财产品亏损", "理财经理承诺保本", "理财赎回延迟"]),
-}
-PHRASES = ["客户来电反映", "客户到网点反映", "客户通过12345反映", "客户书面投诉"]
-
-
-@pytest.fixture
-def closed_cases(register):
-    """Closed, classified cases on three topics; returns a factory."""
-    rng = random.Random(7)
-
-    def make(n_per_topic: int, *, ended_days_ago: int, wrong: bool = False) -> list[Complaint]:
-        made = []
-        codes = list(TOPICS)
-        for i, (category, (_cause, _demand, subjects)) in enumerate(TOPICS.items()):
-            label = codes[(i + 1) % len(codes)] if wrong else category
-            for _ in range(n_per_topic):
-                subject = rng.choice(subjects)
-                made.append(
-                    register(
-                        index=False,
-                        title=f"{subject}问题",
-                        narrative=f"{rng.choice(PHRASES)}{subject}，{rng.choice(subjects)}，要求处理。",
-                        business_category=label,
-                        cause=TOPICS[label][0],
-                        demands=[TOPICS[label][1]],
-                        complainants=[person(id_number="", phone="0571-87654321")],
-                    )
-                )
-        Complaint.objects.filter(pk__in=[c.pk for c in made]).update(
-            status=Status.CLOSED, ended_at=timezone.now() - timedelta(days=ended_days_ago)
-        )
-        return made
-
-    return make
 
 
 def test_too_few_cases_is_skipped(closed_cases):
