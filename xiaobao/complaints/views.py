@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints import forms, selectors, services
@@ -33,6 +34,7 @@ from xiaobao.organisation.models import User
 from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.privacy.masking import mask, mask_name
+from xiaobao.privacy.redaction import redact
 
 PAGE_SIZE = 50
 SORTS = {
@@ -208,14 +210,21 @@ def registry_export(request: HttpRequest) -> HttpResponseBase:
 def register(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = forms.RegisterForm(request.POST or None, user=user)
-    duplicates: list[Complaint] = []
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        duplicates = list(
-            visible_to(
+        duplicates = [
+            # Titles are free text: what the warning shows of them has personal data masked.
+            {
+                "pk": d.pk,
+                "registry_no": d.registry_no,
+                "title": redact(d.title),
+                "status": d.get_status_display(),
+            }
+            for d in visible_to(
                 user, services.duplicates_for(phone=data["phone"], id_number=data["id_number"])
             )[:5]
-        )
+        ]
         if duplicates and not data["confirm_duplicate"]:
             form.add_error(
                 None,
@@ -263,6 +272,15 @@ def register(request: HttpRequest) -> HttpResponse:
                     request,
                     f"已登记投诉 {complaint.registry_no}，截止日 {complaint.due_date:%Y年%m月%d日}。",
                 )
+                into = _merge_offer(user, complaint, data)
+                if into:
+                    messages.warning(
+                        request,
+                        f"新投诉可能与 {'、'.join(into)} 为同一事项。"
+                        "如核对后确属重复，请在下方“合并”操作中并入原投诉；如不是，无需处理。",
+                    )
+                    url = reverse("complaints:detail", args=[complaint.pk])
+                    return redirect(f"{url}?{urlencode({'merge_into': into[0]})}#action-merge")
                 return redirect("complaints:detail", pk=complaint.pk)
     from xiaobao.complaints.models import TaxonomyTerm
 
@@ -273,6 +291,26 @@ def register(request: HttpRequest) -> HttpResponse:
     )
     context = {"form": form, "duplicates": duplicates, "referral_ids": referral_ids}
     return render(request, "complaints/register.html", context)
+
+
+def _merge_offer(user: User, complaint: Complaint, data: dict[str, Any]) -> list[str]:
+    """Registry numbers of live cases the new one could be merged into, as the form's live check
+    found them, for the case page to offer its merge action. Nothing when the handler has just
+    confirmed that the case is not a duplicate."""
+    if data.get("confirm_duplicate") or not user.has_perm("complaints.handle_complaint"):
+        return []
+    from xiaobao.language.duplicates import find_duplicates
+
+    found = find_duplicates(
+        user=user,
+        title=data["title"],
+        narrative=data["narrative"],
+        id_number=data["id_number"],
+        phone=data["phone"],
+        unit=data["unit"],
+        exclude=complaint.pk,
+    )
+    return [c.complaint.registry_no for c in found if c.can_merge]
 
 
 def _form_error(form: Any, exc: DomainError) -> None:
@@ -430,6 +468,16 @@ def _suggestions(complaint: Complaint) -> list[tuple[str, list[Any]]]:
 @permission_required("complaints.view_complaint", raise_exception=True)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = selectors.complaint_get(user=request.user, pk=pk)
+    # `?merge_into=<registry no>` (after registering a likely duplicate) opens the merge action
+    # with that case filled in, if it is one the user may see and merge into.
+    into = request.GET.get("merge_into", "").strip().upper()
+    if into and "merge" in _available_actions(request.user, complaint):
+        target = selectors.complaint_list(user=request.user).filter(registry_no=into).first()
+        if target is not None and target.pk != complaint.pk:
+            form = forms.MergeForm(initial={"into": target.registry_no}, prefix="merge")
+            context = _detail_context(request, complaint, bound={"merge": form})
+            context["open_action"] = "merge"
+            return render(request, "complaints/detail.html", context)
     return render(request, "complaints/detail.html", _detail_context(request, complaint))
 
 
