@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -35,6 +35,7 @@ _LOCK = threading.Lock()
 _CHOICES: dict[tuple[Any, ...], dict[str, list[tuple[str, str]]]] = {}
 _WIDGETS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
 _WIDGET_CACHE_SIZE = 512
+_SET_CHOICES = cast(Any, vars(forms.ChoiceField)["choices"]).fset
 
 
 def taxonomy_stamp() -> tuple[int, int]:
@@ -158,7 +159,7 @@ class RegistryFilter(django_filters.FilterSet):
             # Plain choices replace the model iterator for rendering (django-filter's own
             # setter expects an iterator, hence Django's); validating a submitted value still
             # asks the database (one query, only when that filter is used).
-            forms.ChoiceField.choices.fset(field, choices.get(axis, []))  # type: ignore[attr-defined]
+            _SET_CHOICES(field, choices.get(axis, []))
 
     def filter_category(
         self, queryset: QuerySet[Complaint], name: str, value: Any

@@ -161,8 +161,9 @@ def _term(
     `known` holds terms already loaded by `_load_terms` (one query for a whole form)."""
     if value is None or value == "":
         return None
-    term = value
-    if not isinstance(term, TaxonomyTerm):
+    if isinstance(value, TaxonomyTerm):
+        term = value
+    else:
         found = (
             known.get((axis, value))
             if known is not None
@@ -480,10 +481,11 @@ def complaint_register(
     clock.apply_deadline(complaint)
     complaint.save()
     # A new case has no links yet: insert them directly (`.set()` would read them back first).
-    for through, terms in (
+    links: list[tuple[Any, list[TaxonomyTerm]]] = [
         (Complaint.demands.through, demand_terms),
         (Complaint.tags.through, tag_terms),
-    ):
+    ]
+    for through, terms in links:
         if terms:
             through.objects.bulk_create(
                 [through(complaint=complaint, taxonomyterm=t) for t in dict.fromkeys(terms)]
