@@ -39,8 +39,8 @@ class Org:
     outlet_b: Unit
 
 
-@pytest.fixture
-def org(db) -> Org:
+def build_org() -> Org:
+    """The two-branch tree, for fixtures of any scope."""
     hq = services.unit_create(
         actor=None, code="HQ", name="测试银行总行", kind=UnitKind.HEAD_OFFICE, parent=None
     )
@@ -72,13 +72,19 @@ def org(db) -> Org:
 
 
 @pytest.fixture
-def make_user(db):
-    def make(username: str, unit: Unit, role: str, **extra) -> User:
-        return services.user_create(
-            actor=None, username=username, password=PASSWORD, unit=unit, roles=[role], **extra
-        )
+def org(db) -> Org:
+    return build_org()
 
-    return make
+
+def create_user(username: str, unit: Unit, role: str, **extra) -> User:
+    return services.user_create(
+        actor=None, username=username, password=PASSWORD, unit=unit, roles=[role], **extra
+    )
+
+
+@pytest.fixture
+def make_user(db):
+    return create_user
 
 
 @dataclass
@@ -93,28 +99,27 @@ class People:
     handler_b: User
 
 
-@pytest.fixture
-def people(org, make_user) -> People:
+def build_people(org: Org) -> People:
+    """The named roles, for fixtures of any scope."""
     return People(
-        hq_officer=make_user("hq_officer", org.hq, Role.HQ_CP_OFFICER),
-        auditor=make_user("auditor", org.hq, Role.AUDITOR, is_staff=True),
-        officer_a=make_user("officer_a", org.branch_a, Role.BRANCH_CP_OFFICER),
-        head_a=make_user("head_a", org.branch_a, Role.UNIT_HEAD),
-        handler_a=make_user("handler_a", org.sub_a, Role.HANDLER),
-        outlet_handler_a=make_user("outlet_handler_a", org.outlet_a, Role.HANDLER),
-        officer_b=make_user("officer_b", org.branch_b, Role.BRANCH_CP_OFFICER),
-        handler_b=make_user("handler_b", org.sub_b, Role.HANDLER),
+        hq_officer=create_user("hq_officer", org.hq, Role.HQ_CP_OFFICER),
+        auditor=create_user("auditor", org.hq, Role.AUDITOR, is_staff=True),
+        officer_a=create_user("officer_a", org.branch_a, Role.BRANCH_CP_OFFICER),
+        head_a=create_user("head_a", org.branch_a, Role.UNIT_HEAD),
+        handler_a=create_user("handler_a", org.sub_a, Role.HANDLER),
+        outlet_handler_a=create_user("outlet_handler_a", org.outlet_a, Role.HANDLER),
+        officer_b=create_user("officer_b", org.branch_b, Role.BRANCH_CP_OFFICER),
+        handler_b=create_user("handler_b", org.sub_b, Role.HANDLER),
     )
 
 
 @pytest.fixture
-def migration_data(transactional_db):
-    """Data the migrations load (taxonomies, policies), reloaded after a transactional flush.
+def people(org) -> People:
+    return build_people(org)
 
-    Transactional tests (browser, PostgreSQL concurrency) end with a flush that empties every
-    table; Django's post_migrate signal re-creates groups and permissions, but data migrations
-    do not run again, so tests that need them ask for this fixture.
-    """
+
+def load_migration_data() -> None:
+    """Data the migrations load (taxonomies, policies), if a transactional flush removed it."""
     from importlib import import_module
 
     from django.apps import apps
@@ -127,3 +132,14 @@ def migration_data(transactional_db):
         import_module("xiaobao.privacy.migrations.0002_default_retention").load(apps, None)
     if not Threshold.objects.exists():
         import_module("xiaobao.watch.migrations.0002_default_thresholds").load(apps, None)
+
+
+@pytest.fixture
+def migration_data(transactional_db):
+    """Data the migrations load (taxonomies, policies), reloaded after a transactional flush.
+
+    Transactional tests (browser, PostgreSQL concurrency) end with a flush that empties every
+    table; Django's post_migrate signal re-creates groups and permissions, but data migrations
+    do not run again, so tests that need them ask for this fixture.
+    """
+    load_migration_data()
