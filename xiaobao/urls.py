@@ -8,6 +8,10 @@ admin.site.site_header = _("Xiaobao 消保平台 · 系统管理")
 admin.site.site_title = _("Xiaobao 消保平台")
 admin.site.index_title = _("系统管理")
 
+# The API answers in its own JSON error shape even where no DRF view is reached.
+handler404 = "xiaobao.api.errors.page_not_found"
+handler500 = "xiaobao.api.errors.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

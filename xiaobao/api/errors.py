@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -57,15 +58,20 @@ def body(code: str, message: str, field: str | None = None, errors: Any = None) 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """{"complainants": [{"phone": ["…"]}]} → {"complainants.0.phone": ["…"]}."""
     out: dict[str, list[str]] = {}
+
+    def merge(found: dict[str, list[str]]) -> None:
+        for path, messages in found.items():
+            out.setdefault(path, []).extend(messages)
+
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = "" if key in ("non_field_errors", "__all__") and not prefix else str(key)
-            path = ".".join(p for p in (prefix, name) if p)
-            out.update(_flatten(value, path))
+            # An error of a whole object or list belongs to the path that leads to it.
+            name = "" if key in ("non_field_errors", "__all__") else str(key)
+            merge(_flatten(value, ".".join(p for p in (prefix, name) if p)))
     elif isinstance(detail, list) and any(isinstance(v, dict | list) for v in detail):
         for index, value in enumerate(detail):
             if value:
-                out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+                merge(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
     elif isinstance(detail, list):
         out.setdefault(prefix, []).extend(str(v) for v in detail)
     else:
@@ -119,3 +125,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     set_rollback()
     return response
+
+
+# --- outside DRF: URLs that match no endpoint, and crashes -----------------------------------------
+
+API_PREFIX = "/api/"
+
+
+def _json(data: dict[str, Any], status: int) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ a path no endpoint matches (`/complaints/abc/`) is a JSON 404 too."""
+    if request.path_info.startswith(API_PREFIX):
+        return _json(body("not_found", NOT_FOUND), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an API client gets the error shape it parses everywhere else."""
+    if request.path_info.startswith(API_PREFIX):
+        return _json(
+            body("server_error", "服务器内部错误，请稍后重试或联系系统管理员。"), status=500
+        )
+    return defaults.server_error(request)

@@ -279,7 +279,7 @@ class EventOut(serializers.Serializer):
 
 
 class TaxonomyTermOut(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = TaxonomyTerm
@@ -287,7 +287,7 @@ class TaxonomyTermOut(serializers.ModelSerializer):
 
 
 class UnitOut(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Unit

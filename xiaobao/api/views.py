@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from xiaobao.api import serializers as s
 from xiaobao.api.errors import ErrorSerializer
 from xiaobao.api.schema import RegistryFilterBackend
-from xiaobao.api.services import idempotent, request_fingerprint
+from xiaobao.api.services import IDEMPOTENCY_KEY_MAX, idempotent, request_fingerprint
 from xiaobao.complaints import selectors, services
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
@@ -39,9 +39,13 @@ from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import visible_to
 
 ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+# A read has no body to reject and no transition to refuse.
+READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
+# A listing refuses a filter value it cannot parse (`?is_active=maybe`) with a 400.
+LIST_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403)}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
     OpenApiParameter.HEADER,
     required=False,
     description="重试安全：同一键、同一请求体只登记一次并返回首次的响应；同一键、不同请求体返回 422。",
@@ -124,10 +128,15 @@ def lifecycle(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="投诉台账（按机构范围，游标分页）", tags=["投诉"]),
+    list=extend_schema(
+        summary="投诉台账（按机构范围，游标分页）",
+        # 404: a cursor that is not one of ours.
+        responses={200: s.ComplaintSummary(many=True), **LIST_ERRORS, 404: ErrorSerializer},
+        tags=["投诉"],
+    ),
     retrieve=extend_schema(
         summary="投诉详情（个人信息已脱敏）",
-        responses={200: s.ComplaintDetail, **ERRORS},
+        responses={200: s.ComplaintDetail, **READ_ERRORS},
         tags=["投诉"],
     ),
 )
@@ -267,7 +276,9 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         return response
 
     @extend_schema(
-        summary="处理过程（事件）", responses={200: s.EventOut(many=True), **ERRORS}, tags=["投诉"]
+        summary="处理过程（事件）",
+        responses={200: s.EventOut(many=True), **READ_ERRORS},
+        tags=["投诉"],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: Any = None) -> Response:
@@ -468,8 +479,14 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="分类代码", tags=["配置"]),
-    retrieve=extend_schema(summary="分类代码详情", tags=["配置"]),
+    list=extend_schema(
+        summary="分类代码",
+        responses={200: s.TaxonomyTermOut(many=True), **LIST_ERRORS},
+        tags=["配置"],
+    ),
+    retrieve=extend_schema(
+        summary="分类代码详情", responses={200: s.TaxonomyTermOut, **READ_ERRORS}, tags=["配置"]
+    ),
 )
 class TaxonomyViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
     """The classification codes (configuration, the same for everybody)."""
@@ -482,8 +499,14 @@ class TaxonomyViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="机构（本机构及下级）", tags=["配置"]),
-    retrieve=extend_schema(summary="机构详情", tags=["配置"]),
+    list=extend_schema(
+        summary="机构（本机构及下级）",
+        responses={200: s.UnitOut(many=True), **LIST_ERRORS},
+        tags=["配置"],
+    ),
+    retrieve=extend_schema(
+        summary="机构详情", responses={200: s.UnitOut, **READ_ERRORS}, tags=["配置"]
+    ),
 )
 class UnitViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
     """Units in the caller's subtree."""
