@@ -3,8 +3,11 @@ peak RSS), and the preparation of the HTTP benchmarks.
 
     python -m bench.inproc TASK --database-url URL --out result.json [--n N]
 
-Tasks: write (the registration service against the raw driver), search, sweep, workbook,
-prepare-http (API token, session cookies, request bodies and registry queries).
+Tasks: write (the registration service against the raw driver), search, sweep (with the plans of
+its queries), workbook, prepare-http (API token, session cookies, request bodies and registry
+queries); dashboard and summary (bench/dashboards.py); classify-train, classify-predict,
+classify-cleanup and duplicates (bench/language.py); import-file, import and import-raw
+(bench/bulkimport.py).
 A feature another issue has not delivered yet is reported as "not available", never as a failure.
 """
 
@@ -173,6 +176,30 @@ class RawDriver:
             from psycopg.types.json import Jsonb
 
             data = [tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in r) for r in data]
+        return names, data
+
+    def rows_after(
+        self, table: str, column: str, high: int
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Every row of `table` whose `column` is above `high`, in key order, ready to insert."""
+        cur = self.conn.execute(
+            f'SELECT * FROM "{table}" WHERE "{column}" > {self.mark} ORDER BY "{column}"', [high]
+        )
+        names = [d[0] for d in cur.description]
+        data = cur.fetchall()
+        if self.vendor == "postgresql" and data:
+            from psycopg.types.json import Jsonb
+
+            # By column type, not by value: a JSON column may hold a bare string or number.
+            json_oids = {114, 3802}  # json, jsonb
+            wrap = [d.type_code in json_oids for d in cur.description]
+            if any(wrap):
+                data = [
+                    tuple(
+                        Jsonb(v) if w and v is not None else v for v, w in zip(r, wrap, strict=True)
+                    )
+                    for r in data
+                ]
         return names, data
 
     def begin(self) -> None:
@@ -424,6 +451,10 @@ def task_sweep(url: str, passes: int) -> dict[str, Any]:
         report = sweep(now=moment + timedelta(minutes=i + 1))
         latencies.append(time.perf_counter() - t)
         reports.append(str(report))
+    try:
+        plans = sweep_plans(sweep, moment + timedelta(minutes=passes + 1))
+    except Exception as exc:  # the figures above stand without the plan
+        plans = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
     return {
         "available": True,
         "open_cases": open_cases,
@@ -431,7 +462,90 @@ def task_sweep(url: str, passes: int) -> dict[str, Any]:
         "first_pass": str(first),
         **summary(latencies),
         "last_pass": reports[-1] if reports else "",
+        "plans": plans,
     }
+
+
+def sweep_plans(sweep: Callable[..., Any], moment: datetime) -> dict[str, Any]:
+    """Run one more pass recording every statement it sends (SQL and parameters, as given to the
+    driver), pick the query that selects the due watch rows and the one that reads the event log,
+    and ask the database for their plans with the very same SQL and parameters."""
+    from django.db import connection
+
+    from xiaobao.complaints.models import ComplaintEvent
+    from xiaobao.watch.models import WatchState
+
+    sent: list[tuple[str, Any]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        sweep(now=moment)
+    watch, events = WatchState._meta.db_table, ComplaintEvent._meta.db_table
+
+    def pick(table: str, column: str) -> tuple[str, Any] | None:
+        return next(
+            (
+                (sql, params)
+                for sql, params in sent
+                if sql.lstrip().upper().startswith("SELECT")
+                and f'"{table}"' in sql.split(" WHERE ")[0]
+                and column in sql
+                and "ORDER BY" in sql
+            ),
+            None,
+        )
+
+    chosen = {
+        "due_rows": pick(watch, "next_check_at"),
+        "event_log": pick(events, '"id" >'),
+    }
+    out: dict[str, Any] = {"statements_in_one_pass": len(sent), "vendor": connection.vendor}
+    for name, found in chosen.items():
+        if found is None:
+            out[name] = {"why": "no such statement in the pass"}
+            continue
+        sql, params = found
+        entry: dict[str, Any] = {"sql": sql, "params": [str(p) for p in params or ()]}
+        entry["plan"] = explain(sql, params)
+        if name == "due_rows":
+            # The same statement when every watched case is due (the first pass's situation).
+            # Parameters arrive as the backend adapted them (text on SQLite, datetime on
+            # PostgreSQL): swap the pass's moment, in that form, for one ten years later.
+            ops = connection.ops
+            later = moment + timedelta(days=3650)
+            swap = {
+                str(ops.adapt_datetimefield_value(moment)): ops.adapt_datetimefield_value(later)
+            }
+            far = [later if p == moment else swap.get(str(p), p) for p in params]
+            entry["plan_all_due"] = explain(sql, far)
+        out[name] = entry
+    return out
+
+
+def explain(sql: str, params: Any) -> str:
+    """The database's plan for `sql`: EXPLAIN QUERY PLAN on SQLite; EXPLAIN (ANALYZE, BUFFERS) on
+    PostgreSQL, inside a transaction that is rolled back (the statement may lock rows)."""
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+            rows = cur.fetchall()
+        depth: dict[int, int] = {0: 0}
+        lines = []
+        for node, parent, _unused, detail in rows:
+            depth[node] = depth.get(parent, 0) + 1
+            lines.append("  " * (depth[node] - 1) + str(detail))
+        return "\n".join(lines)
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            lines = [str(r[0]) for r in cur.fetchall()]
+        transaction.set_rollback(True)
+    return "\n".join(lines)
 
 
 def task_workbook(url: str, runs: int) -> dict[str, Any]:
@@ -507,7 +621,7 @@ def registry_queries() -> list[str]:
     ]
 
 
-def task_prepare_http(url: str, n: int, seed: int) -> dict[str, Any]:
+def task_prepare_http(url: str, n: int, seed: int, batches: int = 1) -> dict[str, Any]:
     from django.conf import settings
 
     from xiaobao.organisation.models import User
@@ -527,8 +641,28 @@ def task_prepare_http(url: str, n: int, seed: int) -> dict[str, Any]:
             actor=None, owner=User.objects.get(username="hq_officer"), name="benchmark"
         )
         out["token"] = raw
-    out["payloads"] = intake_inputs(n, seed)
+    # `n` different payloads for every concurrency level (the runner slices them), so no level
+    # re-sends what another one created.
+    out["payloads"] = intake_inputs(n * max(1, batches), seed)
     return out
+
+
+def _bulk(name: str) -> Any:
+    from bench import bulkimport
+
+    return getattr(bulkimport, name)
+
+
+def _lang(name: str) -> Any:
+    from bench import language
+
+    return getattr(language, name)
+
+
+def _dash(name: str) -> Any:
+    from bench import dashboards
+
+    return getattr(dashboards, name)
 
 
 TASKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
@@ -536,7 +670,16 @@ TASKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "search": lambda a: task_search(a.database_url, a.n),
     "sweep": lambda a: task_sweep(a.database_url, a.n),
     "workbook": lambda a: task_workbook(a.database_url, a.n),
-    "prepare-http": lambda a: task_prepare_http(a.database_url, a.n, a.seed),
+    "prepare-http": lambda a: task_prepare_http(a.database_url, a.n, a.seed, a.batches),
+    "dashboard": lambda a: _dash("task_dashboard")(a.database_url, a.n),
+    "summary": lambda a: _dash("task_summary")(a.database_url, a.n, a.path),
+    "classify-train": lambda a: _lang("task_train")(a.database_url, a.target),
+    "classify-predict": lambda a: _lang("task_predict")(a.database_url, a.n, a.seed),
+    "classify-cleanup": lambda a: _lang("task_cleanup")(a.database_url, a.since),
+    "duplicates": lambda a: _lang("task_duplicates")(a.database_url, a.n, a.seed),
+    "import-file": lambda a: _bulk("write_file")(a.path, a.n, a.seed),
+    "import": lambda a: _bulk("run_import")(a.path, a.marks),
+    "import-raw": lambda a: _bulk("run_raw")(a.database_url, a.marks),
 }
 
 
@@ -547,6 +690,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batches", type=int, default=1, help="prepare-http: payload sets")
+    parser.add_argument("--target", help="classify-train: category, cause or demand")
+    parser.add_argument("--since", type=float, help="classify-cleanup: epoch seconds")
+    parser.add_argument("--path", type=Path, help="import-file, import: the CSV; summary: a dir")
+    parser.add_argument("--marks", type=Path, help="import, import-raw: the high-water marks")
     args = parser.parse_args(argv)
     setup_django(args.database_url)
     started = time.perf_counter()
