@@ -5,8 +5,13 @@ docs/benchmarks.md.
 
 Every step runs in its own process (so each reports its own peak RSS): the generator, one
 process per in-process benchmark, a real web server (gunicorn) for the HTTP benchmarks, and the
-peer in its own virtual environment. The PostgreSQL databases (xiaobao_bench, helpdesk_bench)
-are created and dropped by the runner. Figures from one run are compared with each other only.
+peer in its own virtual environment. Figures from one run are compared with each other only.
+
+With `generate` among the steps, the runner creates the databases (the PostgreSQL ones:
+xiaobao_bench, helpdesk_bench) and drops them at the end unless --keep. Without it (`--skip
+generate`, or `--only` without it) it runs on the databases as they are, e.g. filled beforehand
+by `python -m bench.generate --json var/bench/run-{vendor}/generate.json`: that file, if present,
+gives the report its Data section, and a database the runner did not create is never dropped.
 """
 
 from __future__ import annotations
@@ -38,8 +43,25 @@ from bench.dbenv import (
 from bench.measure import machine, postgres_version
 from bench.report import write_report
 
-STEPS = ("generate", "write", "search", "workbook", "sweep", "api", "registry", "peer")
-CONCURRENCY = 10
+STEPS = (
+    "generate",
+    "search",
+    "workbook",
+    "dashboard",
+    "summary",
+    "classify",
+    "duplicates",
+    "write",
+    "import",
+    "sweep",
+    "api",
+    "registry",
+    "peer",
+)
+CONCURRENCY = 10  # the API level compared with the peer
+API_LEVELS = (1, CONCURRENCY, 50)
+CLASSIFY_TARGETS = ("category", "cause", "demand")
+IMPORT_ROWS = 100_000
 
 
 def log(msg: str) -> None:
@@ -117,13 +139,21 @@ def http_benchmarks(
                 out["api"] = {"available": False, "why": f"GET /api/v1/complaints/ → {status}"}
             else:
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-                reqs = [
-                    web.Request("POST", "/api/v1/complaints/", json.dumps(p).encode(), headers)
-                    for p in prep["payloads"]
-                ]
-                result = web.run_load(server.port, reqs, concurrency=CONCURRENCY, time_limit_s=900)
-                requests_sent += len(reqs)
-                out["api"] = {"available": True, "concurrency": CONCURRENCY, **result.report()}
+                levels: dict[str, Any] = {}
+                for clients, payloads in api_batches(prep["payloads"], opts.api_n):
+                    reqs = [
+                        web.Request("POST", "/api/v1/complaints/", json.dumps(p).encode(), headers)
+                        for p in payloads
+                    ]
+                    result = web.run_load(server.port, reqs, concurrency=clients, time_limit_s=900)
+                    requests_sent += len(reqs)
+                    levels[str(clients)] = {
+                        "available": True,
+                        "concurrency": clients,
+                        **result.report(),
+                    }
+                out["api_levels"] = levels
+                out["api"] = levels.get(str(CONCURRENCY)) or next(iter(levels.values()))
         if "registry" in selected:
             reqs = []
             for _ in range(opts.rounds):
@@ -168,6 +198,15 @@ def http_benchmarks(
     return out
 
 
+def api_batches(payloads: list[dict[str, Any]], n: int) -> list[tuple[int, list[dict[str, Any]]]]:
+    """(clients, its own `n` payloads) for every level of API_LEVELS, lowest first."""
+    return [
+        (clients, payloads[i * n : (i + 1) * n])
+        for i, clients in enumerate(API_LEVELS)
+        if payloads[i * n : (i + 1) * n]
+    ]
+
+
 def _encode(query: str) -> str:
     return "&".join(
         f"{k}={quote(v)}" for k, _, v in (part.partition("=") for part in query.split("&"))
@@ -178,9 +217,13 @@ def _encode(query: str) -> str:
 
 
 def peer_url(url: str) -> str:
+    """The peer's database beside ours: xiaobao_bench → helpdesk_bench, xiaobao_X → helpdesk_X
+    (so a run on a scratch database never touches the full run's peer database)."""
     if vendor_of(url) == "sqlite":
         return f"sqlite:///{WORK_DIR / 'helpdesk-bench.sqlite3'}"
-    return urlunsplit(urlsplit(url)._replace(path="/helpdesk_bench"))
+    name = urlsplit(url).path.lstrip("/")
+    peer = name.replace("xiaobao", "helpdesk") if "xiaobao" in name else f"{name}_helpdesk"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{peer}"))
 
 
 def datatables_path(query: dict[str, Any]) -> str:
@@ -294,13 +337,119 @@ def peer_benchmarks(
 # --- one database --------------------------------------------------------------------------------
 
 
+def count_cases(url: str) -> int | None:
+    """Complaints in an existing database (raw driver: no Django in the runner)."""
+    from bench.dbenv import sqlite_path
+    from bench.inproc import RawDriver
+
+    if vendor_of(url) == "sqlite" and not sqlite_path(url).exists():
+        return None  # connecting would create an empty file
+    try:
+        raw = RawDriver(url)
+        row = raw.conn.execute("SELECT COUNT(*) FROM complaints_complaint").fetchone()
+        raw.conn.close()
+    except Exception:  # no database or no such table yet: the report says the data are missing
+        return None
+    return int(row[0])
+
+
+def existing_data(url: str, tmp: Path, vendor: str) -> dict[str, Any]:
+    """The figures of a database generated before the run (`generate.json`), or why there are
+    none; either way the report says the data were not generated by this run."""
+    path = tmp / "generate.json"
+    if not path.exists():
+        return {
+            "reused": True,
+            "available": False,
+            "why": f"existing {vendor} database used as it is; {path} not found",
+            "cases": count_cases(url),
+        }
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["reused"] = True
+    data["cases_now"] = count_cases(url)  # earlier runs' writes and API creates stay
+    data["finished_at"] = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(path.stat().st_mtime))
+    data["wall_s"] = sum((data.get("phases") or {}).values())
+    return data
+
+
+def inproc(
+    name: str, db: list[str], tmp: Path, timeout: float, *extra: str, out: str = ""
+) -> dict[str, Any]:
+    target = tmp / f"{out or name}.json"
+    return json_step(
+        ["-m", "bench.inproc", name, *db, *extra, "--out", str(target)], target, timeout=timeout
+    )
+
+
+def import_rows(opts: argparse.Namespace, cases: int) -> int:
+    if opts.import_rows:
+        return int(opts.import_rows)
+    return min(IMPORT_ROWS, max(1000, cases // 10))
+
+
+def run_import(db: list[str], tmp: Path, opts: argparse.Namespace, rows: int) -> dict[str, Any]:
+    """File, import, raw driver: three processes. The raw step also removes the imported rows, so
+    it runs whenever the import may have committed anything."""
+    work = tmp / "import"
+    csv_path, marks = work / f"referrals-{rows}.csv", work / "marks.json"
+    marks.unlink(missing_ok=True)
+    out: dict[str, Any] = {"rows": rows}
+    log(f"  import: writing {rows:,} rows")
+    out["file"] = inproc(
+        "import-file", db, tmp, opts.timeout, "--n", str(rows), "--path", str(csv_path)
+    )
+    if "error" in out["file"]:
+        return out
+    log("  import: the product's importer")
+    out["import"] = inproc(
+        "import", db, tmp, opts.timeout * 2, "--path", str(csv_path), "--marks", str(marks)
+    )
+    if marks.exists():
+        log("  import: the same rows through the raw driver")
+        out["raw"] = inproc("import-raw", db, tmp, opts.timeout, "--marks", str(marks))
+    if not opts.keep:
+        csv_path.unlink(missing_ok=True)
+    return out
+
+
+def run_classify(db: list[str], tmp: Path, opts: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"train": {}}
+    since = time.time()
+    failed = ""
+    for target in opts.classify_targets:
+        if failed:
+            # Every target trains on the same closed cases: one that ran out of time or memory
+            # says what the next would do, at the same cost.
+            out["train"][target] = {"error": f"not attempted: training {failed} failed"}
+            continue
+        log(f"  classify: training {target}")
+        out["train"][target] = result = inproc(
+            "classify-train",
+            db,
+            tmp,
+            opts.classify_timeout,
+            "--target",
+            target,
+            out=f"classify-train-{target}",
+        )
+        if "error" in result:
+            failed = target
+    log("  classify: prediction")
+    out["predict"] = inproc("classify-predict", db, tmp, opts.timeout, "--n", str(opts.predict_n))
+    out["cleanup"] = inproc(
+        "classify-cleanup", db, tmp, opts.timeout, "--since", f"{since - 1:.3f}"
+    )
+    return out
+
+
 def run_database(url: str, selected: set[str], opts: argparse.Namespace) -> dict[str, Any]:
     vendor = vendor_of(url)
     tmp = WORK_DIR / f"run-{vendor}"
     tmp.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {"url": url, "vendor": vendor}
     db = ["--database-url", url]
-    if "generate" in selected:
+    created = "generate" in selected  # only a database the runner made is dropped at the end
+    if created:
         fresh_database(url)
         log(f"{vendor}: generating {opts.cases:,} cases")
         res["generate"] = json_step(
@@ -321,44 +470,48 @@ def run_database(url: str, selected: set[str], opts: argparse.Namespace) -> dict
             tmp / "generate.json",
             timeout=opts.timeout * 4,
         )
+    else:
+        res["generate"] = existing_data(url, tmp, vendor)
+        log(f"{vendor}: existing data ({res['generate'].get('cases', '?')} cases), not regenerated")
+    cases = res["generate"].get("cases") or opts.cases
+    # Read-only steps first, then the writes; the import removes what it imported.
     tasks = [
-        ("search", opts.rounds // 2 or 1),
-        ("workbook", 3),
-        ("write", opts.write_n),
-        ("sweep", 20),
+        ("search", opts.rounds // 2 or 1, []),
+        ("workbook", 3, []),
+        ("dashboard", 3, []),
+        ("summary", 2, ["--path", str(tmp / "summary")]),
     ]
-    for name, n in tasks:
+    for name, n, extra in tasks:
         if name in selected:
             log(f"{vendor}: {name}")
-            res[name] = json_step(
-                [
-                    "-m",
-                    "bench.inproc",
-                    name,
-                    *db,
-                    "--n",
-                    str(n),
-                    "--out",
-                    str(tmp / f"{name}.json"),
-                ],
-                tmp / f"{name}.json",
-                timeout=opts.timeout,
-            )
+            res[name] = inproc(name, db, tmp, opts.timeout, "--n", str(n), *extra)
+    if "classify" in selected:
+        log(f"{vendor}: classify")
+        res["classify"] = run_classify(db, tmp, opts)
+    if "duplicates" in selected:
+        log(f"{vendor}: duplicates")
+        res["duplicates"] = inproc("duplicates", db, tmp, opts.timeout, "--n", str(opts.dup_n))
+    if "write" in selected:
+        log(f"{vendor}: write")
+        res["write"] = inproc("write", db, tmp, opts.timeout, "--n", str(opts.write_n))
+    if "import" in selected:
+        log(f"{vendor}: import")
+        res["import"] = run_import(db, tmp, opts, import_rows(opts, cases))
+    if "sweep" in selected:
+        log(f"{vendor}: sweep")
+        res["sweep"] = inproc("sweep", db, tmp, opts.timeout, "--n", "20")
     prep: dict[str, Any] = {}
     if selected & {"api", "registry", "peer"}:
-        prep = json_step(
-            [
-                "-m",
-                "bench.inproc",
-                "prepare-http",
-                *db,
-                "--n",
-                str(opts.api_n),
-                "--out",
-                str(tmp / "prepare.json"),
-            ],
-            tmp / "prepare.json",
-            timeout=opts.timeout,
+        prep = inproc(
+            "prepare-http",
+            db,
+            tmp,
+            opts.timeout,
+            "--n",
+            str(opts.api_n),
+            "--batches",
+            str(len(API_LEVELS)),
+            out="prepare",
         )
     if selected & {"api", "registry"} and "error" not in prep:
         log(f"{vendor}: HTTP benchmarks")
@@ -369,12 +522,13 @@ def run_database(url: str, selected: set[str], opts: argparse.Namespace) -> dict
     if "peer" in selected and opts.peer:
         log(f"{vendor}: peer (django-helpdesk)")
         try:
-            res["peer"] = peer_benchmarks(url, opts.cases, prep.get("payloads", []), opts, tmp)
+            same = dict(api_batches(prep.get("payloads", []), opts.api_n)).get(CONCURRENCY, [])
+            res["peer"] = peer_benchmarks(url, cases, same, opts, tmp)
         except Exception as exc:
             res["peer"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
     if vendor == "postgresql":
         res["server_version"] = postgres_version(url)
-        if not opts.keep:
+        if created and not opts.keep:
             postgres_recreate(url, drop_only=True)
     return res
 
@@ -386,13 +540,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--only", action="append", choices=STEPS, help="repeatable")
+    parser.add_argument(
+        "--skip", action="append", choices=STEPS, default=[], help="repeatable, e.g. generate"
+    )
     parser.add_argument("--no-peer", dest="peer", action="store_false")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the PostgreSQL databases the runner created, and the import file",
+    )
     parser.add_argument(
         "--no-search-index", action="store_true", help="skip building the search index"
     )
     parser.add_argument("--write-n", type=int, default=500, help="registrations timed")
-    parser.add_argument("--api-n", type=int, default=1000, help="API creates sent")
+    parser.add_argument(
+        "--api-n", type=int, default=1000, help="API creates sent at each concurrency level"
+    )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        help=f"rows of the import file (default {IMPORT_ROWS:,}, or a tenth of the cases if "
+        "less, at least 1,000)",
+    )
+    parser.add_argument(
+        "--classify-target",
+        action="append",
+        dest="classify_targets",
+        choices=CLASSIFY_TARGETS,
+        help="classifiers to train (repeatable; default: all three, as classifier_train does)",
+    )
+    parser.add_argument(
+        "--classify-timeout", type=float, help="seconds per classifier training (default --timeout)"
+    )
+    parser.add_argument("--predict-n", type=int, default=1000, help="texts classified in a batch")
+    parser.add_argument("--dup-n", type=int, default=200, help="texts checked for duplicates")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of list/search queries")
     parser.add_argument("--server-workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--server-threads", type=int, default=4)
@@ -401,7 +582,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     opts = parser.parse_args(argv)
     urls = opts.urls or [DEFAULT_SQLITE, DEFAULT_POSTGRES]
-    selected = set(opts.only or STEPS)
+    selected = set(opts.only or STEPS) - set(opts.skip)
+    opts.classify_targets = opts.classify_targets or list(CLASSIFY_TARGETS)
+    opts.classify_timeout = opts.classify_timeout or opts.timeout
+    log(f"steps: {', '.join(s for s in STEPS if s in selected)}")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     started = time.time()
     results: dict[str, Any] = {
@@ -412,11 +596,16 @@ def main(argv: list[str] | None = None) -> int:
         "cases": opts.cases,
         "label": opts.label,
         "databases": [],
+        "steps": [s for s in STEPS if s in selected],
         "settings": {
             "concurrency": CONCURRENCY,
+            "api_levels": list(API_LEVELS),
             "write_n": opts.write_n,
             "api_n": opts.api_n,
             "rounds": opts.rounds,
+            "predict_n": opts.predict_n,
+            "dup_n": opts.dup_n,
+            "classify_targets": opts.classify_targets,
         },
     }
     for url in urls:
@@ -425,6 +614,10 @@ def main(argv: list[str] | None = None) -> int:
         (WORK_DIR / "results.json").write_text(
             json.dumps(results, ensure_ascii=False, indent=1, default=str)
         )
+    generated = {d["generate"].get("cases") for d in results["databases"] if d.get("generate")}
+    generated.discard(None)
+    if len(generated) == 1:
+        results["cases"] = generated.pop()  # what the databases hold, whoever generated them
     results["machine"]["load_avg_end"] = os.getloadavg()
     results["wall_s"] = time.time() - started
     (WORK_DIR / "results.json").write_text(
