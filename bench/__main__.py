@@ -402,7 +402,7 @@ def run_import(db: list[str], tmp: Path, opts: argparse.Namespace, rows: int) ->
         return out
     log("  import: the product's importer")
     out["import"] = inproc(
-        "import", db, tmp, opts.timeout * 2, "--path", str(csv_path), "--marks", str(marks)
+        "import", db, tmp, opts.import_timeout, "--path", str(csv_path), "--marks", str(marks)
     )
     if marks.exists():
         log("  import: the same rows through the raw driver")
@@ -563,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
         "less, at least 1,000)",
     )
     parser.add_argument(
+        "--import-timeout", type=float, help="seconds for the import itself (default 2 × --timeout)"
+    )
+    parser.add_argument(
         "--classify-target",
         action="append",
         dest="classify_targets",
@@ -585,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     selected = set(opts.only or STEPS) - set(opts.skip)
     opts.classify_targets = opts.classify_targets or list(CLASSIFY_TARGETS)
     opts.classify_timeout = opts.classify_timeout or opts.timeout
+    opts.import_timeout = opts.import_timeout or opts.timeout * 2
     log(f"steps: {', '.join(s for s in STEPS if s in selected)}")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     started = time.time()

@@ -123,15 +123,24 @@ def _new_texts(n: int, seed: int) -> list[tuple[str, str]]:
 
 
 def _fallback_model(target: str) -> tuple[Any, int]:
-    """A model fitted by the product's `fit` on at most FALLBACK_TRAINING_CASES labelled cases,
-    for when no trained version exists (training failed or ran out of time)."""
-    from xiaobao.language.classifier import _pairs, fit, labelled_cases
+    """A model fitted by the product's `fit` on the newest FALLBACK_TRAINING_CASES labelled cases
+    (prepared as the product prepares them), for when no trained version exists because training
+    failed or ran out of time. Only category and cause (one code a case) need it here."""
+    from xiaobao.complaints.choices import Kind, Status
+    from xiaobao.complaints.models import Complaint
+    from xiaobao.language.choices import Target
+    from xiaobao.language.classifier import FIELD_FOR_TARGET, fit, samples_from_fields
 
-    cases = labelled_cases(target)
-    rng = random.Random(0)
-    if len(cases) > FALLBACK_TRAINING_CASES:
-        cases = rng.sample(cases, FALLBACK_TRAINING_CASES)
-    return fit(*_pairs(cases)), len(cases)
+    field = FIELD_FOR_TARGET[Target(target)]
+    rows = list(
+        Complaint.objects.filter(
+            kind=Kind.COMPLAINT, status=Status.CLOSED, **{f"{field}__isnull": False}
+        )
+        .order_by("-pk")
+        .values_list("title", "narrative", f"{field}__code")[:FALLBACK_TRAINING_CASES]
+    )
+    samples = samples_from_fields([[title, narrative] for title, narrative, _code in rows])
+    return fit(samples, [code for _t, _n, code in rows]), len(rows)
 
 
 def task_predict(url: str, n: int, seed: int) -> dict[str, Any]:

@@ -269,13 +269,14 @@ def _issue_rows(db: dict[str, Any]) -> list[list[str]]:
                     "",
                 ]
             )
-            rows.append(
-                [
-                    f"`suggest()` for one case ({pr['suggest'].get('targets', '?')} models) (issue 9)",
-                    *_lat(pr.get("suggest")),
-                    "",
-                ]
-            )
+            if (pr.get("suggest") or {}).get("targets"):
+                rows.append(
+                    [
+                        f"`suggest()` for one case ({pr['suggest']['targets']} models) (issue 9)",
+                        *_lat(pr.get("suggest")),
+                        "",
+                    ]
+                )
     du = db.get("duplicates")
     if du:
         why = _why(du)
@@ -806,7 +807,9 @@ def _language_section(dbs: list[dict[str, Any]]) -> list[str]:
                 f"`suggest()` ({sg.get('targets', '?')} models)",
                 "the stored versions",
                 "",
-                f"{_ms(sg.get('median_ms'))} / {_ms(sg.get('p99_ms'))} ({_rate(sg.get('per_s'), ' texts/s')})",
+                f"{_ms(sg.get('median_ms'))} / {_ms(sg.get('p99_ms'))} ({_rate(sg.get('per_s'), ' texts/s')})"
+                if sg.get("targets")
+                else "not measured: no stored version to suggest from",
             ]
         )
     if rows:
