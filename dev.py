@@ -96,11 +96,14 @@ def postgres_reachable() -> bool:
         return False
 
 
+CJK_FONTS = Path("/usr/share/fonts/opentype/noto")  # Debian's fonts-noto-cjk (PDF reports)
+
+
 def ensure_chromium() -> bool:
-    if Path(CHROMIUM).exists():
+    if Path(CHROMIUM).exists() and CJK_FONTS.exists():
         return True
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium for the browser tests")
+        say("installing Debian's chromium and CJK fonts for the browser and PDF tests")
         subprocess.run(["apt-get", "update", "-qq"], check=False)
         subprocess.run(
             [

@@ -59,7 +59,6 @@ from xiaobao.complaints.choices import (
 )
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import (
-    Complainant,
     Complaint,
     Decision,
     Extension,
@@ -535,6 +534,10 @@ def _as_querydict(filters: Mapping[str, Any] | None) -> QueryDict:
     return query
 
 
+# Registry filters that join a to-many relation (and may repeat a case).
+TO_MANY_FILTERS = ("tag", "person")
+
+
 def scoped_population(
     *, user: Any, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[Complaint]:
@@ -547,8 +550,13 @@ def scoped_population(
     if not filterset.is_valid():
         problems = "；".join(f"{k}：{' '.join(v)}" for k, v in filterset.errors.items())
         raise DomainError(f"统计条件无效：{problems}", code="invalid_filter")
-    # Re-select by primary key so filter joins (tags …) never multiply or narrow the grouping.
-    return Complaint.objects.filter(pk__in=filterset.qs.values("pk"))
+    if any(query.getlist(name) for name in TO_MANY_FILTERS):
+        # Re-select by primary key so filter joins (tags …) never multiply the grouping.
+        return Complaint.objects.filter(pk__in=filterset.qs.values("pk"))
+    # Otherwise the filters are plain conditions on the case row: keep them in one level, so
+    # the database reads the period through the received_at index instead of matching a
+    # nested id list against the whole table (seconds per query at a million cases).
+    return filterset.qs
 
 
 def _handling_days() -> Any:
@@ -673,34 +681,24 @@ def _histograms(
 
 
 def _repeat_counts(population: QuerySet[Complaint], keys: _Keys) -> dict[tuple[Any, ...], int]:
-    """Per group: complainants (by ID or phone hash) on more than one case of the group."""
-    people = Complainant.objects.filter(complaint__in=population.values("pk"))
-    shared_ids = (
-        people.exclude(id_number_hash="")
-        .values("id_number_hash")
-        .annotate(n=Count("complaint", distinct=True))
-        .filter(n__gt=1)
-        .values("id_number_hash")
-    )
-    shared_phones = (
-        people.exclude(phone_hash="")
-        .values("phone_hash")
-        .annotate(n=Count("complaint", distinct=True))
-        .filter(n__gt=1)
-        .values("phone_hash")
-    )
-    exprs = keys.expressions(prefix="complaint__")
+    """Per group: complainants (by ID or phone hash) on more than one case of the group.
+
+    One pass over the population's complainant hashes, counted here: it reads the period through
+    its index once, where grouping by hash in SQL needed the population as nested subqueries."""
+    exprs = keys.expressions()
     rows = (
-        people.filter(Q(id_number_hash__in=shared_ids) | Q(phone_hash__in=shared_phones))
+        population.filter(complainants__isnull=False)
         .annotate(**exprs)
-        .values_list(*exprs, "complaint_id", "id_number_hash", "phone_hash")
+        .values_list(*exprs, "pk", "complainants__id_number_hash", "complainants__phone_hash")
         .order_by()
     )
     groups: dict[tuple[Any, ...], list[tuple[int, str, str]]] = defaultdict(list)
     n = len(exprs)
-    for row in rows:
+    for row in rows.iterator(chunk_size=5000):
+        if not row[n + 1] and not row[n + 2]:
+            continue
         key = keys.normalise(dict(zip(exprs, row[:n], strict=True)))
-        groups[key].append((row[n], row[n + 1], row[n + 2]))
+        groups[key].append((row[n], row[n + 1] or "", row[n + 2] or ""))
     return {key: count_repeat_people(records) for key, records in groups.items()}
 
 
