@@ -63,6 +63,10 @@ from xiaobao.lib.errors import DomainError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# A common word (信用卡) matches a third of a large registry; scoring every match would take
+# seconds. The newest CANDIDATES matches (by case id, i.e. registration order) are taken first
+# (cheap on both engines: the id order is the index's own) and only those are ranked.
+CANDIDATES = 500
 MAX_QUERY_TOKENS = 32
 TITLE_WEIGHT = 3.0
 
@@ -85,6 +89,8 @@ class SearchResults:
     tokens: list[str]
     hits: list[SearchHit] = field(default_factory=list)
     all_terms: bool = True
+    # More cases matched than were ranked: the hits are the best of the newest CANDIDATES.
+    truncated: bool = False
 
     def __iter__(self) -> Iterator[SearchHit]:
         return iter(self.hits)
@@ -112,9 +118,16 @@ def _tsquery(tokens: Sequence[str], any_term: bool) -> str:
 
 
 def ranked(
-    queryset: QuerySet[Complaint], tokens: Sequence[str], *, any_term: bool = False
+    queryset: QuerySet[Complaint],
+    tokens: Sequence[str],
+    *,
+    any_term: bool = False,
+    score: bool = True,
+    id_range: tuple[int, int] | None = None,
 ) -> QuerySet[Complaint]:
-    """`queryset` restricted to full-text matches of `tokens`, annotated with `search_rank`.
+    """`queryset` restricted to full-text matches of `tokens`, annotated with `search_rank`
+    (unless `score` is False: matching only). `id_range` bounds the case ids on the full-text
+    side too, so SQLite's FTS5 reads only that stretch of its doclists.
 
     `extra()` is used on purpose: the full-text table must sit in the same FROM clause as the
     complaint so that the planner drives the join from the index; no ORM expression can name an
@@ -122,22 +135,26 @@ def ranked(
     """
     if _vendor() == "sqlite":
         match = _fts5_query(tokens, any_term)
+        select = {"search_rank": f"-bm25(language_search_fts, {TITLE_WEIGHT}, 1.0)"}
+        where = [
+            "language_search_fts.rowid = complaints_complaint.id",
+            "language_search_fts MATCH %s",
+        ]
+        params: list[Any] = [match]
+        if id_range is not None:
+            where.append("language_search_fts.rowid BETWEEN %s AND %s")
+            params += list(id_range)
         return queryset.extra(
-            select={"search_rank": f"-bm25(language_search_fts, {TITLE_WEIGHT}, 1.0)"},
+            select=select if score else None,
             tables=["language_search_fts"],
-            where=[
-                "language_search_fts.rowid = complaints_complaint.id",
-                "language_search_fts MATCH %s",
-            ],
-            params=[match],
+            where=where,
+            params=params,
         )
     tsquery = _tsquery(tokens, any_term)
+    rank = "ts_rank_cd(language_searchdocument.search_vector, to_tsquery('simple', %s), 1)"
     return queryset.extra(
-        select={
-            "search_rank": "ts_rank_cd(language_searchdocument.search_vector, "
-            "to_tsquery('simple', %s), 1)"
-        },
-        select_params=[tsquery],
+        select={"search_rank": rank} if score else None,
+        select_params=[tsquery] if score else None,
         tables=["language_searchdocument"],
         where=[
             "language_searchdocument.complaint_id = complaints_complaint.id",
@@ -186,14 +203,28 @@ def search_complaints(
     for any_term, words in ((False, tokens), (True, loose)):
         if any_term and len(words) == 1 and words == tokens:
             break
-        # Rank narrow rows (id, score) only; the page's columns are loaded for the winners.
-        qs = ranked(base, words, any_term=any_term).order_by("-search_rank", "-received_at", "-id")
+        # The newest matches first (no scoring), then rank narrow rows (id, score) of those
+        # only; the page's columns are loaded for the winners.
+        newest = ranked(base, words, any_term=any_term, score=False)
+        if connection.vendor == "sqlite":
+            # FTS5 walks its doclists backwards by rowid (= case id) when asked for exactly that.
+            newest = newest.order_by().extra(order_by=["-language_search_fts.rowid"])
+        else:
+            newest = newest.order_by("-pk")
+        candidates = list(newest.values_list("pk", flat=True)[:CANDIDATES])
+        if not candidates:
+            continue
+        pool = Complaint.objects.filter(pk__in=candidates)
+        bounds = (min(candidates), max(candidates))
+        qs = ranked(pool, words, any_term=any_term, id_range=bounds).order_by(
+            "-search_rank", "-received_at", "-id"
+        )
         columns = qs.values_list("pk", "search_rank")  # type: ignore[misc]  # an extra() column
         ranking = list(columns[:limit])
-        if ranking:
-            results.all_terms = not any_term
-            results.tokens = list(words)
-            break
+        results.all_terms = not any_term
+        results.tokens = list(words)
+        results.truncated = len(candidates) == CANDIDATES
+        break
     loaded = complaint_list(user=user).in_bulk([pk for pk, _ in ranking])
     rows = [(loaded[pk], float(score)) for pk, score in ranking if pk in loaded]
     documents = SearchDocument.objects.in_bulk([c.pk for c, _ in rows])

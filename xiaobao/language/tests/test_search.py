@@ -193,3 +193,23 @@ def test_any_word_fallback_ignores_single_characters(cases, people):
     assert _numbers(results) == [cases["wealth"].registry_no]
     assert "<mark>理财</mark>" in results.hits[0].snippet_html
     assert "<mark>的</mark>" not in results.hits[0].snippet_html
+
+
+def test_many_matches_rank_only_the_newest_candidates_and_say_so(register, people, monkeypatch):
+    from xiaobao.language import search
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    # The oldest case is the best match (年费 in the title and twice in the text) …
+    best_but_old = register(
+        title="年费年费年费", narrative="年费收取有异议，年费过高，年费不合理。"
+    )
+    newer = [register(title=f"第{i}件", narrative="客户对信用卡年费有异议。") for i in range(4)]
+    results = search_complaints(user=people.handler_a, query="年费")
+    # … but only the newest three matches are ranked, and the results say so.
+    assert results.truncated
+    assert set(_numbers(results)) == {c.registry_no for c in newer[1:]}
+    assert best_but_old.registry_no not in _numbers(results)
+    monkeypatch.setattr(search, "CANDIDATES", 10)
+    everything = search_complaints(user=people.handler_a, query="年费")
+    assert not everything.truncated
+    assert _numbers(everything)[0] == best_but_old.registry_no
