@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -446,30 +448,41 @@ def run_database(url: str, selected: set[str], opts: argparse.Namespace) -> dict
     vendor = vendor_of(url)
     tmp = WORK_DIR / f"run-{vendor}"
     tmp.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"url": url, "vendor": vendor}
+    res: dict[str, Any] = {"url": url, "vendor": vendor, "step_s": {}}
     db = ["--database-url", url]
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        """Log the step and keep its wall time (for planning a run at another size)."""
+        log(f"{vendor}: {name}")
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            res["step_s"][name] = time.perf_counter() - started
+
     created = "generate" in selected  # only a database the runner made is dropped at the end
     if created:
         fresh_database(url)
-        log(f"{vendor}: generating {opts.cases:,} cases")
-        res["generate"] = json_step(
-            [
-                "-m",
-                "bench.generate",
-                "--cases",
-                str(opts.cases),
-                "--years",
-                str(opts.years),
-                "--seed",
-                str(opts.seed),
-                *db,
-                "--json",
-                str(tmp / "generate.json"),
-                *(["--no-search-index"] if opts.no_search_index else []),
-            ],
-            tmp / "generate.json",
-            timeout=opts.timeout * 4,
-        )
+        with step(f"generate ({opts.cases:,} cases)"):
+            res["generate"] = json_step(
+                [
+                    "-m",
+                    "bench.generate",
+                    "--cases",
+                    str(opts.cases),
+                    "--years",
+                    str(opts.years),
+                    "--seed",
+                    str(opts.seed),
+                    *db,
+                    "--json",
+                    str(tmp / "generate.json"),
+                    *(["--no-search-index"] if opts.no_search_index else []),
+                ],
+                tmp / "generate.json",
+                timeout=opts.timeout * 4,
+            )
     else:
         res["generate"] = existing_data(url, tmp, vendor)
         log(f"{vendor}: existing data ({res['generate'].get('cases', '?')} cases), not regenerated")
@@ -483,49 +496,56 @@ def run_database(url: str, selected: set[str], opts: argparse.Namespace) -> dict
     ]
     for name, n, extra in tasks:
         if name in selected:
-            log(f"{vendor}: {name}")
-            res[name] = inproc(name, db, tmp, opts.timeout, "--n", str(n), *extra)
+            with step(name):
+                res[name] = inproc(name, db, tmp, opts.timeout, "--n", str(n), *extra)
     if "classify" in selected:
-        log(f"{vendor}: classify")
-        res["classify"] = run_classify(db, tmp, opts)
+        with step("classify"):
+            res["classify"] = run_classify(db, tmp, opts)
     if "duplicates" in selected:
-        log(f"{vendor}: duplicates")
-        res["duplicates"] = inproc("duplicates", db, tmp, opts.timeout, "--n", str(opts.dup_n))
+        with step("duplicates"):
+            res["duplicates"] = inproc("duplicates", db, tmp, opts.timeout, "--n", str(opts.dup_n))
     if "write" in selected:
-        log(f"{vendor}: write")
-        res["write"] = inproc("write", db, tmp, opts.timeout, "--n", str(opts.write_n))
+        with step("write"):
+            res["write"] = inproc("write", db, tmp, opts.timeout, "--n", str(opts.write_n))
     if "import" in selected:
-        log(f"{vendor}: import")
-        res["import"] = run_import(db, tmp, opts, import_rows(opts, cases))
+        with step("import"):
+            res["import"] = run_import(db, tmp, opts, import_rows(opts, cases))
     if "sweep" in selected:
-        log(f"{vendor}: sweep")
-        res["sweep"] = inproc("sweep", db, tmp, opts.timeout, "--n", "20")
+        with step("sweep"):
+            res["sweep"] = inproc("sweep", db, tmp, opts.timeout, "--n", "20")
     prep: dict[str, Any] = {}
     if selected & {"api", "registry", "peer"}:
-        prep = inproc(
-            "prepare-http",
-            db,
-            tmp,
-            opts.timeout,
-            "--n",
-            str(opts.api_n),
-            "--batches",
-            str(len(API_LEVELS)),
-            out="prepare",
-        )
+        with step("prepare-http"):
+            prep = inproc(
+                "prepare-http",
+                db,
+                tmp,
+                opts.timeout,
+                "--n",
+                str(opts.api_n),
+                "--batches",
+                str(len(API_LEVELS)),
+                out="prepare",
+            )
     if selected & {"api", "registry"} and "error" not in prep:
-        log(f"{vendor}: HTTP benchmarks")
-        try:
-            res["http"] = http_benchmarks(url, prep, selected, opts, tmp)
-        except Exception as exc:
-            res["http"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+        with step("HTTP benchmarks"):
+            try:
+                res["http"] = http_benchmarks(url, prep, selected, opts, tmp)
+            except Exception as exc:
+                res["http"] = {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc(),
+                }
     if "peer" in selected and opts.peer:
-        log(f"{vendor}: peer (django-helpdesk)")
-        try:
-            same = dict(api_batches(prep.get("payloads", []), opts.api_n)).get(CONCURRENCY, [])
-            res["peer"] = peer_benchmarks(url, cases, same, opts, tmp)
-        except Exception as exc:
-            res["peer"] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+        with step("peer (django-helpdesk)"):
+            try:
+                same = dict(api_batches(prep.get("payloads", []), opts.api_n)).get(CONCURRENCY, [])
+                res["peer"] = peer_benchmarks(url, cases, same, opts, tmp)
+            except Exception as exc:
+                res["peer"] = {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc(),
+                }
     if vendor == "postgresql":
         res["server_version"] = postgres_version(url)
         if created and not opts.keep:
@@ -585,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     opts = parser.parse_args(argv)
     urls = opts.urls or [DEFAULT_SQLITE, DEFAULT_POSTGRES]
-    selected = set(opts.only or STEPS) - set(opts.skip)
+    selected = set(opts.only or STEPS) - set(opts.skip) - (set() if opts.peer else {"peer"})
     opts.classify_targets = opts.classify_targets or list(CLASSIFY_TARGETS)
     opts.classify_timeout = opts.classify_timeout or opts.timeout
     opts.import_timeout = opts.import_timeout or opts.timeout * 2

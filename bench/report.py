@@ -512,6 +512,7 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         "",
     ]
     lines += _peer_section(dbs)
+    lines += _step_times(dbs)
     lines += ["", "## Not available or failed", ""]
     missing = []
     for db in dbs:
@@ -921,6 +922,23 @@ def _plan_section(dbs: list[dict[str, Any]]) -> list[str]:
                     "",
                 ]
     return lines
+
+
+def _step_times(dbs: list[dict[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for db in dbs:
+        for name in db.get("step_s") or {}:
+            if name not in names:
+                names.append(name)
+    if not names:
+        return []
+    rows = [[name, *[_secs((db.get("step_s") or {}).get(name)) for db in dbs]] for name in names]
+    return [
+        "",
+        "## Time per step",
+        "",
+        *_table(["step (own processes)", *[db["vendor"] for db in dbs]], rows),
+    ]
 
 
 def _server_kind(dbs: list[dict[str, Any]]) -> str:
