@@ -431,7 +431,9 @@ def write_report(results: dict[str, Any], path: Path) -> None:
                 "generation figures.",
             ]
         elif g.get("reused"):
-            when = f"finished {g['finished_at']}, {_secs(g.get('wall_s'))} in all"
+            when = f"finished {g['finished_at']}, {_secs(g.get('wall_s'))} in its recorded phases"
+            if g.get("finished_by"):
+                when += f", completed by `{g['finished_by']}`"
             now = g.get("cases_now")
             held = (
                 f" The database holds {now:,} cases at the start of this run (earlier runs' "
@@ -445,6 +447,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
                 f"(`python -m bench.generate … --json …/run-{db['vendor']}/generate.json`; {when}); "
                 f"this run did not regenerate them.{held}",
             ]
+            if g.get("search_index_note"):
+                lines[-1] += f" Search index: {g['search_index_note']}."
     lines += [
         "",
         "Narratives are built at run time from the real texts in `../shared/data` (BDCI 2021 bank "
