@@ -6,6 +6,7 @@ to see a value in full is the reveal endpoint, which calls `complainant_reveal` 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -26,6 +27,7 @@ from xiaobao.complaints.choices import (
 from xiaobao.complaints.models import Complaint, ComplaintEvent, TaxonomyTerm
 from xiaobao.complaints.services import DeclineGround
 from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
+from xiaobao.deadlines.engine import TZ
 from xiaobao.organisation.models import Unit
 from xiaobao.privacy.choices import FIELD_LABELS
 from xiaobao.privacy.masking import mask, mask_name
@@ -297,6 +299,24 @@ class UnitOut(serializers.ModelSerializer):
 # --- inputs --------------------------------------------------------------------------------------
 
 
+# Nothing in the register happened before 2000: an earlier moment is a typing error (the year 8
+# was accepted, and before 1901 Asia/Shanghai's offset is not whole minutes, so the API could not
+# even write such a moment back out as an RFC 3339 date-time).
+EARLIEST = datetime(2000, 1, 1, tzinfo=TZ)
+
+
+class Moment(serializers.DateTimeField):
+    """A moment in a case's life, not before 2000 (the services check it is not in the future)."""
+
+    default_error_messages = {"too_early": "时间不能早于2000年1月1日。"}
+
+    def to_internal_value(self, value: Any) -> datetime:
+        moment = super().to_internal_value(value)
+        if moment < EARLIEST:
+            self.fail("too_early")
+        return moment
+
+
 def _text(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
 
@@ -321,9 +341,7 @@ class ComplaintCreateIn(serializers.Serializer):
     unit = serializers.SlugRelatedField(
         slug_field="code", queryset=Unit.objects.filter(is_active=True), help_text="责任机构代码"
     )
-    received_at = serializers.DateTimeField(
-        default=timezone.now, help_text="接收时间，默认当前时间"
-    )
+    received_at = Moment(default=timezone.now, help_text="接收时间，默认当前时间")
     intake_channel = serializers.CharField(max_length=40, help_text="投诉渠道代码，如 HOTLINE")
     external_ref = _text(max_length=64, help_text="转办编号（转办渠道必填）")
     referrer_received_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -383,16 +401,16 @@ class PauseIn(serializers.Serializer):
     reason = serializers.ChoiceField(PauseReason.choices)
     told_by = serializers.ChoiceField(NoticeMethod.choices, help_text="告知投诉人中止计时的方式")
     note = _text()
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = Moment(required=False, allow_null=True, default=None)
 
 
 class ResumeIn(serializers.Serializer):
-    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    ended_at = Moment(required=False, allow_null=True, default=None)
     note = _text()
 
 
 class NewFactsIn(serializers.Serializer):
-    received_at = serializers.DateTimeField(help_text="新材料接收时间")
+    received_at = Moment(help_text="新材料接收时间")
     description = serializers.CharField()
 
 
@@ -406,7 +424,7 @@ class ExtensionApproveIn(serializers.Serializer):
     told_by = serializers.ChoiceField(
         NoticeMethod.choices, required=False, allow_blank=True, default=""
     )
-    told_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    told_at = Moment(required=False, allow_null=True, default=None)
 
 
 class ExtensionRejectIn(serializers.Serializer):
@@ -427,7 +445,7 @@ class DecideIn(serializers.Serializer):
 
 class NotifyIn(serializers.Serializer):
     method = serializers.ChoiceField(NoticeMethod.choices)
-    given_at = serializers.DateTimeField()
+    given_at = Moment()
     evidence = serializers.CharField()
 
 
@@ -444,7 +462,7 @@ class CloseIn(serializers.Serializer):
 
 
 class WithdrawIn(serializers.Serializer):
-    received_at = serializers.DateTimeField(help_text="收到撤诉的时间")
+    received_at = Moment(help_text="收到撤诉的时间")
     note = _text()
 
 
@@ -466,7 +484,7 @@ class FlagMajorIn(serializers.Serializer):
 
 
 class ReviewIn(serializers.Serializer):
-    requested_at = serializers.DateTimeField()
+    requested_at = Moment()
     narrative = serializers.CharField()
     intake_channel = serializers.CharField(default="LETTER")
 
@@ -475,7 +493,7 @@ class FollowUpIn(serializers.Serializer):
     result = serializers.ChoiceField(Satisfaction.choices)
     method = serializers.ChoiceField(NoticeMethod.choices)
     comments = _text()
-    made_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    made_at = Moment(required=False, allow_null=True, default=None)
 
 
 class RevealIn(serializers.Serializer):

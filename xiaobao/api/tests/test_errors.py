@@ -62,3 +62,29 @@ def test_roots_have_no_parent_and_the_schema_says_so(api_a, org):
     components = json.loads(api_a.get("/api/v1/schema/?format=json").content)["components"]
     for name in ("TaxonomyTermOut", "UnitOut"):
         assert components["schemas"][name]["properties"]["parent"]["nullable"] is True
+
+
+@pytest.mark.parametrize("when", ["0008-01-15T07:57:17Z", "1999-12-31T15:59:59Z"])
+def test_a_moment_before_2000_is_a_typing_error(api_a, when):
+    response = api_a.post(LIST, payload(received_at=when), format="json")
+    out = body(response)
+    assert response.status_code == 400 and out["field"] == "received_at"
+    assert out["message"] == "received_at：时间不能早于2000年1月1日。"
+    assert (
+        api_a.post(
+            LIST, payload(received_at="2000-01-01T00:00:00+08:00"), format="json"
+        ).status_code
+        == 201
+    )
+
+
+def test_a_follow_up_in_the_year_8_is_refused(api_a, notified_a, people):
+    from xiaobao.complaints import services
+
+    services.complaint_close(
+        actor=people.handler_a, complaint=notified_a, root_cause="告知流程缺失。", at_fault=False
+    )
+    url = f"/api/v1/complaints/{notified_a.pk}/follow-up/"
+    data = {"result": "satisfied", "method": "phone", "made_at": "0008-01-15T07:57:17Z"}
+    response = api_a.post(url, data, format="json")
+    assert response.status_code == 400 and body(response)["field"] == "made_at"
