@@ -72,6 +72,10 @@ FIELD_FOR_TARGET = {
     Target.DEMAND: "demands",
 }
 MIN_TRAINING_CASES = 30
+# Training takes the newest labelled cases only: fitting grows linearly in time and memory (about
+# 66 s and 385 MB for 20,000 texts on the 2-core machine), a million closed cases would need
+# hours and gigabytes, and the newest cases speak the institution's current language anyway.
+MAX_TRAINING_CASES = 50_000
 MIN_COMPARISON_CASES = 20
 HOLDOUT_SHARE = 0.2
 MAX_FEATURES = 100_000  # per feature set: bounds the stored model (features × classes)
@@ -352,9 +356,20 @@ class LabelledCase:
     labelled_at: datetime | None
 
 
-def labelled_cases(target: str) -> list[LabelledCase]:
-    """Closed complaints with a code on `target`: the classification handlers finally chose."""
-    qs = Complaint.objects.filter(kind=Kind.COMPLAINT, status=Status.CLOSED).order_by("pk")
+def labelled_cases(target: str, limit: int | None = MAX_TRAINING_CASES) -> list[LabelledCase]:
+    """Closed complaints with a code on `target`: the classification handlers finally chose.
+
+    The newest `limit` of them (by case id), returned oldest first."""
+    qs = Complaint.objects.filter(kind=Kind.COMPLAINT, status=Status.CLOSED)
+    if limit is not None:
+        newest = qs
+        if target == Target.DEMAND:
+            newest = newest.filter(demands__isnull=False).distinct()
+        else:
+            newest = newest.filter(**{f"{FIELD_FOR_TARGET[Target(target)]}__isnull": False})
+        ids = list(newest.order_by("-pk").values_list("pk", flat=True)[:limit])
+        qs = qs.filter(pk__gte=min(ids)) if ids else qs.none()
+    qs = qs.order_by("pk")
     cases: list[LabelledCase] = []
     if target == Target.DEMAND:
         rows = qs.prefetch_related("demands").only("pk", "title", "narrative", "ended_at")
@@ -436,6 +451,7 @@ def classifier_train(
     seed: int = 0,
     min_cases: int = MIN_TRAINING_CASES,
     min_comparison: int = MIN_COMPARISON_CASES,
+    max_cases: int | None = MAX_TRAINING_CASES,
 ) -> TrainResult:
     """Train a new version for `target` and activate it unless the active one is better.
 
@@ -443,10 +459,11 @@ def classifier_train(
     with the active version on the held-out cases that version never saw (closed after it was
     trained); with too few of those, with the active version's own held-out accuracy. A worse
     candidate is recorded as rejected (metrics only) and the active version stays. A candidate
-    that is as good or better is refitted on all cases and becomes active.
+    that is as good or better is refitted on all cases and becomes active. "All" is the newest
+    `max_cases` labelled cases (`MAX_TRAINING_CASES` by default).
     """
     target = Target(target)
-    cases = labelled_cases(target)
+    cases = labelled_cases(target, limit=max_cases)
     label_counts = Counter(label for c in cases for label in c.labels)
     if len(cases) < min_cases or len(label_counts) < 2:
         return TrainResult(
@@ -526,8 +543,10 @@ def _save(
     )
 
 
-def classifier_train_all(*, targets: Sequence[str] | None = None) -> list[TrainResult]:
-    return [classifier_train(target=t) for t in (targets or Target.values)]
+def classifier_train_all(
+    *, targets: Sequence[str] | None = None, max_cases: int | None = MAX_TRAINING_CASES
+) -> list[TrainResult]:
+    return [classifier_train(target=t, max_cases=max_cases) for t in (targets or Target.values)]
 
 
 # --- suggestions ---------------------------------------------------------------------------------

@@ -232,3 +232,19 @@ def test_train_command_and_job(closed_cases):
     enqueue("language.train_classifiers", {"targets": ["demand"]})
     assert run_pending() == 1
     assert ClassifierModel.objects.filter(target="demand", status="active").count() == 1
+
+
+def test_training_takes_only_the_newest_labelled_cases(db, register, people):
+    from xiaobao.complaints.models import Complaint
+    from xiaobao.language.classifier import labelled_cases
+
+    closed = []
+    for i in range(6):
+        case = register(title=f"第{i}件")
+        Complaint.objects.filter(pk=case.pk).update(status="closed")
+        closed.append(case.pk)
+    unlabelled = register(title="未分类", business_category=None)
+    Complaint.objects.filter(pk=unlabelled.pk).update(status="closed")
+    newest = labelled_cases("category", limit=4)
+    assert [c.pk for c in newest] == closed[2:]
+    assert [c.pk for c in labelled_cases("category", limit=None)] == closed

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from xiaobao.language.choices import Target
-from xiaobao.language.classifier import classifier_train_all
+from xiaobao.language.classifier import MAX_TRAINING_CASES, classifier_train_all
 
 
 class Command(BaseCommand):
@@ -20,10 +20,18 @@ class Command(BaseCommand):
             dest="targets",
             help="category, cause or demand (repeatable; default: all three)",
         )
+        parser.add_argument(
+            "--max-cases",
+            type=int,
+            default=MAX_TRAINING_CASES,
+            help=f"train on the newest N labelled cases (default {MAX_TRAINING_CASES})",
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
-        results = classifier_train_all(targets=options["targets"])
+        results = classifier_train_all(
+            targets=options["targets"], max_cases=max(1, options["max_cases"])
+        )
         if options["json"]:
             self.stdout.write(
                 json.dumps([r.as_dict() for r in results], ensure_ascii=False, default=str)
