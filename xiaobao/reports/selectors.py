@@ -661,6 +661,23 @@ def _fill(measures: Measures, row: Mapping[str, Any]) -> None:
     measures.avg_days = _as_days(row["m_avg_days"])
 
 
+def _sum_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The aggregate row of a partition: counts and sums add up, the average is re-weighted."""
+    total: dict[str, Any] = {name: 0 for name in _aggregates(now())}
+    answered_days = 0.0
+    for row in rows:
+        for name in total:
+            if name not in ("m_compensation", "m_avg_days"):
+                total[name] += int(row[name] or 0)
+        total["m_compensation"] += Decimal(row["m_compensation"] or 0)
+        days = _as_days(row["m_avg_days"])
+        if days is not None:
+            answered_days += days * int(row["m_answered"] or 0)
+    answered = total["m_answered"]
+    total["m_avg_days"] = timedelta(days=answered_days / answered) if answered else None
+    return total
+
+
 def _histograms(
     population: QuerySet[Complaint], keys: _Keys
 ) -> dict[tuple[Any, ...], Counter[int]]:
@@ -680,8 +697,11 @@ def _histograms(
     return out
 
 
-def _repeat_counts(population: QuerySet[Complaint], keys: _Keys) -> dict[tuple[Any, ...], int]:
-    """Per group: complainants (by ID or phone hash) on more than one case of the group.
+def _repeat_counts(
+    population: QuerySet[Complaint], keys: _Keys
+) -> tuple[int, dict[tuple[Any, ...], int]]:
+    """Complainants (by ID or phone hash) on more than one case: over the whole population, and
+    per group of `keys` (on more than one case of that group).
 
     One pass over the population's complainant hashes, counted here: it reads the period through
     its index once, where grouping by hash in SQL needed the population as nested subqueries."""
@@ -693,13 +713,16 @@ def _repeat_counts(population: QuerySet[Complaint], keys: _Keys) -> dict[tuple[A
         .order_by()
     )
     groups: dict[tuple[Any, ...], list[tuple[int, str, str]]] = defaultdict(list)
+    everyone: set[tuple[int, str, str]] = set()
     n = len(exprs)
     for row in rows.iterator(chunk_size=5000):
         if not row[n + 1] and not row[n + 2]:
             continue
-        key = keys.normalise(dict(zip(exprs, row[:n], strict=True)))
-        groups[key].append((row[n], row[n + 1] or "", row[n + 2] or ""))
-    return {key: count_repeat_people(records) for key, records in groups.items()}
+        record = (row[n], row[n + 1] or "", row[n + 2] or "")
+        groups[keys.normalise(dict(zip(exprs, row[:n], strict=True)))].append(record)
+        everyone.add(record)  # a case under several values (demands, tags) counts once here
+    per_group = {key: count_repeat_people(records) for key, records in groups.items()}
+    return count_repeat_people(everyone), per_group
 
 
 def count_repeat_people(records: Iterable[tuple[int, str, str]]) -> int:
@@ -771,24 +794,39 @@ def complaint_statistics(
     annotated = _annotated(population)
     aggregates = _aggregates(moment)
 
+    # Each dimension value of a case is one group, so with single-valued dimensions the groups
+    # partition the population and the total is their sum: three passes over the cases instead
+    # of six. A multi-valued dimension (demand, tag) counts a case under each of its values, so
+    # its total is counted separately.
+    additive = bool(dimensions) and not set(dimensions) & MULTI_VALUED
     total = Measures()
-    total_row = annotated.aggregate(**aggregates)
-    _fill(total, total_row)
-    total_hist: Counter[int] = Counter()
-    for hist in _histograms(population, _Keys([], options)).values():
-        total_hist.update(hist)
+    grouped: list[dict[str, Any]] = []
+    histograms: dict[tuple[Any, ...], Counter[int]] = {}
+    repeats: dict[tuple[Any, ...], int] = {}
+    if dimensions:
+        exprs = keys.expressions()
+        grouped = list(annotated.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by())
+        histograms = _histograms(population, keys)
+        total.repeat_complainants, repeats = _repeat_counts(population, keys)
+    if additive:
+        _fill(total, _sum_rows(grouped))
+        total_hist: Counter[int] = Counter()
+        for hist in histograms.values():
+            total_hist.update(hist)
+    else:
+        _fill(total, annotated.aggregate(**aggregates))
+        total_hist = Counter()
+        for hist in _histograms(population, _Keys([], options)).values():
+            total_hist.update(hist)
+        if not dimensions:
+            total.repeat_complainants = _repeat_counts(population, _Keys([], options))[0]
     total.p90_days = nearest_rank(total_hist)
-    total.repeat_complainants = _repeat_counts(population, _Keys([], options)).get((), 0)
     total.customers = _scope_customers(user, filters)
 
     rows: list[Row] = []
     if dimensions:
-        exprs = keys.expressions()
-        grouped = list(annotated.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by())
         normalised = [(keys.normalise(r), r) for r in grouped]
         keys.load_labels(k for k, _ in normalised)
-        histograms = _histograms(population, keys)
-        repeats = _repeat_counts(population, keys)
         for key, raw in normalised:
             measures = Measures()
             _fill(measures, raw)

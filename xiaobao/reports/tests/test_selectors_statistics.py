@@ -211,3 +211,22 @@ def test_period_bounds():
     assert period_bounds("2026")[1].isoformat() == "2026-12-31"
     with pytest.raises(DomainError):
         period_bounds("2026Q5")
+
+
+@pytest.mark.parametrize(
+    "dimensions",
+    [["unit"], ["period", "business_category"], ["handler", "level"], ["demand"], ["tag", "unit"]],
+)
+def test_every_grouping_has_the_same_total_as_no_grouping(quarter, people, dimensions):
+    """Single-valued groupings add their groups up into the total (a person on cases in two
+    groups is still one repeat complainant); multi-valued ones count the total separately."""
+    plain = complaint_statistics(user=people.hq_officer, filters=Q1).total
+    grouped = complaint_statistics(user=people.hq_officer, filters=Q1, dimensions=dimensions).total
+    for name in (
+        "received", "closed", "answered", "timely", "overdue", "open_overdue", "withdrawn",
+        "referred", "at_fault", "extended", "extended_60", "reviewed", "review_decided",
+        "reversed", "surveyed", "satisfied", "compensation", "p90_days", "repeat_complainants",
+    ):  # fmt: skip
+        assert getattr(grouped, name) == getattr(plain, name), name
+    assert grouped.avg_days == pytest.approx(plain.avg_days)
+    assert plain.repeat_complainants == 2
