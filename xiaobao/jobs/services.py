@@ -59,6 +59,26 @@ def enqueue(
     return job
 
 
+def enqueue_many(name: str, payloads: list[dict[str, Any]]) -> list[Job]:
+    """Queue several jobs of one kind with one insert (no unique keys)."""
+    if not payloads:
+        return []
+    at = now()
+    with transaction.atomic():
+        jobs = Job.objects.bulk_create(
+            [Job(name=name, payload=p, run_after=at, unique_key="") for p in payloads]
+        )
+    if getattr(settings, "XIAOBAO_QUEUE", "database") == "celery":
+        ids = [j.pk for j in jobs]
+
+        def send() -> None:
+            for pk in ids:
+                _send_to_celery(pk)
+
+        transaction.on_commit(send)
+    return jobs
+
+
 def _send_to_celery(job_id: int) -> None:
     from xiaobao.jobs.celery import run_job
 
