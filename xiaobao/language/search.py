@@ -66,7 +66,7 @@ MAX_LIMIT = 500
 # A common word (信用卡) matches a third of a large registry; scoring every match would take
 # seconds. The newest CANDIDATES matches (by case id, i.e. registration order) are taken first
 # (cheap on both engines: the id order is the index's own) and only those are ranked.
-CANDIDATES = 500
+CANDIDATES = 200
 MAX_QUERY_TOKENS = 32
 TITLE_WEIGHT = 3.0
 
