@@ -366,6 +366,19 @@ def _thin(samples: list[tuple[float, int, float]], keep: int) -> list[list[float
 # --- the same rows through the raw driver --------------------------------------------------------
 
 
+def _generated_columns(raw: Any, table: str) -> set[str]:
+    if raw.vendor == "postgresql":
+        cur = raw.conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = %s AND is_generated = 'ALWAYS'",
+            [table],
+        )
+        return {row[0] for row in cur.fetchall()}
+    # SQLite: hidden 2 and 3 are generated (virtual, stored) columns.
+    cur = raw.conn.execute(f"PRAGMA table_xinfo({table})")
+    return {row[1] for row in cur.fetchall() if row[6] in (2, 3)}
+
+
 def run_raw(url: str, marks_path: Path) -> dict[str, Any]:
     from bench.inproc import RawDriver
 
@@ -376,6 +389,12 @@ def run_raw(url: str, marks_path: Path) -> dict[str, Any]:
     for table, (column, high) in marks.items():
         names, rows = raw.rows_after(table, column, high)
         if rows:
+            # Generated columns (the search document's tsvector) are computed, never inserted.
+            generated = _generated_columns(raw, table)
+            keep = [i for i, name in enumerate(names) if name not in generated]
+            if len(keep) < len(names):
+                names = [names[i] for i in keep]
+                rows = [tuple(row[i] for i in keep) for row in rows]
             captured[table] = (names, rows)
     read_s = time.perf_counter() - t
     rows_by_table = {table: len(rows) for table, (_names, rows) in captured.items()}
