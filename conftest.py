@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,6 +16,40 @@ from xiaobao.organisation.choices import Role, UnitKind
 from xiaobao.organisation.models import Unit, User
 
 PASSWORD = "correct-horse-battery-9"
+
+# --- real-browser tests: Debian's chromium driven by Playwright ----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+# `pytestmark = [*BROWSER_MARKS, …]` in a browser test module.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() or os.environ.get("XIAOBAO_BROWSER") == "0",
+        reason="Debian's chromium is not installed (dev.py installs it; CI requires it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    # Playwright's sync API runs an event loop; Django must allow DB access from this thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(autouse=True)

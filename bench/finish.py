@@ -37,17 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
     from django.db.models import Count
 
-    from xiaobao.complaints.models import (
-        Complainant,
-        Complaint,
-        ComplaintEvent,
-        Decision,
-        Extension,
-        FollowUp,
-        Notice,
-        Pause,
-        Rectification,
-    )
+    from bench.generate import table_models
+    from xiaobao.complaints.models import Complaint
     from xiaobao.language.models import SearchDocument
     from xiaobao.language.services import search_reindex
 
@@ -71,20 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     settle(vendor)
     settle_s = time.perf_counter() - t0
 
-    # The generator's tables, under its names.
-    models: dict[str, Any] = {
-        "complaint": Complaint,
-        "complainant": Complainant,
-        "event": ComplaintEvent,
-        "decision": Decision,
-        "notice": Notice,
-        "pause": Pause,
-        "extension": Extension,
-        "rectification": Rectification,
-        "follow_up": FollowUp,
-        "demands": Complaint.demands.through,
-        "tags": Complaint.tags.through,
-    }
+    models: dict[str, Any] = table_models()
     rows = {key: model.objects.count() for key, model in models.items()}
     statuses = dict(Complaint.objects.values_list("status").annotate(n=Count("pk")).order_by())
     cases = rows["complaint"]

@@ -124,15 +124,7 @@ class Generator:
         from xiaobao.complaints import clock
         from xiaobao.complaints.choices import PolicyKind
         from xiaobao.complaints.models import (
-            Complainant,
             Complaint,
-            ComplaintEvent,
-            Decision,
-            Extension,
-            FollowUp,
-            Notice,
-            Pause,
-            Rectification,
             TaxonomyTerm,
         )
         from xiaobao.deadlines.engine import TZ
@@ -203,19 +195,7 @@ class Generator:
         )
 
         now = end
-        self.models: dict[str, type[models.Model]] = {
-            "complaint": Complaint,
-            "complainant": Complainant,
-            "event": ComplaintEvent,
-            "decision": Decision,
-            "notice": Notice,
-            "pause": Pause,
-            "extension": Extension,
-            "rectification": Rectification,
-            "follow_up": FollowUp,
-            "demands": Complaint.demands.through,
-            "tags": Complaint.tags.through,
-        }
+        self.models = table_models()
         self.writers = {k: TableWriter(m, now=now) for k, m in self.models.items()}
         self.ids = {k: next_id(m) for k, m in self.models.items()}
         self.m2m_columns = {
@@ -453,6 +433,35 @@ class Generator:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         self.stats.phases["finish"] = time.perf_counter() - started
+
+
+def table_models() -> dict[str, type[models.Model]]:
+    """The tables the generator writes, under the names its figures use."""
+    from xiaobao.complaints.models import (
+        Complainant,
+        Complaint,
+        ComplaintEvent,
+        Decision,
+        Extension,
+        FollowUp,
+        Notice,
+        Pause,
+        Rectification,
+    )
+
+    return {
+        "complaint": Complaint,
+        "complainant": Complainant,
+        "event": ComplaintEvent,
+        "decision": Decision,
+        "notice": Notice,
+        "pause": Pause,
+        "extension": Extension,
+        "rectification": Rectification,
+        "follow_up": FollowUp,
+        "demands": Complaint.demands.through,
+        "tags": Complaint.tags.through,
+    }
 
 
 def _extra_outlets(per_sub_branch: int) -> int:

@@ -637,25 +637,28 @@ def _annotated(population: QuerySet[Complaint]) -> QuerySet[Complaint]:
     )
 
 
+COUNTS = (
+    "received",
+    "closed",
+    "answered",
+    "timely",
+    "overdue",
+    "open_overdue",
+    "withdrawn",
+    "referred",
+    "at_fault",
+    "extended",
+    "extended_60",
+    "reviewed",
+    "review_decided",
+    "reversed",
+    "surveyed",
+    "satisfied",
+)
+
+
 def _fill(measures: Measures, row: Mapping[str, Any]) -> None:
-    for name in (
-        "received",
-        "closed",
-        "answered",
-        "timely",
-        "overdue",
-        "open_overdue",
-        "withdrawn",
-        "referred",
-        "at_fault",
-        "extended",
-        "extended_60",
-        "reviewed",
-        "review_decided",
-        "reversed",
-        "surveyed",
-        "satisfied",
-    ):
+    for name in COUNTS:
         setattr(measures, name, int(row[f"m_{name}"] or 0))
     measures.compensation = Decimal(row["m_compensation"] or 0).quantize(Decimal("0.01"))
     measures.avg_days = _as_days(row["m_avg_days"])
@@ -663,12 +666,12 @@ def _fill(measures: Measures, row: Mapping[str, Any]) -> None:
 
 def _sum_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The aggregate row of a partition: counts and sums add up, the average is re-weighted."""
-    total: dict[str, Any] = {name: 0 for name in _aggregates(now())}
+    total: dict[str, Any] = {f"m_{name}": 0 for name in COUNTS}
+    total["m_compensation"] = Decimal(0)
     answered_days = 0.0
     for row in rows:
-        for name in total:
-            if name not in ("m_compensation", "m_avg_days"):
-                total[name] += int(row[name] or 0)
+        for name in COUNTS:
+            total[f"m_{name}"] += int(row[f"m_{name}"] or 0)
         total["m_compensation"] += Decimal(row["m_compensation"] or 0)
         days = _as_days(row["m_avg_days"])
         if days is not None:

@@ -7,57 +7,26 @@ and the rate limiter, as a consumer on a phone would meet them.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from conftest import BROWSER_MARKS
 from xiaobao.complaints import services as complaint_services
 from xiaobao.complaints.models import Complaint
 from xiaobao.portal import services
 from xiaobao.portal.models import PortalRating
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = "13912345678"
 NAME = "欧阳娜娜"
 LOOKUP_FAILED = "查询码或联系电话后四位不正确，请核对后重试。"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() or os.environ.get("XIAOBAO_BROWSER") == "0",
-        reason="Debian's chromium is not installed (dev.py installs it; CI requires it)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    # Playwright's sync API runs an event loop; Django must allow DB access from this thread.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
