@@ -274,6 +274,11 @@ class Generator:
         )
         status = life.status
         referral = channel in self.referral
+        calls = sorted(
+            (r["made_at"], r["result"])
+            for r in life.rows.get("follow_up", ())
+            if r["result"] != "unreachable"
+        )
         amount = story.amount
         row = {
             "id": cid,
@@ -319,6 +324,12 @@ class Generator:
             "end_reason": life.end_reason,
             "root_cause": life.root_cause,
             "at_fault": life.at_fault,
+            "extension_approved": any(
+                r["status"] == "approved" for r in life.rows.get("extension", ())
+            ),
+            "review_requested": False,  # the generator files no reviews
+            "review_outcome": "",
+            "follow_up_result": calls[-1][1] if calls else "",
             "legal_hold": False,
             "legal_hold_reason": "",
             "anonymised_at": None,

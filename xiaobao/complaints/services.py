@@ -850,6 +850,7 @@ def extension_approve(
     extension.save()
     before = _deadline_data(complaint)
     complaint.allowed_days = extension.target_days
+    complaint.extension_approved = True
     clock.apply_deadline(complaint)
     _transition(
         complaint,
@@ -862,7 +863,13 @@ def extension_approve(
             "before": before,
             "after": _deadline_data(complaint),
         },
-        update_fields=["allowed_days", "due_date", "due_at", "deadline_explanation"],
+        update_fields=[
+            "allowed_days",
+            "extension_approved",
+            "due_date",
+            "due_at",
+            "deadline_explanation",
+        ],
     )
     return extension
 
@@ -945,6 +952,9 @@ def complaint_decide(
         decided_at=now,
     )
     complaint.decided_at = now
+    if complaint.review_of_id:
+        # The reviewed case carries its review's latest outcome for the statistics.
+        Complaint.objects.filter(pk=complaint.review_of_id).update(review_outcome=outcome)
     _transition(
         complaint,
         "decide",
@@ -1309,12 +1319,14 @@ def review_request(
             "due_date": review.due_date.isoformat() if review.due_date else None,
         },
     )
+    complaint.review_requested = True
     _transition(
         complaint,
         "review_request",
         actor=actor,
         reason=narrative,
         data={"review": review.registry_no},
+        update_fields=["review_requested"],
     )
     return review
 
@@ -1347,12 +1359,21 @@ def follow_up_record(
         made_by=actor,
         made_at=made_at,
     )
+    # The latest reachable call (by when it was made, which may be back-dated) is the case's.
+    complaint.follow_up_result = (
+        complaint.follow_ups.exclude(result=Satisfaction.UNREACHABLE)
+        .order_by("-made_at", "-pk")
+        .values_list("result", flat=True)
+        .first()
+        or ""
+    )
     _transition(
         complaint,
         "follow_up",
         actor=actor,
         reason=comments,
         data={"result": result, "method": method},
+        update_fields=["follow_up_result"],
     )
     return follow_up
 

@@ -31,14 +31,11 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -51,7 +48,6 @@ from django.utils.translation import gettext_lazy as _
 from xiaobao.complaints.choices import (
     OPEN_STATUSES,
     Axis,
-    ExtensionStatus,
     Kind,
     Outcome,
     Satisfaction,
@@ -60,9 +56,6 @@ from xiaobao.complaints.choices import (
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import (
     Complaint,
-    Decision,
-    Extension,
-    FollowUp,
     TaxonomyTerm,
 )
 from xiaobao.deadlines.engine import TZ
@@ -601,40 +594,18 @@ def _aggregates(moment: datetime) -> dict[str, Any]:
         "withdrawn": Count("pk", filter=Q(status=Status.WITHDRAWN)),
         "referred": Count("pk", filter=Q(intake_channel__attributes__referral=True)),
         "at_fault": Count("pk", filter=Q(at_fault=True)),
-        "extended": Count("pk", filter=Q(_extended=True)),
-        "extended_60": Count("pk", filter=Q(_extended=True, allowed_days__gt=30)),
-        "reviewed": Count("pk", filter=Q(_reviewed=True)),
-        "review_decided": Count("pk", filter=Q(_review_outcome__isnull=False)),
-        "reversed": Count("pk", filter=Q(_review_outcome__in=REVERSED_OUTCOMES)),
-        "surveyed": Count("pk", filter=Q(_follow_up__isnull=False)),
-        "satisfied": Count("pk", filter=Q(_follow_up__in=SATISFIED_RESULTS)),
+        "extended": Count("pk", filter=Q(extension_approved=True)),
+        "extended_60": Count("pk", filter=Q(extension_approved=True, allowed_days__gt=30)),
+        "reviewed": Count("pk", filter=Q(review_requested=True)),
+        "review_decided": Count("pk", filter=~Q(review_outcome="")),
+        "reversed": Count("pk", filter=Q(review_outcome__in=REVERSED_OUTCOMES)),
+        "surveyed": Count("pk", filter=~Q(follow_up_result="")),
+        "satisfied": Count("pk", filter=Q(follow_up_result__in=SATISFIED_RESULTS)),
         "compensation": Sum("decision__compensation"),
         "avg_days": Avg(_handling_days(), filter=answered),
     }
     # Prefixed: aggregate names must not shadow the model's own fields ("timely", "at_fault").
     return {f"m_{name}": expression for name, expression in aggregates.items()}
-
-
-def _annotated(population: QuerySet[Complaint]) -> QuerySet[Complaint]:
-    last_follow_up = (
-        FollowUp.objects.filter(complaint=OuterRef("pk"))
-        .exclude(result=Satisfaction.UNREACHABLE)
-        .order_by("-made_at", "-pk")
-        .values("result")[:1]
-    )
-    review_outcome = (
-        Decision.objects.filter(complaint__review_of=OuterRef("pk"))
-        .order_by("-decided_at")
-        .values("outcome")[:1]
-    )
-    return population.annotate(
-        _extended=Exists(
-            Extension.objects.filter(complaint=OuterRef("pk"), status=ExtensionStatus.APPROVED)
-        ),
-        _reviewed=Exists(Complaint.objects.filter(review_of=OuterRef("pk"))),
-        _review_outcome=Subquery(review_outcome),
-        _follow_up=Subquery(last_follow_up),
-    )
 
 
 COUNTS = (
@@ -794,7 +765,6 @@ def complaint_statistics(
     options = Options(grain=grain, rollup=rollup, unit_depth=unit_depth)
     keys = _Keys(dimensions, options)
     population = scoped_population(user=user, filters=filters)
-    annotated = _annotated(population)
     aggregates = _aggregates(moment)
 
     # Each dimension value of a case is one group, so with single-valued dimensions the groups
@@ -808,7 +778,9 @@ def complaint_statistics(
     repeats: dict[tuple[Any, ...], int] = {}
     if dimensions:
         exprs = keys.expressions()
-        grouped = list(annotated.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by())
+        grouped = list(
+            population.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by()
+        )
         histograms = _histograms(population, keys)
         total.repeat_complainants, repeats = _repeat_counts(population, keys)
     if additive:
@@ -817,7 +789,7 @@ def complaint_statistics(
         for hist in histograms.values():
             total_hist.update(hist)
     else:
-        _fill(total, annotated.aggregate(**aggregates))
+        _fill(total, population.aggregate(**aggregates))
         total_hist = Counter()
         for hist in _histograms(population, _Keys([], options)).values():
             total_hist.update(hist)
