@@ -1054,3 +1054,38 @@ def _peer_section(dbs: list[dict[str, Any]]) -> list[str]:
         "the ticket list's search string (icontains over title, description and other fields).",
     ]
     return lines
+
+
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """Several runs' results (e.g. one per database, each run once its data was ready) as one:
+    the databases side by side, the first run's machine, the later runs' argv and wall time kept."""
+    import json
+
+    runs = [json.loads(p.read_text()) for p in paths]
+    merged = dict(runs[0])
+    merged["databases"] = [db for run in runs for db in run["databases"]]
+    merged["argv"] = "; ".join(run["argv"] for run in runs)
+    merged["wall_s"] = sum(run.get("wall_s") or 0 for run in runs)
+    merged["steps"] = list(dict.fromkeys(s for run in runs for s in run["steps"]))
+    sizes = {run["cases"] for run in runs}
+    if len(sizes) != 1:
+        raise SystemExit(f"runs over different data sizes cannot be merged: {sorted(sizes)}")
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m bench.report RESULTS.json [RESULTS.json …] [--out docs/benchmarks.md]"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path, nargs="+")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent.parent / "docs/benchmarks.md"
+    )
+    opts = parser.parse_args(argv)
+    write_report(merge(opts.results), opts.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
