@@ -59,14 +59,28 @@ def enqueue(
     return job
 
 
-def enqueue_many(name: str, payloads: list[dict[str, Any]]) -> list[Job]:
-    """Queue several jobs of one kind with one insert (no unique keys)."""
+def enqueue_many(
+    name: str,
+    payloads: list[dict[str, Any]],
+    *,
+    run_after: list[datetime] | None = None,
+    unique_keys: list[str] | None = None,
+) -> list[Job]:
+    """Queue several jobs of one kind with one insert. Unlike `enqueue`, a unique key that is
+    already pending is an error (IntegrityError): give keys only when they cannot be."""
     if not payloads:
         return []
     at = now()
+    times = run_after or [at] * len(payloads)
+    keys = unique_keys or [""] * len(payloads)
+    if not len(times) == len(keys) == len(payloads):
+        raise ValueError("enqueue_many: one run_after and one unique key per payload")
     with transaction.atomic():
         jobs = Job.objects.bulk_create(
-            [Job(name=name, payload=p, run_after=at, unique_key="") for p in payloads]
+            [
+                Job(name=name, payload=p, run_after=t, unique_key=k)
+                for p, t, k in zip(payloads, times, keys, strict=True)
+            ]
         )
     if getattr(settings, "XIAOBAO_QUEUE", "database") == "celery":
         ids = [j.pk for j in jobs]

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from xiaobao.complaints.models import Complaint
 from xiaobao.deadlines.engine import TZ
 from xiaobao.deadlines.workcal import WorkCalendar
-from xiaobao.jobs.services import enqueue
+from xiaobao.jobs.services import enqueue, enqueue_many
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.organisation.models import User
 from xiaobao.privacy.masking import mask_name
@@ -154,32 +154,47 @@ def push_channels(preference: NotificationPreference | None) -> list[str]:
 
 
 def _schedule(
-    notification: Notification, preference: NotificationPreference | None, timing: Timing
+    notifications: list[Notification],
+    preferences: dict[int, NotificationPreference],
+    timing: Timing,
 ) -> None:
-    digest = preference is not None and preference.daily_digest and not notification.urgent
-    for name in push_channels(preference):
-        channel = conf.channel(name)
-        if digest:
-            if not channel.digest:
-                continue  # the digest is one e-mail; other channels wait for urgent notices
-            # No job yet: each sweep pass queues the digests that are due (`digest_queue_due`),
-            # so concurrent sweepers never contend for one user's digest job key.
-            Delivery.objects.create(
-                notification=notification,
-                channel=name,
-                digest=True,
-                deliver_after=timing.next_morning(),
-            )
-            continue
-        delivery = Delivery.objects.create(
-            notification=notification, channel=name, deliver_after=notification.deliver_after
-        )
-        enqueue(
-            DELIVER_JOB,
-            {"delivery": delivery.pk},
-            run_after=delivery.deliver_after,
-            unique_key=f"{DELIVER_JOB}:{delivery.pk}",
-        )
+    """The notices' deliveries on their recipients' push channels, and the jobs that send the
+    ones not held for a digest (one insert each, however many notices)."""
+    deliveries = []
+    for notification in notifications:
+        preference = preferences.get(notification.recipient_id)
+        digest = preference is not None and preference.daily_digest and not notification.urgent
+        for name in push_channels(preference):
+            if digest:
+                if not conf.channel(name).digest:
+                    continue  # the digest is one e-mail; other channels wait for urgent notices
+                # No job yet: each sweep pass queues the digests that are due
+                # (`digest_queue_due`), so concurrent sweepers never contend for one user's
+                # digest job key.
+                deliveries.append(
+                    Delivery(
+                        notification=notification,
+                        channel=name,
+                        digest=True,
+                        deliver_after=timing.next_morning(),
+                    )
+                )
+            else:
+                deliveries.append(
+                    Delivery(
+                        notification=notification,
+                        channel=name,
+                        deliver_after=notification.deliver_after,
+                    )
+                )
+    Delivery.objects.bulk_create(deliveries)
+    sent = [d for d in deliveries if not d.digest]
+    enqueue_many(
+        DELIVER_JOB,
+        [{"delivery": d.pk} for d in sent],
+        run_after=[d.deliver_after for d in sent],
+        unique_keys=[f"{DELIVER_JOB}:{d.pk}" for d in sent],
+    )
 
 
 def _create(
@@ -194,23 +209,26 @@ def _create(
     firing: Firing | None = None,
 ) -> list[Notification]:
     preferences = _preferences(user for _step, user in people)
-    created = []
-    for step, user in sorted(people, key=lambda p: (p[0], p[1].pk)):
-        notification = Notification.objects.create(
-            recipient=user,
-            complaint=complaint,
-            firing=firing,
-            kind=kind,
-            step=step,
-            urgent=urgent,
-            title=title,
-            body=body,
-            created_at=timing.now,
-            deliver_after=timing.deliver_after(urgent=urgent),
-        )
-        _schedule(notification, preferences.get(user.pk), timing)
-        created.append(notification)
-    return created
+    deliver_after = timing.deliver_after(urgent=urgent)
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                complaint=complaint,
+                firing=firing,
+                kind=kind,
+                step=step,
+                urgent=urgent,
+                title=title,
+                body=body,
+                created_at=timing.now,
+                deliver_after=deliver_after,
+            )
+            for step, user in sorted(people, key=lambda p: (p[0], p[1].pk))
+        ]
+    )
+    _schedule(notifications, preferences, timing)
+    return notifications
 
 
 def notify_firing(

@@ -230,7 +230,7 @@ def _moved_at(complaint: Complaint) -> datetime | None:
     )
 
 
-def _fire(
+def _firing(
     complaint: Complaint,
     planned: Planned,
     *,
@@ -240,7 +240,7 @@ def _fire(
     reach: int | None = None,
 ) -> Firing:
     assert complaint.due_at is not None
-    return Firing.objects.create(
+    return Firing(
         complaint=complaint,
         threshold=planned.threshold,
         due_at=complaint.due_at,
@@ -264,16 +264,26 @@ def _warn(
     assert complaint.due_at is not None
     now = run.now
     used = used_share(start=start, due=complaint.due_at, now=now)
-    for p in carried:
-        _fire(complaint, p, outcome=FiringOutcome.CARRIED_OVER, used=used, now=now)
+    # One insert for the case's firings: carried over and superseded ones (recorded, no
+    # notice), then the highest passed threshold, which notifies.
+    firings = [
+        _firing(complaint, p, outcome=FiringOutcome.CARRIED_OVER, used=used, now=now)
+        for p in carried
+    ]
     if not due:
+        Firing.objects.bulk_create(firings)
         return
     top, superseded = due[-1], due[:-1]
-    for p in superseded:
-        _fire(complaint, p, outcome=FiringOutcome.SUPERSEDED, used=used, now=now)
+    firings += [
+        _firing(complaint, p, outcome=FiringOutcome.SUPERSEDED, used=used, now=now)
+        for p in superseded
+    ]
     reach = LadderStep.HQ_OFFICE if complaint.is_major else top.rule.reach
     urgent = top.rule.urgent or complaint.is_major
-    firing = _fire(complaint, top, outcome=FiringOutcome.NOTIFIED, used=used, now=now, reach=reach)
+    firings.append(
+        _firing(complaint, top, outcome=FiringOutcome.NOTIFIED, used=used, now=now, reach=reach)
+    )
+    firing = Firing.objects.bulk_create(firings)[-1]
     people = selectors.recipients(complaint=complaint, reach=reach, cache=run.ladders)
     notices = notify.notify_firing(
         complaint=complaint, firing=firing, people=people, urgent=urgent, timing=run.timing
