@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import OPEN_STATUSES, Axis, Kind, Status
-from xiaobao.complaints.models import Complaint, TaxonomyTerm
+from xiaobao.complaints.models import Complainant, Complaint, TaxonomyTerm
 from xiaobao.lib.clock import now
 from xiaobao.organisation.models import Unit
 
@@ -84,40 +84,54 @@ class _CachedSelectMultiple(forms.SelectMultiple):
 class RegistryFilter(django_filters.FilterSet):
     """Filters over cases already restricted to the user's scope (by the selector)."""
 
-    status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=Status.choices)
+    # Filters on the case's own columns never repeat a case: no DISTINCT (django-filter's
+    # default for multiple choices), which would sort every match before the first page.
+    status = django_filters.MultipleChoiceFilter(
+        label=_("状态"), choices=Status.choices, distinct=False
+    )
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=Kind.choices)
     intake_channel = django_filters.ModelMultipleChoiceFilter(
         label=_("投诉渠道"),
         field_name="intake_channel__code",
         to_field_name="code",
         queryset=_terms(Axis.INTAKE_CHANNEL),
+        distinct=False,
     )
     business_channel = django_filters.ModelMultipleChoiceFilter(
         label=_("业务办理渠道"),
         field_name="business_channel__code",
         to_field_name="code",
         queryset=_terms(Axis.BUSINESS_CHANNEL),
+        distinct=False,
     )
     business_category = django_filters.ModelMultipleChoiceFilter(
         label=_("业务类别"),
         method="filter_category",
         to_field_name="code",
         queryset=_terms(Axis.BUSINESS_CATEGORY),
+        distinct=False,
     )
     cause = django_filters.ModelMultipleChoiceFilter(
         label=_("投诉原因"),
         field_name="cause__code",
         to_field_name="code",
         queryset=_terms(Axis.CAUSE),
+        distinct=False,
     )
     level = django_filters.ModelMultipleChoiceFilter(
         label=_("处理级别"),
         field_name="level__code",
         to_field_name="code",
         queryset=_terms(Axis.LEVEL),
+        distinct=False,
     )
+    # Many-to-many and person filters select case ids in a subquery, so no case repeats either.
     tag = django_filters.ModelMultipleChoiceFilter(
-        label=_("标签"), field_name="tags__code", to_field_name="code", queryset=_terms(Axis.TAG)
+        label=_("标签"),
+        method="filter_tag",
+        to_field_name="code",
+        queryset=_terms(Axis.TAG),
+        distinct=False,
     )
     unit = django_filters.CharFilter(label=_("机构（含下级）"), method="filter_unit")
     handler = django_filters.CharFilter(label=_("处理人"), field_name="handler__username")
@@ -213,10 +227,19 @@ class RegistryFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(complainants__phone_hash=blind_index(value, kind="phone"))
-            | Q(complainants__id_number_hash=blind_index(value, kind="id_number"))
-        ).distinct()
+        people = Complainant.objects.filter(
+            Q(phone_hash=blind_index(value, kind="phone"))
+            | Q(id_number_hash=blind_index(value, kind="id_number"))
+        )
+        return queryset.filter(pk__in=people.values("complaint_id"))
+
+    def filter_tag(
+        self, queryset: QuerySet[Complaint], name: str, value: Any
+    ) -> QuerySet[Complaint]:
+        if not value:
+            return queryset
+        tagged = Complaint.tags.through.objects.filter(taxonomyterm__in=value)
+        return queryset.filter(pk__in=tagged.values("complaint_id"))
 
     def filter_received_from(
         self, queryset: QuerySet[Complaint], name: str, value: Any

@@ -361,9 +361,6 @@ class Complaint(models.Model):
                 name="complaint_open_due_idx",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),
-            # The registry's order: its first page stops after fifty rows whatever the filter
-            # (a filter index followed by a sort would sort every match first).
-            models.Index(fields=["-received_at", "-id"], name="complaint_received_idx"),
             models.Index(fields=["unit", "-received_at"], name="complaint_unit_received_idx"),
             models.Index(fields=["status", "-received_at"], name="complaint_status_received_idx"),
             models.Index(fields=["handler", "status"], name="complaint_handler_status_idx"),

@@ -224,8 +224,6 @@ def search_complaints(
         return results
     limit = max(1, min(limit, MAX_LIMIT))
     base = registry_filterset(filters, complaint_list(user=user)).qs
-    if filters:
-        base = base.distinct()  # tag filters join a many-to-many table
     ranking: list[tuple[int, float]] = []
     # Any-word fallback: single Chinese characters (的, 了, 不 …) would match nearly everything.
     loose = [t for t in tokens if len(t) > 1 or not has_cjk(t)] or tokens

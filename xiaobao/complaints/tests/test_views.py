@@ -355,3 +355,34 @@ def test_classification_is_confirmed_or_corrected_on_the_case_page(client, accep
     assert accepted.cause == service
     event = accepted.events.get(action="classify")
     assert (event.data["before"]["cause"], event.data["after"]["cause"]) == ("PRICING", "SERVICE")
+
+
+def test_tag_and_person_filters_list_each_case_once_without_distinct(
+    client, register, people, frozen
+):
+    """A case under both chosen tags, or with two complainants sharing a phone, is one row; and
+    no filter makes the registry's query DISTINCT (which would sort every match first)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import person
+
+    frozen(at(2026, 1, 9, 11))
+    both = register(
+        tags=["ELDERLY", "MEDIA"],
+        complainants=[person(), person(name="李娜", id_number="", role="agent", represents="张伟")],
+    )
+    register(tags=["MEDIA"], complainants=[person(phone="13911112222", id_number="")])
+    client.force_login(people.officer_a)
+    url = reverse("complaints:registry")
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get(url, {"tag": ["ELDERLY", "MEDIA"]}).context["rows"]
+        assert len(rows) == 2 and sum(c.pk == both.pk for c in rows) == 1
+        rows = client.get(url, {"person": PHONE}).context["rows"]
+        assert [c.pk for c in rows] == [both.pk]
+        rows = client.get(url, {"status": ["registered", "accepted"], "cause": "PRICING"})
+        assert len(rows.context["rows"]) == 2
+    listed = [
+        q["sql"] for q in queries.captured_queries if 'FROM "complaints_complaint"' in q["sql"]
+    ]
+    assert listed and not any("DISTINCT" in sql for sql in listed)
