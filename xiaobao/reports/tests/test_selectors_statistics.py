@@ -204,6 +204,18 @@ def test_nearest_rank_and_repeat_people_units():
     assert count_repeat_people(records) == 2  # {1, 2} through p1 and {4, 5} through i3
 
 
+def test_people_are_linked_through_any_shared_hash():
+    from xiaobao.reports.selectors import people_index
+
+    pairs = [("i1", "p1"), ("i2", "p2"), ("i1", "p2"), ("i3", ""), ("", "p3"), ("", "p1")]
+    person = people_index(pairs)
+    # (i2, p2) and (i1, p1) share nothing directly, but (i1, p2) links them.
+    assert person[("i1", "p1")] == person[("i2", "p2")] == person[("i1", "p2")]
+    assert person[("", "p1")] == person[("i1", "p1")]
+    assert len({person[("i3", "")], person[("", "p3")], person[("i1", "p1")]}) == 3
+    assert count_repeat_people([(1, "i1", "p1"), (2, "i2", "p2"), (3, "i1", "p2")]) == 1
+
+
 def test_period_bounds():
     assert period_bounds("2026Q3")[0].isoformat() == "2026-07-01"
     assert period_bounds("2026Q3")[1].isoformat() == "2026-09-30"
