@@ -41,17 +41,17 @@ def _dashboard_calls(user: Any) -> list[tuple[str, Callable[[], Any]]]:
         return lambda: complaint_statistics(user=user, filters=filters, **kwargs)
 
     return [
-        ("trends: by period", stats(dimensions=["period"], grain=grain)),
-        ("trends: by intake channel", stats(dimensions=["intake_channel"])),
-        ("causes: by cause", stats(dimensions=["cause"])),
-        ("causes: by business category", stats(dimensions=["business_category"])),
+        ("trends: by period", stats(dimensions=["period"], grain=grain, repeats="total")),
+        ("trends: by intake channel", stats(dimensions=["intake_channel"], repeats="none")),
+        ("causes: by cause", stats(dimensions=["cause"], repeats="total")),
+        ("causes: by business category", stats(dimensions=["business_category"], repeats="none")),
         (
             "causes: by business category, sub-categories",
-            stats(dimensions=["business_category"], rollup=False),
+            stats(dimensions=["business_category"], rollup=False, repeats="none"),
         ),
         ("units: ranking by unit", stats(dimensions=["unit"], unit_depth=depth)),
-        ("timeliness: by unit", stats(dimensions=["unit"], unit_depth=depth)),
-        ("timeliness: by period", stats(dimensions=["period"], grain=grain)),
+        ("timeliness: by unit", stats(dimensions=["unit"], unit_depth=depth, repeats="total")),
+        ("timeliness: by period", stats(dimensions=["period"], grain=grain, repeats="none")),
     ]
 
 

@@ -395,7 +395,7 @@ class Measures:
     review_decided: int = 0
     reversed: int = 0  # the review upheld the complainant wholly or partly
     compensation: Decimal = Decimal("0.00")
-    repeat_complainants: int = 0
+    repeat_complainants: int | None = None  # None: not asked for (complaint_statistics repeats=)
     surveyed: int = 0  # with a follow-up call that reached the complainant
     satisfied: int = 0  # of those, satisfied or basically satisfied
     withdrawn: int = 0
@@ -788,12 +788,18 @@ def complaint_statistics(
     rollup: bool = True,
     unit_depth: int | None = None,
     at: datetime | None = None,
+    repeats: str = "all",
 ) -> Statistics:
     """Measures per combination of `dimensions` over the counted cases `user` may see.
 
     `filters` take the registry's own parameter names (RegistryFilter: received_from, received_to,
     unit, cause, business_category, …), so every row links back to the very cases it counts.
+    Repeat complainants need every complainant of the population read and linked (the costliest
+    measure at a million cases): `repeats` is "all" (total and rows), "total" or "none" (left
+    None) for callers that show fewer.
     """
+    if repeats not in ("all", "total", "none"):
+        raise ValueError(f"repeats must be 'all', 'total' or 'none', not {repeats!r}")
     moment = at or now()
     if unit_depth is None:
         own = getattr(getattr(user, "unit", None), "depth", 0) or 0
@@ -811,14 +817,15 @@ def complaint_statistics(
     total = Measures()
     grouped: list[dict[str, Any]] = []
     histograms: dict[tuple[Any, ...], Counter[int]] = {}
-    repeats: dict[tuple[Any, ...], int] = {}
+    per_group: dict[tuple[Any, ...], int] | None = None
     if dimensions:
         exprs = keys.expressions()
         grouped = list(
             population.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by()
         )
         histograms = _histograms(population, keys)
-        total.repeat_complainants, repeats = _repeat_counts(population, keys)
+        if repeats == "all":
+            total.repeat_complainants, per_group = _repeat_counts(population, keys)
     if additive:
         _fill(total, _sum_rows(grouped))
         total_hist: Counter[int] = Counter()
@@ -829,8 +836,8 @@ def complaint_statistics(
         total_hist = Counter()
         for hist in _histograms(population, _Keys([], options)).values():
             total_hist.update(hist)
-        if not dimensions:
-            total.repeat_complainants = _repeat_counts(population, _Keys([], options))[0]
+    if total.repeat_complainants is None and repeats != "none":
+        total.repeat_complainants = _repeat_counts(population, _Keys([], options))[0]
     total.p90_days = nearest_rank(total_hist)
     total.customers = _scope_customers(user, filters)
 
@@ -842,7 +849,8 @@ def complaint_statistics(
             measures = Measures()
             _fill(measures, raw)
             measures.p90_days = nearest_rank(histograms.get(key, Counter()))
-            measures.repeat_complainants = repeats.get(key, 0)
+            if per_group is not None:
+                measures.repeat_complainants = per_group.get(key, 0)
             measures.customers = _customers(keys, key)
             drill: dict[str, list[str]] | None = {}
             for name, value in zip(keys.dimensions, key, strict=True):

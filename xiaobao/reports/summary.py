@@ -92,19 +92,25 @@ def work_summary_content(*, viewer: Any, first: date, last: date) -> SummaryCont
     """The figures, sentences and tables of the summary for `viewer`'s subtree."""
     filters = {"received_from": first, "received_to": last}
     depth = viewer.unit.depth + 1
-    overall = complaint_statistics(user=viewer, filters=filters)
+    overall = complaint_statistics(repeats="none", user=viewer, filters=filters)
     t = overall.total
     units = complaint_statistics(
-        user=viewer, dimensions=["unit"], filters=filters, unit_depth=depth
+        repeats="none", user=viewer, dimensions=["unit"], filters=filters, unit_depth=depth
     )
-    channels = complaint_statistics(user=viewer, dimensions=["intake_channel"], filters=filters)
+    channels = complaint_statistics(
+        repeats="none", user=viewer, dimensions=["intake_channel"], filters=filters
+    )
     categories = complaint_statistics(
-        user=viewer, dimensions=["business_category"], filters=filters
+        repeats="none", user=viewer, dimensions=["business_category"], filters=filters
     )
-    causes = complaint_statistics(user=viewer, dimensions=["cause"], filters=filters)
+    causes = complaint_statistics(
+        repeats="none", user=viewer, dimensions=["cause"], filters=filters
+    )
     before_first = _year_earlier(first)
     before = complaint_statistics(
-        user=viewer, filters={"received_from": before_first, "received_to": _year_earlier(last)}
+        repeats="none",
+        user=viewer,
+        filters={"received_from": before_first, "received_to": _year_earlier(last)},
     ).total.received
 
     referral_rows = [

@@ -134,8 +134,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = _dashboard(request)
     if not form.is_valid():
         return _invalid(request, form, "reports/dashboard.html", "trends")
-    trend = _stats(form, request.user, dimensions=["period"], grain=form.cleaned_data["grain"])
-    channels = _stats(form, request.user, dimensions=["intake_channel"])
+    trend = _stats(
+        form, request.user, dimensions=["period"], grain=form.cleaned_data["grain"], repeats="total"
+    )
+    channels = _stats(form, request.user, dimensions=["intake_channel"], repeats="none")
     context = _context(
         request,
         form,
@@ -163,9 +165,11 @@ def causes(request: HttpRequest) -> HttpResponse:
     form = _dashboard(request)
     if not form.is_valid():
         return _invalid(request, form, "reports/causes.html", "causes")
-    by_cause = _stats(form, request.user, dimensions=["cause"])
-    by_category = _stats(form, request.user, dimensions=["business_category"])
-    by_leaf = _stats(form, request.user, dimensions=["business_category"], rollup=False)
+    by_cause = _stats(form, request.user, dimensions=["cause"], repeats="total")
+    by_category = _stats(form, request.user, dimensions=["business_category"], repeats="none")
+    by_leaf = _stats(
+        form, request.user, dimensions=["business_category"], rollup=False, repeats="none"
+    )
     names = ["received", "timely_rate", "overdue", "reversal_rate", "compensation"]
     top_causes, top_categories = charts.top(by_cause.rows), charts.top(by_category.rows)
     context = _context(
@@ -224,8 +228,10 @@ def timeliness(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, form, "reports/timeliness.html", "timeliness")
     depth = form.base_unit().depth + 1
-    by_unit = _stats(form, request.user, dimensions=["unit"], unit_depth=depth)
-    by_period = _stats(form, request.user, dimensions=["period"], grain=form.cleaned_data["grain"])
+    by_unit = _stats(form, request.user, dimensions=["unit"], unit_depth=depth, repeats="total")
+    by_period = _stats(
+        form, request.user, dimensions=["period"], grain=form.cleaned_data["grain"], repeats="none"
+    )
     context = _context(
         request,
         form,

@@ -316,6 +316,7 @@ def find_clusters(*, viewer: Any, as_of: date, method: Method = METHOD) -> list[
     depth = max(method.cluster_unit_depth, viewer.unit.depth)
     stats = complaint_statistics(
         user=viewer,
+        repeats="none",
         dimensions=["unit", "business_category", "cause"],
         filters={"received_from": first, "received_to": last},
         unit_depth=depth,

@@ -123,6 +123,7 @@ def axis_sheet(
 ) -> Sheet:
     """Cases per unit (rows) and term of `axis` (columns), sub-terms rolled up and itemised."""
     stats = complaint_statistics(
+        repeats="none",
         user=viewer,
         dimensions=["unit", dimension],
         filters=period.filters,
@@ -164,6 +165,7 @@ def axis_sheet(
 
 def intake_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
     stats = complaint_statistics(
+        repeats="none",
         user=viewer,
         dimensions=["intake_channel", "unit"],
         filters=period.filters,
@@ -172,6 +174,7 @@ def intake_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
     lines = _unit_lines(
         viewer,
         complaint_statistics(
+            repeats="none",
             user=viewer,
             dimensions=["unit"],
             filters=period.filters,
@@ -290,7 +293,11 @@ def _timeliness_values(m: Any) -> list[Any]:
 
 def timeliness_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
     stats = complaint_statistics(
-        user=viewer, dimensions=["unit"], filters=period.filters, unit_depth=viewer.unit.depth + 1
+        repeats="none",
+        user=viewer,
+        dimensions=["unit"],
+        filters=period.filters,
+        unit_depth=viewer.unit.depth + 1,
     )
     by_key = {r.key[0]: r.measures for r in stats.rows}
     rows = [
@@ -323,12 +330,18 @@ def disclosure_sheet(*, viewer: Any, year: int, through: date) -> Sheet:
         code=str(year - 1), first=date(year - 1, 1, 1), last=_same_day(through, year - 1)
     )
     categories = complaint_statistics(
-        user=viewer, dimensions=["business_category"], filters=ytd.filters
+        repeats="none", user=viewer, dimensions=["business_category"], filters=ytd.filters
     )
     regions = complaint_statistics(
-        user=viewer, dimensions=["unit"], filters=ytd.filters, unit_depth=viewer.unit.depth + 1
+        repeats="none",
+        user=viewer,
+        dimensions=["unit"],
+        filters=ytd.filters,
+        unit_depth=viewer.unit.depth + 1,
     )
-    before = complaint_statistics(user=viewer, filters=previous.filters).total.received
+    before = complaint_statistics(
+        repeats="none", user=viewer, filters=previous.filters
+    ).total.received
     total = categories.total.received
     rows: list[list[Any]] = []
     for row in sorted(categories.rows, key=lambda r: -r.measures.received):

@@ -122,6 +122,23 @@ def test_several_dimensions_at_once(quarter, people):
     assert sum(r.measures.received for r in stats.rows) == 9
 
 
+def test_repeat_complainants_only_where_asked_for(quarter, people):
+    def by_unit(repeats: str) -> object:
+        return complaint_statistics(
+            user=people.hq_officer, dimensions=["unit"], filters=Q1, repeats=repeats
+        )
+
+    full, total_only, none = by_unit("all"), by_unit("total"), by_unit("none")
+    assert full.total.repeat_complainants == total_only.total.repeat_complainants == 2
+    assert [r.measures.repeat_complainants for r in full.rows] == [2, 0]
+    assert [r.measures.repeat_complainants for r in total_only.rows] == [None, None]
+    assert none.total.repeat_complainants is None
+    # Every other measure is the same whatever is asked about repeats.
+    assert [r.measures.received for r in none.rows] == [r.measures.received for r in full.rows]
+    with pytest.raises(ValueError):
+        by_unit("some")
+
+
 def test_multi_valued_dimensions_count_a_case_under_each_value(quarter, people):
     stats = complaint_statistics(user=people.hq_officer, dimensions=["tag"], filters=Q1)
     counts = {r.codes[0]: r.measures.received for r in stats.rows}
