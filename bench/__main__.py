@@ -603,6 +603,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per step")
     parser.add_argument("--label", default="", help="e.g. 'small validation run'")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=WORK_DIR / "results.json",
+        help="the run's figures as JSON (for `python -m bench.report`, which merges runs)",
+    )
     opts = parser.parse_args(argv)
     urls = opts.urls or [DEFAULT_SQLITE, DEFAULT_POSTGRES]
     selected = set(opts.only or STEPS) - set(opts.skip) - (set() if opts.peer else {"peer"})
@@ -635,18 +641,14 @@ def main(argv: list[str] | None = None) -> int:
     for url in urls:
         log(f"== {url}")
         results["databases"].append(run_database(url, selected, opts))
-        (WORK_DIR / "results.json").write_text(
-            json.dumps(results, ensure_ascii=False, indent=1, default=str)
-        )
+        opts.results.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
     generated = {d["generate"].get("cases") for d in results["databases"] if d.get("generate")}
     generated.discard(None)
     if len(generated) == 1:
         results["cases"] = generated.pop()  # what the databases hold, whoever generated them
     results["machine"]["load_avg_end"] = os.getloadavg()
     results["wall_s"] = time.time() - started
-    (WORK_DIR / "results.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=1, default=str)
-    )
+    opts.results.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
     write_report(results, opts.out)
     log(f"wrote {opts.out} ({results['wall_s'] / 60:.1f} min)")
     return 0

@@ -1063,7 +1063,17 @@ def merge(paths: list[Path]) -> dict[str, Any]:
 
     runs = [json.loads(p.read_text()) for p in paths]
     merged = dict(runs[0])
-    merged["databases"] = [db for run in runs for db in run["databases"]]
+    # One entry per database: runs over the same database (different steps) are combined.
+    by_url: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for db in run["databases"]:
+            entry = by_url.setdefault(db["url"], {})
+            for key, value in db.items():
+                if isinstance(value, dict) and isinstance(entry.get(key), dict):
+                    entry[key] = {**entry[key], **value}
+                elif key not in entry or value:
+                    entry[key] = value
+    merged["databases"] = list(by_url.values())
     merged["argv"] = "; ".join(run["argv"] for run in runs)
     merged["wall_s"] = sum(run.get("wall_s") or 0 for run in runs)
     merged["steps"] = list(dict.fromkeys(s for run in runs for s in run["steps"]))
