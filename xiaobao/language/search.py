@@ -182,6 +182,19 @@ def registry_filterset(data: Mapping[str, Any] | None, queryset: QuerySet[Compla
     return filterset
 
 
+def _last_case_id() -> int:
+    """The highest case id handed out, from the id sequence: MAX(id) walks the primary key
+    backwards past rows other transactions have inserted but not committed (an import of
+    100,000 rows in progress made it 50 ms)."""
+    table = Complaint._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table])
+        row = cursor.fetchone()
+    if row and row[0] is not None:
+        return int(row[0])
+    return Complaint.objects.aggregate(top=Max("pk"))["top"] or 0  # sequence never used
+
+
 def _newest_matches(base: QuerySet[Complaint], words: Sequence[str], any_term: bool) -> list[int]:
     """The ids of the newest CANDIDATES cases of `base` matching `words`, newest first."""
     newest = ranked(base, words, any_term=any_term, score=False)
@@ -190,7 +203,7 @@ def _newest_matches(base: QuerySet[Complaint], words: Sequence[str], any_term: b
         newest = newest.order_by().extra(order_by=["-language_search_fts.rowid"])
         return list(newest.values_list("pk", flat=True)[:CANDIDATES])
     found: list[int] = []
-    end = (Complaint.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    end = _last_case_id() + 1
     width = FIRST_WINDOW
     while end > 0 and len(found) < CANDIDATES:
         start = max(0, end - width)
