@@ -4,6 +4,14 @@ from django.db import migrations, models
 from django.db.models import Exists, OuterRef, Subquery
 
 
+COLUMNS = (
+    "extension_approved boolean NOT NULL DEFAULT false",
+    "review_requested boolean NOT NULL DEFAULT false",
+    "review_outcome varchar(20) NOT NULL DEFAULT ''",
+    "follow_up_result varchar(20) NOT NULL DEFAULT ''",
+)
+
+
 def backfill(apps, schema_editor):
     """Set the four facts from the rows they summarise (one UPDATE each)."""
     Complaint = apps.get_model("complaints", "Complaint")
@@ -28,38 +36,75 @@ def backfill(apps, schema_editor):
         .order_by("-made_at", "-pk")
         .values("result")[:1]
     )
-    called = Exists(
-        FollowUp.objects.filter(complaint=OuterRef("pk")).exclude(result="unreachable")
-    )
+    called = Exists(FollowUp.objects.filter(complaint=OuterRef("pk")).exclude(result="unreachable"))
     Complaint.objects.filter(called).update(follow_up_result=Subquery(latest_call))
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0004_attachments_saved_filters'),
+        ("complaints", "0004_attachments_saved_filters"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='complaint',
-            name='extension_approved',
-            field=models.BooleanField(default=False, editable=False, verbose_name='已批准延期'),
-        ),
-        migrations.AddField(
-            model_name='complaint',
-            name='follow_up_result',
-            field=models.CharField(blank=True, choices=[('satisfied', '满意'), ('basically', '基本满意'), ('unsatisfied', '不满意'), ('unreachable', '无法联系')], editable=False, max_length=20, verbose_name='回访结果'),
-        ),
-        migrations.AddField(
-            model_name='complaint',
-            name='review_outcome',
-            field=models.CharField(blank=True, choices=[('upheld', '诉求成立'), ('partly_upheld', '部分成立'), ('not_upheld', '诉求不成立')], editable=False, max_length=20, verbose_name='核查结果'),
-        ),
-        migrations.AddField(
-            model_name='complaint',
-            name='review_requested',
-            field=models.BooleanField(default=False, editable=False, verbose_name='已申请核查'),
+        # ADD COLUMN … NOT NULL DEFAULT on both databases: Django's own AddField rebuilds the whole
+        # table on SQLite for a NOT NULL column (minutes at a million cases); a constant default
+        # lets SQLite and PostgreSQL add the column without rewriting a row. The database keeps
+        # the default, which changes nothing for the ORM (it always writes the value).
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    f"ALTER TABLE complaints_complaint ADD COLUMN {column}",
+                    f"ALTER TABLE complaints_complaint DROP COLUMN {column.split()[0]}",
+                )
+                for column in COLUMNS
+            ],
+            state_operations=[
+                migrations.AddField(
+                    model_name="complaint",
+                    name="extension_approved",
+                    field=models.BooleanField(
+                        default=False, editable=False, verbose_name="已批准延期"
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="complaint",
+                    name="follow_up_result",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "满意"),
+                            ("basically", "基本满意"),
+                            ("unsatisfied", "不满意"),
+                            ("unreachable", "无法联系"),
+                        ],
+                        editable=False,
+                        max_length=20,
+                        verbose_name="回访结果",
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="complaint",
+                    name="review_outcome",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("upheld", "诉求成立"),
+                            ("partly_upheld", "部分成立"),
+                            ("not_upheld", "诉求不成立"),
+                        ],
+                        editable=False,
+                        max_length=20,
+                        verbose_name="核查结果",
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="complaint",
+                    name="review_requested",
+                    field=models.BooleanField(
+                        default=False, editable=False, verbose_name="已申请核查"
+                    ),
+                ),
+            ],
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
     ]
