@@ -1089,11 +1089,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("results", type=Path, nargs="+")
+    parser.add_argument("--label", default="", help="the report's title (default: the first run's)")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent.parent / "docs/benchmarks.md"
     )
     opts = parser.parse_args(argv)
-    write_report(merge(opts.results), opts.out)
+    merged = merge(opts.results)
+    merged["label"] = opts.label or merged.get("label", "")
+    write_report(merged, opts.out)
     return 0
 
 
