@@ -733,43 +733,24 @@ def people_index(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]
 def count_repeat_people(records: Iterable[tuple[int, str, str]]) -> int:
     """People on more than one case: records (case, id hash, phone hash) sharing either hash are
     one person."""
-    linked = [(case_id, (i, p)) for case_id, i, p in records if i or p]
-    person = people_index(hashes for _case, hashes in linked)
-    people: dict[int, set[int]] = defaultdict(set)
-    for case_id, hashes in linked:
-        people[person[hashes]].add(case_id)
-    return _repeaters(people)
+    return sum(1 for _person, cases in people_cases(records) if len(cases) > 1)
 
 
 def people_cases(records: Iterable[tuple[int, str, str]]) -> list[tuple[str, set[int]]]:
-    """Group (case, id hash, phone hash) records into people: (stable key, their cases)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    cases: dict[str, set[int]] = defaultdict(set)
-    for case_id, id_hash, phone_hash in records:
-        nodes = [f"i:{id_hash}"] if id_hash else []
-        nodes += [f"p:{phone_hash}"] if phone_hash else []
-        if not nodes:
-            continue
-        first = find(nodes[0])
-        for other in nodes[1:]:
-            parent[find(other)] = first
-        cases[nodes[0]].add(case_id)
-    merged: dict[str, set[int]] = defaultdict(set)
-    for node, ids in cases.items():
-        merged[find(node)] |= ids
-    names: dict[str, str] = {}
-    for node in list(parent):
-        root = find(node)
-        names[root] = min(names.get(root, node), node)
-    return [(names[root], ids) for root, ids in merged.items()]
+    """Group (case, id hash, phone hash) records into people: (stable key, their cases). The key
+    is the smallest of the person's hashes ("i:…" for ID, "p:…" for phone)."""
+    linked = [(case_id, (i, p)) for case_id, i, p in records if i or p]
+    person = people_index(hashes for _case, hashes in linked)
+    cases: dict[int, set[int]] = defaultdict(set)
+    names: dict[int, str] = {}
+    for case_id, (id_hash, phone_hash) in linked:
+        who = person[(id_hash, phone_hash)]
+        cases[who].add(case_id)
+        for node in ([f"i:{id_hash}"] if id_hash else []) + (
+            [f"p:{phone_hash}"] if phone_hash else []
+        ):
+            names[who] = min(names.get(who, node), node)
+    return [(names[who], ids) for who, ids in cases.items()]
 
 
 def _customers(keys: _Keys, key: tuple[Any, ...]) -> int | None:
