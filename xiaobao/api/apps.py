@@ -7,8 +7,9 @@ class ApiConfig(AppConfig):
     verbose_name = _("开放接口")
 
     def ready(self) -> None:
-        from xiaobao.api.webhooks import event_written
-        from xiaobao.complaints.hooks import on_event
+        from xiaobao.api.webhooks import event_written, renumbered
+        from xiaobao.complaints.hooks import on_event, on_renumber
 
         # Every case event is offered to the webhook subscriptions (queued on commit).
         on_event(event_written)
+        on_renumber(renumbered)

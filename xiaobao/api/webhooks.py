@@ -94,6 +94,22 @@ def event_written(event: ComplaintEvent) -> list[WebhookDelivery]:
     return created
 
 
+def renumbered(numbers: list[str]) -> None:
+    """`complaints.hooks` renumber listener: a bulk import gave its cases their registry numbers
+    just before committing; the payloads queued for them still carry the placeholders."""
+    deliveries = WebhookDelivery.objects.filter(
+        event__complaint__registry_no__in=numbers
+    ).select_related("event__complaint")
+    deliveries = deliveries.only("payload", "event__complaint__registry_no")
+    changed = []
+    for delivery in deliveries:
+        number = delivery.event.complaint.registry_no
+        if delivery.payload["complaint"]["registry_no"] != number:
+            delivery.payload["complaint"]["registry_no"] = number
+            changed.append(delivery)
+    WebhookDelivery.objects.bulk_update(changed, ["payload"], batch_size=500)
+
+
 def _safe_title(event: ComplaintEvent) -> str:
     complaint = event.complaint
     title = redact(complaint.title)

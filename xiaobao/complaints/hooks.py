@@ -19,3 +19,17 @@ def on_event(listener: EventListener) -> EventListener:
     if listener not in event_listeners:
         event_listeners.append(listener)
     return listener
+
+
+# Called with a list of registry numbers that a bulk import has just given to its cases (they
+# carried placeholders until then: see `services.DeferredNumbers`), inside the same transaction,
+# so that an edge that copied a placeholder somewhere can put the real number in its place.
+RenumberListener = Callable[[list[str]], object]
+
+renumber_listeners: list[RenumberListener] = []
+
+
+def on_renumber(listener: RenumberListener) -> RenumberListener:
+    if listener not in renumber_listeners:
+        renumber_listeners.append(listener)
+    return listener

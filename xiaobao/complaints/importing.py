@@ -7,6 +7,8 @@ tabs, dates as ``2019/2/28 11:25:05``, ISO, ``2019年2月28日`` or Excel date c
 
 The import is all or nothing: every row goes through the lifecycle services inside one
 transaction (each row in its own savepoint, so one bad row does not hide the next one's errors);
+the cases get their registry numbers only at the end, just before the commit, so that other
+registrations of the same year are not held up behind the import's lock on the year's sequence;
 if any row fails, or `strict` and any row has a warning, or it is a dry run, the transaction is
 rolled back and the result lists every problem with its row number and column. A row whose
 external reference was already imported through the same channel is skipped, so importing the
@@ -838,7 +840,7 @@ def import_complaints(
         source_name=source_name or path.name,
     )
     result = ImportResult(dry_run=dry_run, strict=strict)
-    with transaction.atomic():
+    with transaction.atomic(), services.deferred_registry_numbers() as numbers:
         _lock_imports()
         for number, values in table.rows():
             result.rows += 1
@@ -864,7 +866,12 @@ def import_complaints(
                 result.first_numbers.append(complaint.registry_no)
         if dry_run or result.failed:
             transaction.set_rollback(True)
+            result.first_numbers = []  # placeholders: nothing was numbered
         else:
+            # The numbers are taken only now, so the year's sequence is locked for the last
+            # moments of the import instead of all of it (see services.DeferredNumbers).
+            numbers.assign()
+            result.first_numbers = [numbers.final(n) for n in result.first_numbers]
             result.committed = True
     return result
 

@@ -8,7 +8,10 @@ inside one transaction: a refused request leaves nothing behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -208,20 +211,98 @@ def _load_terms(wanted: Iterable[tuple[Axis, Any]]) -> dict[tuple[str, str], Tax
     return {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
 
 
-def _next_registry_no(kind: str, year: int) -> str:
-    # One UPDATE … RETURNING takes the next number under the row's lock (PostgreSQL serialises
-    # numbering per year; SQLite serialises all writers). The row is created once a year.
-    table = RegistrySequence._meta.db_table
-    sql = f'UPDATE "{table}" SET "last" = "last" + 1 WHERE "year" = %s RETURNING "last"'
+_SEQUENCE_SQL = 'UPDATE "{table}" SET "last" = "last" + %s WHERE "year" = %s RETURNING "last"'
+
+
+def _take_numbers(year: int, count: int = 1) -> int:
+    """Advance the year's sequence by `count` and return the last number taken. One UPDATE …
+    RETURNING under the row's lock: PostgreSQL serialises numbering per year until the
+    transaction commits; SQLite serialises all writers. The row is created once a year."""
+    sql = _SEQUENCE_SQL.format(table=RegistrySequence._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [year])
+        cursor.execute(sql, [count, year])
         row = cursor.fetchone()
         if row is None:
             RegistrySequence.objects.get_or_create(year=year)
-            cursor.execute(sql, [year])
+            cursor.execute(sql, [count, year])
             row = cursor.fetchone()
-    prefix = "HC" if kind == Kind.REVIEW else "TS"
-    return f"{prefix}{year}-{row[0]:06d}"
+    return int(row[0])
+
+
+def _registry_prefix(kind: str) -> str:
+    return "HC" if kind == Kind.REVIEW else "TS"
+
+
+class DeferredNumbers:
+    """Registry numbers for a long transaction (a bulk import), taken just before it commits.
+
+    Taking a number locks the year's sequence row until commit, so an import that numbered its
+    rows one by one would stop every other registration of that year for the whole import.
+    Inside `deferred_registry_numbers()` each case gets a placeholder (``~ab12TS2026-17``) and
+    `assign()` takes all the numbers at the end with one UPDATE per year and renames the cases,
+    in the order they were registered. A rolled-back import takes no number at all."""
+
+    PLACEHOLDER = re.compile(r"^~[0-9a-f]{4}(?P<prefix>TS|HC)(?P<year>\d{4})-(?P<n>\d+)$")
+
+    def __init__(self) -> None:
+        self.token = secrets.token_hex(2)
+        self.counts: dict[tuple[str, int], int] = {}
+        self.assigned: dict[tuple[str, int], int] = {}
+
+    def placeholder(self, kind: str, year: int) -> str:
+        key = (_registry_prefix(kind), year)
+        self.counts[key] = n = self.counts.get(key, 0) + 1
+        return f"~{self.token}{key[0]}{year}-{n}"
+
+    def final(self, number: str) -> str:
+        """The registry number a placeholder became (after `assign`); others unchanged."""
+        match = self.PLACEHOLDER.match(number)
+        if match is None:
+            return number
+        key = (match["prefix"], int(match["year"]))
+        return f"{key[0]}{key[1]}-{self.assigned[key] + int(match['n']):06d}"
+
+    def assign(self, chunk: int = 5_000) -> int:
+        """Number every placeholder (inside the caller's transaction); returns how many."""
+        table = Complaint._meta.db_table
+        sql = f'UPDATE "{table}" SET "registry_no" = %s WHERE "registry_no" = %s'
+        total = 0
+        for (prefix, year), count in sorted(self.counts.items()):
+            if (prefix, year) in self.assigned:
+                continue
+            self.assigned[(prefix, year)] = _take_numbers(year, count) - count
+            for start in range(1, count + 1, chunk):
+                pairs = []
+                for n in range(start, min(start + chunk, count + 1)):
+                    old = f"~{self.token}{prefix}{year}-{n}"
+                    pairs.append((self.final(old), old))
+                with connection.cursor() as cursor:
+                    cursor.executemany(sql, pairs)
+                for listener in hooks.renumber_listeners:
+                    listener([new for new, _old in pairs])
+            total += count
+        return total
+
+
+_deferred: ContextVar[DeferredNumbers | None] = ContextVar("deferred_numbers", default=None)
+
+
+@contextmanager
+def deferred_registry_numbers() -> Iterator[DeferredNumbers]:
+    """Cases registered inside get placeholders; call `assign()` before the transaction ends."""
+    numbers = DeferredNumbers()
+    token = _deferred.set(numbers)
+    try:
+        yield numbers
+    finally:
+        _deferred.reset(token)
+
+
+def _next_registry_no(kind: str, year: int) -> str:
+    deferred = _deferred.get()
+    if deferred is not None:
+        return deferred.placeholder(kind, year)
+    return f"{_registry_prefix(kind)}{year}-{_take_numbers(year):06d}"
 
 
 def _ancestors_payload(unit: Unit) -> list[dict[str, Any]]:

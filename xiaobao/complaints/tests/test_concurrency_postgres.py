@@ -92,3 +92,58 @@ def test_two_people_accepting_at_once_one_wins_and_one_event_is_written(org, peo
     assert len(results) == 1
     assert len(errors) == 3 and all(isinstance(e, InvalidTransitionError) for e in errors)
     assert complaint.events.filter(action="accept").count() == 1
+
+
+def test_an_import_in_progress_does_not_hold_up_other_registrations(tmp_path, org, people):
+    """While a bulk import's transaction is open, a call centre registers a case of the same
+    year from another connection: it must not wait for the import (which may run for many
+    minutes), and the import's cases are numbered after it."""
+    from xiaobao.complaints import hooks
+    from xiaobao.complaints.importing import import_complaints
+
+    from .test_importing import MAP, ROWS, write_csv
+
+    meanwhile: list[object] = []
+
+    def register_elsewhere() -> None:
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+            meanwhile.append(
+                services.complaint_register(
+                    actor=people.handler_a,
+                    unit=org.sub_a,
+                    received_at=at(2019, 3, 5, 10),
+                    intake_channel="HOTLINE",
+                    title="导入期间的来电",
+                    narrative="导入进行中登记",
+                    complainants=[person()],
+                ).registry_no
+            )
+        except BaseException as exc:
+            meanwhile.append(exc)
+        finally:
+            connections.close_all()
+
+    def during_import(event) -> None:
+        if event.action == "register" and event.complaint.external_ref == "GD-002":
+            other = threading.Thread(target=register_elsewhere)
+            other.start()
+            other.join(60)
+
+    hooks.event_listeners.append(during_import)
+    try:
+        result = import_complaints(
+            actor=people.officer_a,
+            path=write_csv(tmp_path / "list.csv", ROWS),
+            mapping=MAP,
+            channel="R12345",
+        )
+    finally:
+        hooks.event_listeners.remove(during_import)
+    assert meanwhile == ["TS2019-000001"]
+    assert result.committed and result.first_numbers == [
+        "TS2019-000002",
+        "TS2019-000003",
+        "TS2019-000004",
+    ]

@@ -14,6 +14,9 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from xiaobao.api.models import WebhookDelivery
+from xiaobao.api.services import webhook_subscription_create
+from xiaobao.complaints import services
 from xiaobao.complaints.choices import Status
 from xiaobao.complaints.importing import (
     FIELDS,
@@ -22,7 +25,7 @@ from xiaobao.complaints.importing import (
     import_complaints,
     parse_moment,
 )
-from xiaobao.complaints.models import Complaint
+from xiaobao.complaints.models import Complaint, RegistrySequence
 from xiaobao.deadlines.engine import TZ
 
 pytestmark = pytest.mark.django_db
@@ -485,3 +488,69 @@ def test_real_xlsx_declaring_65000_rows_streams_and_reports_exactly(people, shar
         "第1位投诉人：请至少留下一种联系方式（电话、邮箱或地址）。"
     }
     assert len(result.errors) == 495 and Complaint.objects.count() == 0
+
+
+# --- registry numbers ----------------------------------------------------------------------------
+
+
+def test_imported_cases_are_numbered_in_file_order_after_earlier_cases(gb_csv, people, org):
+    earlier = services.complaint_register(
+        actor=people.officer_a,
+        unit=org.sub_a,
+        received_at=datetime(2019, 1, 10, 9, tzinfo=TZ),
+        intake_channel="HOTLINE",
+        title="导入前已登记",
+        narrative="早于导入的登记",
+        complainants=[services.ComplainantData(name="赵六", phone="13600136000")],
+    )
+    result = run(people.officer_a, gb_csv)
+    numbers = dict(Complaint.objects.values_list("external_ref", "registry_no"))
+    assert earlier.registry_no == "TS2019-000001"
+    assert [numbers[ref] for ref in ("GD-001", "GD-002", "GD-003")] == [
+        "TS2019-000002",
+        "TS2019-000003",
+        "TS2019-000004",
+    ]
+    assert result.first_numbers == ["TS2019-000002", "TS2019-000003", "TS2019-000004"]
+    assert RegistrySequence.objects.get(year=2019).last == 4
+    # The next registration continues the sequence; no placeholder is left anywhere.
+    later = services.complaint_register(
+        actor=people.officer_a,
+        unit=org.sub_a,
+        received_at=datetime(2019, 5, 1, 9, tzinfo=TZ),
+        intake_channel="HOTLINE",
+        title="导入后登记",
+        narrative="晚于导入的登记",
+        complainants=[services.ComplainantData(name="钱七", phone="13500135000")],
+    )
+    assert later.registry_no == "TS2019-000005"
+    assert not Complaint.objects.filter(registry_no__startswith="~").exists()
+
+
+def test_each_year_of_an_import_gets_its_own_numbers(tmp_path, people):
+    rows = [
+        [*ROWS[0][:3], "2019/12/31 23:50:00", *ROWS[0][4:]],
+        [*ROWS[1][:3], "2020/1/1 00:10:00", *ROWS[1][4:]],
+        [*ROWS[2][:3], "2019/12/30 10:00:00", *ROWS[2][4:]],
+    ]
+    result = run(people.officer_a, write_csv(tmp_path / "跨年.csv", rows))
+    assert result.created == 3
+    assert dict(Complaint.objects.values_list("external_ref", "registry_no")) == {
+        "GD-001": "TS2019-000001",
+        "GD-002": "TS2020-000001",
+        "GD-003": "TS2019-000002",
+    }
+    assert dict(RegistrySequence.objects.values_list("year", "last")) == {2019: 2, 2020: 1}
+
+
+def test_webhook_payloads_of_imported_cases_carry_their_real_numbers(gb_csv, people, org):
+    webhook_subscription_create(
+        actor=None, name="客服中心", url="https://a.example/hook", unit=org.hq, secret="s" * 32
+    )
+    assert run(people.officer_a, gb_csv).created == 3
+    sent = {
+        d.payload["complaint"]["external_ref"]: d.payload["complaint"]["registry_no"]
+        for d in WebhookDelivery.objects.all()
+    }
+    assert sent == dict(Complaint.objects.values_list("external_ref", "registry_no"))
+    assert sorted(sent.values()) == ["TS2019-000001", "TS2019-000002", "TS2019-000003"]
