@@ -36,6 +36,7 @@ from xiaobao.complaints.models import ComplaintEvent
 from xiaobao.complaints.transitions import ACTION_LABELS
 from xiaobao.jobs.services import backoff, enqueue
 from xiaobao.lib.clock import now as clock_now
+from xiaobao.lib.memo import remembered
 from xiaobao.privacy.masking import mask_name
 from xiaobao.privacy.redaction import redact
 
@@ -64,6 +65,10 @@ def _replaying() -> bool:
     return clock_now() < timezone.now() - timedelta(seconds=1)
 
 
+def _active_subscriptions() -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.filter(is_active=True).order_by("pk"))
+
+
 def event_written(event: ComplaintEvent) -> list[WebhookDelivery]:
     """Queue this event for every active subscription whose unit contains the case's unit."""
     if _replaying():
@@ -72,8 +77,8 @@ def event_written(event: ComplaintEvent) -> list[WebhookDelivery]:
     unit_ids = [int(seg) for seg in complaint.unit.path.strip("/").split("/") if seg]
     subs = [
         sub
-        for sub in WebhookSubscription.objects.filter(is_active=True, unit_id__in=unit_ids)
-        if sub.wants(event.action)
+        for sub in remembered("webhook_subscriptions", _active_subscriptions)
+        if sub.unit_id in unit_ids and sub.wants(event.action)
     ]
     if not subs:
         return []

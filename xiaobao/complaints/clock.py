@@ -14,6 +14,7 @@ from xiaobao.complaints.choices import PolicyKind
 from xiaobao.complaints.models import CalendarDay, Complaint, DeadlinePolicy
 from xiaobao.deadlines.engine import DueResult, Pause, Policy, compute_due
 from xiaobao.deadlines.workcal import WorkCalendar
+from xiaobao.lib.memo import remembered
 
 # The rules' own numbers (Art. 18, 20, 33), used when no policy row exists.
 DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
@@ -25,6 +26,11 @@ DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
 
 
 def policy_snapshot(kind: str) -> dict[str, Any]:
+    """The policy to copy onto a new case (a fresh dict: the caller may keep it)."""
+    return dict(remembered(("policy", kind), lambda: _read_policy(kind)))
+
+
+def _read_policy(kind: str) -> dict[str, Any]:
     row = DeadlinePolicy.objects.filter(kind=kind).first()
     if row is not None:
         return row.snapshot()
@@ -48,6 +54,10 @@ def engine_policy(snapshot: dict[str, Any]) -> Policy:
 
 
 def current_calendar() -> WorkCalendar:
+    return remembered("calendar", _read_calendar)
+
+
+def _read_calendar() -> WorkCalendar:
     overrides: dict[date, bool] = dict(CalendarDay.objects.values_list("date", "is_workday"))
     return WorkCalendar(overrides)
 

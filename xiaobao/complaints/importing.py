@@ -8,7 +8,9 @@ tabs, dates as ``2019/2/28 11:25:05``, ISO, ``2019年2月28日`` or Excel date c
 The import is all or nothing: every row goes through the lifecycle services inside one
 transaction (each row in its own savepoint, so one bad row does not hide the next one's errors);
 the cases get their registry numbers only at the end, just before the commit, so that other
-registrations of the same year are not held up behind the import's lock on the year's sequence;
+registrations of the same year are not held up behind the import's lock on the year's sequence,
+and the whole import runs on the deadline policies, calendar, taxonomy and webhook subscriptions
+as they stood when it started (`lib.memo`: read once, not once a row);
 if any row fails, or `strict` and any row has a warning, or it is a dry run, the transaction is
 rolled back and the result lists every problem with its row number and column. A row whose
 external reference was already imported through the same channel is skipped, so importing the
@@ -44,6 +46,7 @@ from xiaobao.complaints.choices import (
 )
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import memo
 from xiaobao.lib.clock import replay
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.models import Unit, User
@@ -840,7 +843,7 @@ def import_complaints(
         source_name=source_name or path.name,
     )
     result = ImportResult(dry_run=dry_run, strict=strict)
-    with transaction.atomic(), services.deferred_registry_numbers() as numbers:
+    with transaction.atomic(), services.deferred_registry_numbers() as numbers, memo.held():
         _lock_imports()
         for number, values in table.rows():
             result.rows += 1

@@ -53,6 +53,7 @@ from xiaobao.complaints.models import (
 )
 from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ, review_window
+from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
@@ -202,13 +203,17 @@ def _terms(
 
 def _load_terms(wanted: Iterable[tuple[Axis, Any]]) -> dict[tuple[str, str], TaxonomyTerm]:
     """Every (axis, code) asked for by code, in one query."""
-    condition = Q()
-    for axis, value in wanted:
-        if isinstance(value, str) and value:
-            condition |= Q(axis=axis, code=value)
-    if not condition:
-        return {}
-    return {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
+    keys = {(str(axis), value) for axis, value in wanted if isinstance(value, str) and value}
+    held = memo.active()
+    known = held.setdefault("terms", {}) if held is not None else {}
+    missing = keys - known.keys()
+    if missing:
+        condition = Q()
+        for axis, code in missing:
+            condition |= Q(axis=axis, code=code)
+        found = {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
+        known.update({key: found.get(key) for key in missing})
+    return {key: known[key] for key in keys if known[key] is not None}
 
 
 _SEQUENCE_SQL = 'UPDATE "{table}" SET "last" = "last" + %s WHERE "year" = %s RETURNING "last"'

@@ -13,6 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from xiaobao.api.models import WebhookDelivery
 from xiaobao.api.services import webhook_subscription_create
@@ -27,6 +29,7 @@ from xiaobao.complaints.importing import (
 )
 from xiaobao.complaints.models import Complaint, RegistrySequence
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import memo
 
 pytestmark = pytest.mark.django_db
 
@@ -554,3 +557,22 @@ def test_webhook_payloads_of_imported_cases_carry_their_real_numbers(gb_csv, peo
     }
     assert sent == dict(Complaint.objects.values_list("external_ref", "registry_no"))
     assert sorted(sent.values()) == ["TS2019-000001", "TS2019-000002", "TS2019-000003"]
+
+
+def test_reference_data_is_read_once_per_import_not_once_per_row(tmp_path, people):
+    rows = [[f"GD-{i:03d}", *ROWS[i % 3][1:]] for i in range(30)]
+    path = write_csv(tmp_path / "三十行.csv", rows)
+    with CaptureQueriesContext(connection) as queries:
+        assert run(people.officer_a, path).created == 30
+    tables = ("deadlinepolicy", "calendarday", "webhooksubscription", "taxonomyterm")
+    reads = {
+        table: sum(1 for q in queries if q["sql"].startswith("SELECT") and f"_{table}" in q["sql"])
+        for table in tables
+    }
+    # One read of each policy kind used (complaint, regulator forwarding), one of the calendar, one
+    # of the subscriptions; terms only when a code is met for the first time (the three rows of
+    # the file repeat ten times).
+    assert reads["deadlinepolicy"] == 2 and reads["calendarday"] == 1
+    assert reads["webhooksubscription"] == 1 and reads["taxonomyterm"] <= 6
+    # Outside an import every registration reads them afresh (a policy edit applies at once).
+    assert memo.active() is None
