@@ -297,7 +297,7 @@ def proc_status_self() -> float | None:
 
 
 def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
-    from xiaobao.complaints import importing
+    from xiaobao.complaints import importing, services
 
     actor = importing.importer_user()  # created before the marks, so it is not "imported"
     marks = high_water_marks()
@@ -317,6 +317,18 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
         last_row.append(time.perf_counter())
 
     importing.Table.rows = counted  # type: ignore[method-assign]
+    # How long the year's registry sequence is locked: numbers are taken just before the commit.
+    numbering: list[float] = []
+    assign = services.DeferredNumbers.assign
+
+    def timed_assign(self: Any, *args: Any, **kwargs: Any) -> int:
+        t = time.perf_counter()
+        try:
+            return assign(self, *args, **kwargs)
+        finally:
+            numbering.append(time.perf_counter() - t)
+
+    services.DeferredNumbers.assign = timed_assign  # type: ignore[method-assign]
     try:
         with MemorySampler(progress) as sampler:
             started = time.perf_counter()
@@ -326,6 +338,7 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
             wall = time.perf_counter() - started
     finally:
         importing.Table.rows = original  # type: ignore[method-assign]
+        services.DeferredNumbers.assign = assign  # type: ignore[method-assign]
     rows = result.rows
     last_row_s = last_row[0] - started if last_row else None
     tenth = sampler.at_rows(max(1, rows // 10))
@@ -349,6 +362,8 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
         "rows_read_s": last_row_s,
         # After the last row: the commit, and the on-commit hooks of every case (index jobs).
         "after_last_row_s": wall - last_row_s if last_row_s is not None else None,
+        # Registry numbers for every case, taken under the year's sequence lock before the commit.
+        "numbering_s": sum(numbering) if numbering else None,
         "rss_before_mb": rss_before,
         "rss_at_10pct_mb": tenth,
         "rss_at_100pct_mb": full,

@@ -590,7 +590,13 @@ def _import_section(dbs: list[dict[str, Any]]) -> list[str]:
                 f"{imp.get('created', 0):,} of {imp.get('file_rows', 0):,} "
                 f"({'committed' if imp.get('committed') else 'rolled back'}; "
                 f"{imp.get('errors', 0)} errors, {imp.get('warnings', 0)} warnings)",
-                f"{_secs(imp.get('wall_s'))} (after the last row: {_secs(imp.get('after_last_row_s'))})",
+                f"{_secs(imp.get('wall_s'))} (after the last row: {_secs(imp.get('after_last_row_s'))}"
+                + (
+                    f"; registry numbers, under the sequence lock: {_secs(imp['numbering_s'])}"
+                    if imp.get("numbering_s") is not None
+                    else ""
+                )
+                + ")",
                 _rate(imp.get("rows_per_s"), " rows/s"),
                 f"{_mb(imp.get('peak_rss_mb'))}; {_mb(imp.get('rss_at_10pct_mb'))} at 10% → "
                 f"{_mb(imp.get('rss_at_100pct_mb'))} at 100% of the rows"
