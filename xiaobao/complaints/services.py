@@ -253,11 +253,16 @@ class DeferredNumbers:
         self.token = secrets.token_hex(2)
         self.counts: dict[tuple[str, int], int] = {}
         self.assigned: dict[tuple[str, int], int] = {}
+        self.ids: tuple[int, int] | None = None  # lowest and highest primary key given one
 
     def placeholder(self, kind: str, year: int) -> str:
         key = (_registry_prefix(kind), year)
         self.counts[key] = n = self.counts.get(key, 0) + 1
         return f"~{self.token}{key[0]}{year}-{n}"
+
+    def saved(self, complaint: Complaint) -> None:
+        low, high = self.ids or (complaint.pk, complaint.pk)
+        self.ids = (min(low, complaint.pk), max(high, complaint.pk))
 
     def final(self, number: str) -> str:
         """The registry number a placeholder became (after `assign`); others unchanged."""
@@ -268,23 +273,43 @@ class DeferredNumbers:
         return f"{key[0]}{key[1]}-{self.assigned[key] + int(match['n']):06d}"
 
     def assign(self, chunk: int = 5_000) -> int:
-        """Number every placeholder (inside the caller's transaction); returns how many."""
-        table = Complaint._meta.db_table
-        sql = f'UPDATE "{table}" SET "registry_no" = %s WHERE "registry_no" = %s'
+        """Number every placeholder (inside the caller's transaction); returns how many.
+
+        One UPDATE per prefix and year computes each number from its placeholder's ordinal,
+        over the primary-key range the placeholders were given (other sessions' cases in that
+        range keep their numbers: the LIKE leaves them out). It is called only when every case
+        that took a placeholder was saved (the import commits all rows or none), so the numbers
+        have no gaps; a count that does not match aborts the transaction."""
+        if self.ids is None:
+            return 0
+        table = connection.ops.quote_name(Complaint._meta.db_table)
+        number = "CAST(substr(registry_no, %s) AS integer) + %s"
+        if connection.vendor == "postgresql":
+            text = f"CASE WHEN {number} < 1000000 THEN lpad(({number})::text, 6, '0') ELSE ({number})::text END"
+        else:
+            text = f"printf('%%06d', {number})"
+        sql = (
+            f"UPDATE {table} SET registry_no = %s || {text} "
+            "WHERE id BETWEEN %s AND %s AND registry_no LIKE %s"
+        )
         total = 0
         for (prefix, year), count in sorted(self.counts.items()):
             if (prefix, year) in self.assigned:
                 continue
-            self.assigned[(prefix, year)] = _take_numbers(year, count) - count
+            base = self.assigned[(prefix, year)] = _take_numbers(year, count) - count
+            stem = f"~{self.token}{prefix}{year}-"
+            ordinal: list[int | str] = [len(stem) + 1, base]
+            params: list[int | str] = [f"{prefix}{year}-", *ordinal]
+            if connection.vendor == "postgresql":
+                params += [*ordinal, *ordinal]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, *self.ids, stem + "%"])
+                if cursor.rowcount != count:
+                    raise RuntimeError(f"numbered {cursor.rowcount} of {count} imported cases")
             for start in range(1, count + 1, chunk):
-                pairs = []
-                for n in range(start, min(start + chunk, count + 1)):
-                    old = f"~{self.token}{prefix}{year}-{n}"
-                    pairs.append((self.final(old), old))
-                with connection.cursor() as cursor:
-                    cursor.executemany(sql, pairs)
+                numbers = range(base + start, base + min(start + chunk, count + 1))
                 for listener in hooks.renumber_listeners:
-                    listener([new for new, _old in pairs])
+                    listener([f"{prefix}{year}-{n:06d}" for n in numbers])
             total += count
         return total
 
@@ -301,6 +326,12 @@ def deferred_registry_numbers() -> Iterator[DeferredNumbers]:
         yield numbers
     finally:
         _deferred.reset(token)
+
+
+def _numbered_later(complaint: Complaint) -> None:
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.saved(complaint)
 
 
 def _next_registry_no(kind: str, year: int) -> str:
@@ -566,6 +597,7 @@ def complaint_register(
     complaint.allowed_days = int(complaint.deadline_policy["days"])
     clock.apply_deadline(complaint)
     complaint.save()
+    _numbered_later(complaint)
     # A new case has no links yet: insert them directly (`.set()` would read them back first).
     links: list[tuple[Any, list[TaxonomyTerm]]] = [
         (Complaint.demands.through, demand_terms),
@@ -1389,6 +1421,7 @@ def review_request(
     review.allowed_days = int(review.deadline_policy["days"])
     clock.apply_deadline(review)
     review.save()
+    _numbered_later(review)
     review.demands.set(complaint.demands.all())
     review.tags.set(complaint.tags.all())
     for person in complaint.complainants.all():

@@ -576,3 +576,17 @@ def test_reference_data_is_read_once_per_import_not_once_per_row(tmp_path, peopl
     assert reads["webhooksubscription"] == 1 and reads["taxonomyterm"] <= 6
     # Outside an import every registration reads them afresh (a policy edit applies at once).
     assert memo.active() is None
+
+
+def test_numbers_past_a_million_keep_all_their_digits(gb_csv, people):
+    RegistrySequence.objects.create(year=2019, last=999_998)
+    assert run(people.officer_a, gb_csv).first_numbers == [
+        "TS2019-999999",
+        "TS2019-1000000",
+        "TS2019-1000001",
+    ]
+    assert sorted(Complaint.objects.values_list("registry_no", flat=True)) == [
+        "TS2019-1000000",
+        "TS2019-1000001",
+        "TS2019-999999",
+    ]
