@@ -110,9 +110,14 @@ class _IndexBatch:
         self.ids: set[int] = set()
         self.done = False
 
+    CHUNK = 2_000  # a 100,000-row import must not build 100,000 jobs in memory at once
+
     def __call__(self) -> None:
         self.done = True
-        enqueue_many(INDEX_JOB, [{"complaint_id": pk} for pk in sorted(self.ids)])
+        ids = sorted(self.ids)
+        for start in range(0, len(ids), self.CHUNK):
+            chunk = ids[start : start + self.CHUNK]
+            enqueue_many(INDEX_JOB, [{"complaint_id": pk} for pk in chunk])
 
 
 def search_index_on_event(event: ComplaintEvent) -> None:

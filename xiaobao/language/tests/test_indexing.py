@@ -161,3 +161,31 @@ def test_one_transaction_queues_its_cases_with_one_callback(
     assert set(Complaint.objects.filter(pk__in=queued).values_list("pk", flat=True)) == committed
     run_pending()
     assert SearchDocument.objects.filter(complaint_id__in=committed).count() == 4
+
+
+def test_a_large_transaction_queues_its_jobs_in_chunks(
+    register, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A 100,000-row import must not build all its index jobs in memory at once: the batch
+    inserts them a chunk at a time, every case exactly once."""
+    from django.db import transaction
+
+    from xiaobao.jobs.models import Job
+    from xiaobao.language import services
+
+    inserts = []
+    real_enqueue_many = services.enqueue_many
+
+    def counting(name, payloads, **kwargs):
+        inserts.append(len(payloads))
+        return real_enqueue_many(name, payloads, **kwargs)
+
+    monkeypatch.setattr(services._IndexBatch, "CHUNK", 2)
+    monkeypatch.setattr(services, "enqueue_many", counting)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        cases = [register(index=False) for _ in range(5)]
+    assert inserts == [2, 2, 1]
+    queued = Job.objects.filter(name="language.index_complaint")
+    assert sorted(queued.values_list("payload__complaint_id", flat=True)) == sorted(
+        c.pk for c in cases
+    )
