@@ -285,7 +285,10 @@ class DeferredNumbers:
         table = connection.ops.quote_name(Complaint._meta.db_table)
         number = "CAST(substr(registry_no, %s) AS integer) + %s"
         if connection.vendor == "postgresql":
-            text = f"CASE WHEN {number} < 1000000 THEN lpad(({number})::text, 6, '0') ELSE ({number})::text END"
+            text = (
+                f"CASE WHEN {number} < 1000000 THEN lpad(({number})::text, 6, '0') "
+                f"ELSE ({number})::text END"
+            )
         else:
             text = f"printf('%%06d', {number})"
         sql = (

@@ -106,11 +106,11 @@ def search_index_request(*, complaint_id: int) -> Job | None:
 class _IndexBatch:
     """One after-commit callback that queues the index jobs of a whole transaction."""
 
+    CHUNK = 2_000  # a 100,000-row import must not build 100,000 jobs in memory at once
+
     def __init__(self) -> None:
         self.ids: set[int] = set()
         self.done = False
-
-    CHUNK = 2_000  # a 100,000-row import must not build 100,000 jobs in memory at once
 
     def __call__(self) -> None:
         self.done = True

@@ -94,7 +94,7 @@ def test_two_people_accepting_at_once_one_wins_and_one_event_is_written(org, peo
     assert complaint.events.filter(action="accept").count() == 1
 
 
-def test_an_import_in_progress_does_not_hold_up_other_registrations(tmp_path, org, people):
+def test_an_import_in_progress_does_not_hold_up_other_registrations(tmp_path, people, register):
     """While a bulk import's transaction is open, a call centre registers a case of the same
     year from another connection: it must not wait for the import (which may run for many
     minutes), and the import's cases are numbered after it."""
@@ -109,17 +109,7 @@ def test_an_import_in_progress_does_not_hold_up_other_registrations(tmp_path, or
         try:
             with connections["default"].cursor() as cursor:
                 cursor.execute("SET lock_timeout = '5s'")
-            meanwhile.append(
-                services.complaint_register(
-                    actor=people.handler_a,
-                    unit=org.sub_a,
-                    received_at=at(2019, 3, 5, 10),
-                    intake_channel="HOTLINE",
-                    title="导入期间的来电",
-                    narrative="导入进行中登记",
-                    complainants=[person()],
-                ).registry_no
-            )
+            meanwhile.append(register(received_at=at(2019, 3, 5, 10)).registry_no)
         except BaseException as exc:
             meanwhile.append(exc)
         finally:

@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 
 from xiaobao.api.models import WebhookDelivery
 from xiaobao.api.services import webhook_subscription_create
-from xiaobao.complaints import services
 from xiaobao.complaints.choices import Status
 from xiaobao.complaints.importing import (
     FIELDS,
@@ -496,16 +495,8 @@ def test_real_xlsx_declaring_65000_rows_streams_and_reports_exactly(people, shar
 # --- registry numbers ----------------------------------------------------------------------------
 
 
-def test_imported_cases_are_numbered_in_file_order_after_earlier_cases(gb_csv, people, org):
-    earlier = services.complaint_register(
-        actor=people.officer_a,
-        unit=org.sub_a,
-        received_at=datetime(2019, 1, 10, 9, tzinfo=TZ),
-        intake_channel="HOTLINE",
-        title="导入前已登记",
-        narrative="早于导入的登记",
-        complainants=[services.ComplainantData(name="赵六", phone="13600136000")],
-    )
+def test_imported_cases_are_numbered_in_file_order_after_earlier_cases(gb_csv, people, register):
+    earlier = register(received_at=datetime(2019, 1, 10, 9, tzinfo=TZ))
     result = run(people.officer_a, gb_csv)
     numbers = dict(Complaint.objects.values_list("external_ref", "registry_no"))
     assert earlier.registry_no == "TS2019-000001"
@@ -517,15 +508,7 @@ def test_imported_cases_are_numbered_in_file_order_after_earlier_cases(gb_csv, p
     assert result.first_numbers == ["TS2019-000002", "TS2019-000003", "TS2019-000004"]
     assert RegistrySequence.objects.get(year=2019).last == 4
     # The next registration continues the sequence; no placeholder is left anywhere.
-    later = services.complaint_register(
-        actor=people.officer_a,
-        unit=org.sub_a,
-        received_at=datetime(2019, 5, 1, 9, tzinfo=TZ),
-        intake_channel="HOTLINE",
-        title="导入后登记",
-        narrative="晚于导入的登记",
-        complainants=[services.ComplainantData(name="钱七", phone="13500135000")],
-    )
+    later = register(received_at=datetime(2019, 5, 1, 9, tzinfo=TZ))
     assert later.registry_no == "TS2019-000005"
     assert not Complaint.objects.filter(registry_no__startswith="~").exists()
 
