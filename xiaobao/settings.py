@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "xiaobao.organisation",
     "xiaobao.audit",
+    "xiaobao.evidence",
     "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",

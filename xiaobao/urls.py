@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("watch/", include("xiaobao.watch.urls")),
     path("search/", include("xiaobao.language.urls")),
     path("complaints/", include("xiaobao.complaints.urls")),
+    path("evidence/", include("xiaobao.evidence.urls")),
     path("", include("xiaobao.front.urls")),
 ]
 if settings.DEBUG:

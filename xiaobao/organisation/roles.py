@@ -17,6 +17,7 @@ from xiaobao.organisation.choices import Role
 XIAOBAO_APPS = (
     "organisation",
     "audit",
+    "evidence",
     "complaints",
     "privacy",
     "watch",
