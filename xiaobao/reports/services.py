@@ -20,6 +20,7 @@ from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.lib.clock import now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.officialdoc import chinese_date
 from xiaobao.organisation.choices import DepartmentFunction
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -318,7 +319,7 @@ def risk_notice_draft(*, finding: Any, institution: str, today: date) -> str:
             "period_start": f"{finding.period_start:%Y年%m月%d日}",
             "period_end": f"{finding.period_end:%Y年%m月%d日}",
             "tips": ordinal_list(list(tips)),
-            "today": f"{today:%Y年%m月%d日}",
+            "today": chinese_date(today),
         },
     )
 
