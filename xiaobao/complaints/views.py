@@ -37,6 +37,8 @@ from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 
 PAGE_SIZE = 50
+# Actions that end the handling of a case: styled apart and confirmed before they are sent.
+DESTRUCTIVE_ACTIONS = ("decline", "withdraw")
 SORTS = {
     "received": ("-received_at", "-id"),
     "received_asc": ("received_at", "id"),
@@ -435,6 +437,7 @@ def _detail_context(
         "reveal_form": (bound or {}).get("reveal") or forms.RevealForm(),
         "revealed": (bound or {}).get("revealed"),
         "action_forms": action_forms,
+        "destructive_actions": DESTRUCTIVE_ACTIONS,
         "pending_extensions": pending,
         "extension_form": (bound or {}).get("extension_decide")
         or forms.ExtensionDecisionForm(prefix="ext"),
