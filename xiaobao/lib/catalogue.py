@@ -42,6 +42,11 @@ class Marked:
     msgid: str
     context: str | None
     where: str
+    plural: str | None = None  # ngettext's plural: it needs a plural entry (msgstr[0], [1]…)
+
+    @property
+    def key(self) -> tuple[str | None, str, str | None]:
+        return (self.context, self.msgid, self.plural)
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -67,9 +72,11 @@ def python_strings(path: Path, root: Path) -> Iterator[Marked]:
             continue  # a variable passed through gettext: nothing to extract
         context = values[ctx_at] if ctx_at is not None else None
         where = f"{path.relative_to(root)}:{node.lineno}"
-        yield Marked(str(values[singular_at]), context if isinstance(context, str) else None, where)
+        plural = None
         if plural_at is not None and len(values) > plural_at and isinstance(values[plural_at], str):
-            yield Marked(str(values[plural_at]), None, where)
+            plural = str(values[plural_at])
+        context = context if isinstance(context, str) else None
+        yield Marked(str(values[singular_at]), context, where, plural)
 
 
 def template_strings(path: Path, root: Path) -> Iterator[Marked]:
@@ -86,9 +93,8 @@ def template_strings(path: Path, root: Path) -> Iterator[Marked]:
         context = literals.pop(0) if name.startswith(("pgettext", "npgettext")) else None
         if name == "_" and not literals:
             continue
-        yield Marked(literals[0], context, where)
-        if name in ("ngettext", "npgettext") and len(literals) > 1:
-            yield Marked(literals[1], None, where)
+        plural = literals[1] if name in ("ngettext", "npgettext") and len(literals) > 1 else None
+        yield Marked(literals[0], context, where, plural)
 
 
 def marked_strings(package: Path) -> list[Marked]:
@@ -105,23 +111,23 @@ def marked_strings(package: Path) -> list[Marked]:
     return found
 
 
-def english_entries(catalogues: list[Path]) -> set[tuple[str | None, str]]:
-    """(context, msgid) of every translated, non-fuzzy entry of the English catalogues."""
-    entries: set[tuple[str | None, str]] = set()
+def english_entries(catalogues: list[Path]) -> set[tuple[str | None, str, str | None]]:
+    """(context, msgid, plural) of every translated, non-fuzzy entry of the English catalogues.
+    A plural string counts only as a plural entry: ngettext never reads a singular one."""
+    entries: set[tuple[str | None, str, str | None]] = set()
     for locale_dir in catalogues:
         for po_path in locale_dir.glob("en/LC_MESSAGES/*.po"):
             for entry in polib.pofile(str(po_path)):
                 if entry.translated() and "fuzzy" not in entry.flags:
-                    entries.add((entry.msgctxt, entry.msgid))
+                    entries.add((entry.msgctxt, entry.msgid, entry.msgid_plural or None))
     return entries
 
 
 def missing_english(package: Path, catalogues: list[Path]) -> list[Marked]:
     """Marked strings without an English entry, each msgid once (first place it was found)."""
     known = english_entries(catalogues)
-    missing: dict[tuple[str | None, str], Marked] = {}
+    missing: dict[tuple[str | None, str, str | None], Marked] = {}
     for marked in marked_strings(package):
-        key = (marked.context, marked.msgid)
-        if key not in known and key not in missing:
-            missing[key] = marked
+        if marked.key not in known and marked.key not in missing:
+            missing[marked.key] = marked
     return list(missing.values())

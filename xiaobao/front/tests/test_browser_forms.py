@@ -130,6 +130,8 @@ def test_destructive_actions_are_styled_and_confirmed(browser, live_server, peop
 def test_portal_narrative_limit_is_said_while_typing_and_never_cut(browser, live_server, org):
     page = browser.new_page(viewport=PHONE, locale="zh-CN")
     page.goto(f"{live_server.url}{reverse('portal:file')}")
+    assert page.inner_text("header a.home") == "测试银行投诉服务"  # the portal names the bank
+    assert "测试银行投诉服务" in page.title()
     assert page.get_attribute("#id_narrative", "maxlength") is None  # the browser cuts nothing
     text = "事" * 5010
     page.fill("#id_narrative", text)

@@ -4,6 +4,7 @@ app's own `locale/` (new apps keep their catalogue next to their code)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polib
 
@@ -33,7 +34,7 @@ def test_the_extractor_sees_python_and_template_strings_of_the_real_code():
     ) in found  # blocktranslate
 
 
-def _write_app(root: Path, *, translated: dict[str, str]) -> tuple[Path, Path]:
+def _write_app(root: Path, *, translated: dict[str, Any]) -> tuple[Path, Path]:
     """A throwaway app with a Python string, a template string, a plural and a context, and its
     own English catalogue holding only `translated`."""
     app = root / "xiaobao_x" / "newapp"
@@ -53,7 +54,14 @@ def _write_app(root: Path, *, translated: dict[str, str]) -> tuple[Path, Path]:
     )
     po = polib.POFile()
     for msgid, msgstr in translated.items():
-        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+        if isinstance(msgstr, dict):  # a plural entry
+            po.append(
+                polib.POEntry(
+                    msgid=msgid, msgid_plural=msgstr["plural"], msgstr_plural=msgstr["forms"]
+                )
+            )
+        else:
+            po.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
     po.append(polib.POEntry(msgid="完成", msgctxt="任务", msgstr="Done"))
     (app / "locale" / "en" / "LC_MESSAGES").mkdir(parents=True)
     po.save(str(app / "locale" / "en" / "LC_MESSAGES" / "django.po"))
@@ -63,7 +71,7 @@ def _write_app(root: Path, *, translated: dict[str, str]) -> tuple[Path, Path]:
 def test_a_string_without_english_entry_is_reported_with_its_place(tmp_path):
     package, locale = _write_app(tmp_path, translated={"整改计划": "Rectification plan"})
     missing = {m.msgid: m.where for m in missing_english(package, [locale])}
-    assert set(missing) == {"%(n)d 项措施", "%(n)d 项措施（复数）", "措施台账", "共 %(n)s 项"}
+    assert set(missing) == {"%(n)d 项措施", "措施台账", "共 %(n)s 项"}
     assert missing["措施台账"] == "xiaobao_x/newapp/templates/newapp/page.html:1"
     assert missing["%(n)d 项措施"] == "xiaobao_x/newapp/views.py:3"
 
@@ -71,8 +79,10 @@ def test_a_string_without_english_entry_is_reported_with_its_place(tmp_path):
 def test_an_apps_own_catalogue_counts_and_fuzzy_entries_do_not(tmp_path):
     complete = {
         "整改计划": "Rectification plan",
-        "%(n)d 项措施": "%(n)d measure",
-        "%(n)d 项措施（复数）": "%(n)d measures",
+        "%(n)d 项措施": {
+            "plural": "%(n)d 项措施（复数）",
+            "forms": {0: "%(n)d measure", 1: "%(n)d measures"},
+        },
         "措施台账": "Measures",
         "共 %(n)s 项": "%(n)s in all",
     }
@@ -84,3 +94,18 @@ def test_an_apps_own_catalogue_counts_and_fuzzy_entries_do_not(tmp_path):
     po.find("措施台账").flags.append("fuzzy")
     po.save(str(po_path))
     assert [m.msgid for m in missing_english(package, [locale])] == ["措施台账"]
+
+
+def test_a_plural_string_needs_a_plural_entry(tmp_path):
+    # ngettext never reads a singular entry: the English page would stay Chinese.
+    package, locale = _write_app(
+        tmp_path,
+        translated={
+            "整改计划": "Rectification plan",
+            "%(n)d 项措施": "%(n)d measures",
+            "措施台账": "Measures",
+            "共 %(n)s 项": "%(n)s in all",
+        },
+    )
+    missing = missing_english(package, [locale])
+    assert [(m.msgid, m.plural) for m in missing] == [("%(n)d 项措施", "%(n)d 项措施（复数）")]
