@@ -65,7 +65,7 @@ class TermChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=qs.order_by("sort_order"), **kwargs)
 
     def label_from_instance(self, obj: TaxonomyTerm) -> str:
-        return f"\u3000{obj.name}" if obj.parent_id else obj.name
+        return f"\u3000{obj.label}" if obj.parent_id else obj.label
 
 
 class TermMultipleField(forms.ModelMultipleChoiceField):

@@ -20,13 +20,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
-from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
+from xiaobao.complaints.transitions import action_label, allowed_actions
 from xiaobao.deadlines.engine import days_left
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.choices import Role
@@ -380,16 +381,18 @@ def _available_actions(user: Any, complaint: Complaint) -> list[str]:
 def _deadline_badge(complaint: Complaint, now: datetime) -> dict[str, Any]:
     if complaint.status not in OPEN_STATUSES:
         if complaint.timely is False:
-            return {"css": "bad", "text": "逾期答复"}
-        return {"css": "ok", "text": "按时答复"} if complaint.timely else {"css": "", "text": "—"}
+            return {"css": "bad", "text": gettext("逾期答复")}
+        if complaint.timely:
+            return {"css": "ok", "text": gettext("按时答复")}
+        return {"css": "", "text": "—"}
     if complaint.status == Status.PAUSED or complaint.due_at is None:
-        return {"css": "info", "text": "中止计时"}
+        return {"css": "info", "text": gettext("中止计时")}
     left = days_left(complaint.due_at, now)
     if left < 0:
-        return {"css": "bad", "text": f"已超期{-left}天"}
-    if left <= 3:
-        return {"css": "warn", "text": "今天到期" if left == 0 else f"剩{left}天"}
-    return {"css": "ok", "text": f"剩{left}天"}
+        return {"css": "bad", "text": gettext("已超期%(n)d天") % {"n": -left}}
+    if left == 0:
+        return {"css": "warn", "text": gettext("今天到期")}
+    return {"css": "warn" if left <= 3 else "ok", "text": gettext("剩%(n)d天") % {"n": left}}
 
 
 def _detail_context(
@@ -398,8 +401,7 @@ def _detail_context(
     user = request.user
     actions = _available_actions(user, complaint)
     action_forms = [
-        (a, ACTION_LABELS.get(a, a), (bound or {}).get(a) or _make_form(a, complaint))
-        for a in actions
+        (a, action_label(a), (bound or {}).get(a) or _make_form(a, complaint)) for a in actions
     ]
     pending = [
         e
@@ -584,8 +586,8 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
     }
     result = calls[action]()
     if action == "review_request":
-        return f"已登记核查 {result.registry_no}，由上级机构办理。"
-    return f"已{ACTION_LABELS.get(action, action)}。"
+        return gettext("已登记核查 %(no)s，由上级机构办理。") % {"no": result.registry_no}
+    return gettext("已%(action)s。") % {"action": action_label(action)}
 
 
 def _merge_target(user: Any, registry_no: str) -> Complaint:

@@ -157,7 +157,7 @@ class SummaryForm(forms.Form):
 
 def _category_choices() -> list[tuple[str, Any]]:
     terms = TaxonomyTerm.objects.filter(axis=Axis.BUSINESS_CATEGORY, parent__isnull=True)
-    return [("", _("全部业务类别"))] + [(t.code, t.name) for t in terms.order_by("sort_order")]
+    return [("", _("全部业务类别"))] + [(t.code, t.label) for t in terms.order_by("sort_order")]
 
 
 class TypicalSearchForm(forms.Form):

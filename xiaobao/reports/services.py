@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.timezone import localtime
 
 from xiaobao.audit.services import audit_record
@@ -244,7 +245,13 @@ def report_run_request(*, actor: Any, kind: str, unit: Unit, params: dict[str, A
 
 
 def report_build(*, kind: str, unit: Unit, params: dict[str, Any]) -> tuple[str, bytes]:
-    """Build one document (file name, content) for `unit`'s subtree."""
+    """Build one document (file name, content) for `unit`'s subtree, in Chinese whatever the
+    requester's interface language: these documents go to the regulator or are sent out."""
+    with translation.override("zh-hans"):
+        return _report_build(kind=kind, unit=unit, params=params)
+
+
+def _report_build(*, kind: str, unit: Unit, params: dict[str, Any]) -> tuple[str, bytes]:
     from xiaobao.reports.selectors import UnitViewer
 
     viewer = UnitViewer(unit=unit)

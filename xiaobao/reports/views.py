@@ -285,7 +285,7 @@ def explore(request: HttpRequest) -> HttpResponse:
                 for r, m in [(r, r.measures) for r in stats.rows]
             ]
             + [
-                ["合计"]
+                [_("合计")]
                 + [""] * (len(table.headers) - 1)
                 + [getattr(stats.total, n) for n in names]
             ],

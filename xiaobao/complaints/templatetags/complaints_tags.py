@@ -35,6 +35,6 @@ def status_css(status: str) -> str:
 
 @register.filter
 def action_label(action: str) -> str:
-    from xiaobao.complaints.transitions import ACTION_LABELS
+    from xiaobao.complaints.transitions import action_label as label
 
-    return ACTION_LABELS.get(action, action)
+    return label(action)
