@@ -386,7 +386,8 @@ def _deadline_badge(complaint: Complaint, now: datetime) -> dict[str, Any]:
             return {"css": "ok", "text": gettext("按时答复")}
         return {"css": "", "text": "—"}
     if complaint.status == Status.PAUSED or complaint.due_at is None:
-        return {"css": "info", "text": gettext("中止计时")}
+        # No deadline runs: the status badge beside it already says 中止计时 (twice read as a bug).
+        return {"css": "", "text": "—"}
     left = days_left(complaint.due_at, now)
     if left < 0:
         return {"css": "bad", "text": gettext("已超期%(n)d天") % {"n": -left}}
