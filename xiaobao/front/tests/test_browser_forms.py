@@ -146,3 +146,42 @@ def test_portal_narrative_limit_is_said_while_typing_and_never_cut(browser, live
     assert any(item.startswith("事情经过与理由：") for item in items), items
     assert len(items) >= 3  # every missing field at once, not one at a time
     page.close()
+
+
+def test_attachment_error_is_shown_where_the_phone_user_is(browser, live_server, people, org):
+    from django.utils import timezone
+
+    from xiaobao.complaints.services import complaint_register
+    from xiaobao.complaints.tests.conftest import person
+
+    complaint = complaint_register(
+        actor=people.handler_a,
+        unit=org.sub_a,
+        received_at=timezone.now(),
+        intake_channel="COUNTER",
+        title="附件测试",
+        narrative="客户反映的事项。",
+        complainants=[person()],
+        business_channel="COUNTER",
+    )
+    page = _login(browser, live_server, "handler_a", PHONE)
+    page.goto(f"{live_server.url}{reverse('complaints:detail', args=[complaint.pk])}")
+    page.set_input_files(
+        "#id_file",
+        files=[
+            {"name": "run.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}
+        ],
+    )
+    page.click("button:has-text('上传')")
+    page.wait_for_selector("[data-error-summary]")
+    summary = page.locator("[data-error-summary]")
+    assert summary.count() == 1
+    assert "exe" in summary.inner_text()  # names the refused type
+    # The page opens at the summary, next to the upload form, not at the top of a long page.
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert page.evaluate(
+        "(() => { const r = document.activeElement.getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; })()"
+    )
+    assert page.evaluate("window.scrollY") > 0
+    page.close()
