@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -273,7 +274,11 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"已登记投诉 {complaint.registry_no}，截止日 {complaint.due_date:%Y年%m月%d日}。",
+                    gettext("已登记投诉 %(no)s，截止日 %(due)s。")
+                    % {
+                        "no": complaint.registry_no,
+                        "due": date_format(complaint.due_date) if complaint.due_date else "—",
+                    },
                 )
                 into = _merge_offer(user, complaint, data)
                 if into:

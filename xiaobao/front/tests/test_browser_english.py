@@ -44,12 +44,64 @@ def case(people, org):
     return complaint
 
 
+@pytest.fixture
+def answered(people, org):
+    """A second case with an extension request, a decision and its notice on the page."""
+    from decimal import Decimal
+
+    from xiaobao.complaints import services
+    from xiaobao.complaints.tests.conftest import person
+
+    complaint = services.complaint_register(
+        actor=people.handler_a,
+        unit=org.sub_a,
+        received_at=timezone.now() - timezone.timedelta(days=2),
+        intake_channel="COUNTER",
+        title="理财产品风险提示不足",
+        narrative="客户称购买时未被告知风险等级。",
+        complainants=[person()],
+        amount=Decimal("125000"),
+        business_channel="COUNTER",
+        business_category="CARD",
+        cause="PRICING",
+    )
+    services.complaint_accept(actor=people.handler_a, complaint=complaint)
+    services.extension_request(
+        actor=people.handler_a, complaint=complaint, target_days=30, reason="需调取录音"
+    )
+    services.complaint_decide(
+        actor=people.handler_a,
+        complaint=complaint,
+        verified_facts="调阅录音核实。",
+        outcome="partly_upheld",
+        basis="合同约定",
+        reasons="告知不充分。",
+        routes=["review", "mediation", "litigation"],
+        compensation=Decimal("3000"),
+    )
+    services.complaint_notify(
+        actor=people.handler_a,
+        complaint=complaint,
+        method="phone",
+        given_at=timezone.now(),
+        evidence="REC-001",
+    )
+    return complaint
+
+
 SEARCHED = "年费"  # what the user typed into the search box comes back on the page
 
 
 def user_data() -> list[str]:
     """Every string the institution or a complainant typed, longest first."""
-    from xiaobao.complaints.models import Complainant, Complaint, TaxonomyTerm
+    from xiaobao.complaints.models import (
+        Complainant,
+        Complaint,
+        Decision,
+        Extension,
+        Notice,
+        TaxonomyTerm,
+    )
     from xiaobao.organisation.models import Department, Unit, User
     from xiaobao.privacy.masking import mask, mask_name
 
@@ -59,6 +111,10 @@ def user_data() -> list[str]:
     values += [str(u) for u in User.objects.all()]
     for c in Complaint.objects.all():
         values += [c.title, c.narrative, c.demand_text, c.complained_staff_name]
+    values += Extension.objects.values_list("reason", flat=True)
+    for d in Decision.objects.all():
+        values += [d.verified_facts, d.basis, d.reasons, d.text]
+    values += Notice.objects.values_list("evidence", flat=True)
     for p in Complainant.objects.all():
         values += [p.name, mask_name(p.name), p.address or "", mask("address", p.address or "")]
     values += TaxonomyTerm.objects.filter(name_en="").values_list("name", flat=True)
@@ -125,7 +181,7 @@ def _login_english(browser, live_server, username: str, viewport: dict[str, int]
 
 @pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desktop", "phone"])
 def test_english_pages_have_no_chinese_outside_user_data(
-    browser, live_server, people, case, viewport
+    browser, live_server, people, case, answered, viewport
 ):
     found: dict[str, list[str]] = {}
     for username, names in PAGES.items():
@@ -134,6 +190,7 @@ def test_english_pages_have_no_chinese_outside_user_data(
         urls = [reverse(n) for n in names]
         if username in ("hq_officer", "handler_a"):
             urls.append(reverse("complaints:detail", args=[case.pk]))
+            urls.append(reverse("complaints:detail", args=[answered.pk]))
         if username == "hq_officer":
             urls.append(reverse("language:search") + f"?q={SEARCHED}")
             urls.append(reverse("complaints:registry") + "?received_from=2026-13-45")
