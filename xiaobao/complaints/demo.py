@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from xiaobao.complaints import services
+from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.textgen import ComposedComplaint, compose_complaint, compose_person
 from xiaobao.deadlines.engine import TZ
@@ -26,6 +27,7 @@ from xiaobao.organisation.roles import group_name
 
 DEMO_CASES = 420
 SEED = 20261123
+STUCK_MAX_AGE_DAYS = 45
 
 CHANNEL_WEIGHTS = {
     "COUNTER": 30,
@@ -182,10 +184,10 @@ def _one_case(
             )
         return "withdrawn"
 
-    if 0.07 <= roll < 0.09 and (now - received).days > 20:
-        return (
-            "accepted (overdue)"  # a few stuck cases, so the overdue views have something to show
-        )
+    # A few recent cases run late (a decent bank has some, days or weeks over, never months),
+    # so the overdue views have something to show.
+    if 0.07 <= roll < 0.22 and 20 < (now - received).days <= STUCK_MAX_AGE_DAYS:
+        return "accepted (overdue)"
 
     extended = False
     if rng.random() < 0.08 and step(t := _later(rng, t, rng.uniform(1, 3))):
@@ -253,13 +255,13 @@ def _one_case(
     if rng.random() < 0.04 and step(t := _later(rng, notice_at, rng.uniform(3, 20))):
         reviewer = staff.nearest(Role.BRANCH_CP_OFFICER, unit.parent or unit) or officer
         with replay(t):
-            services.review_request(
+            review = services.review_request(
                 actor=reviewer,
                 complaint=complaint,
                 requested_at=t,
                 narrative="客户对处理结果不服，书面申请上级机构核查。",
             )
-        return "review"
+        return _handle_review(rng, review, reviewer, t, now)
     close_at = _later(rng, notice_at, rng.uniform(1, 4))
     if not step(close_at):
         return "notified"
@@ -294,6 +296,53 @@ def _one_case(
                 comments=rng.choice(["对处理结果表示认可", "希望今后加强告知", "", "无其他意见"]),
             )
     return "closed"
+
+
+def _handle_review(
+    rng: random.Random, review: Complaint, reviewer: User, requested: datetime, now: datetime
+) -> str:
+    """The upper level handles the review on time (30 days, Art. 20): accepted within a day,
+    decided in one to three weeks, told the next day and closed."""
+    accept_at = _later(rng, requested, rng.uniform(0.1, 1))
+    if accept_at > now:
+        return "review"
+    with replay(accept_at):
+        services.complaint_accept(actor=reviewer, complaint=review, handler=reviewer)
+    decide_at = _later(rng, accept_at, rng.uniform(5, 20))
+    if decide_at > now:
+        return "review"
+    with replay(decide_at):
+        services.complaint_decide(
+            actor=reviewer,
+            complaint=review,
+            verified_facts="复核原处理过程、业务凭证及录音录像，原处理决定认定事实清楚。",
+            outcome=rng.choices(["not_upheld", "partly_upheld"], weights=[4, 1])[0],
+            basis="《银行业保险业消费投诉处理管理办法》第二十条",
+            reasons="原处理决定依据充分，程序合规。",
+            routes=["mediation", "arbitration", "litigation"],
+        )
+    notice_at = decide_at + timedelta(hours=rng.uniform(2, 24))
+    if notice_at > now:
+        return "review"
+    with replay(notice_at):
+        services.complaint_notify(
+            actor=reviewer,
+            complaint=review,
+            method="letter",
+            given_at=notice_at,
+            evidence=f"核查决定书挂号信 XB{notice_at:%Y%m%d}{rng.randint(1000, 9999)}",
+        )
+    close_at = _later(rng, notice_at, rng.uniform(1, 3))
+    if close_at > now:
+        return "review"
+    with replay(close_at):
+        services.complaint_close(
+            actor=reviewer,
+            complaint=review,
+            root_cause="原处理决定适当，客户对结果仍有异议，已告知其他救济途径。",
+            at_fault=False,
+        )
+    return "review closed"
 
 
 def _group_case(staff: _Staff, now: datetime) -> None:
@@ -447,6 +496,27 @@ def _pauses_and_merges(staff: _Staff, units: list[Unit], now: datetime) -> dict[
     return counts
 
 
+STATE_LABELS = {
+    "accepted (overdue)": "处理中（已超期）",
+    "review": "核查办理中",
+    "review closed": "核查已办结",
+    "paused": "中止计时",
+    "merged": "已合并",
+}
+
+
+def state_label(state: str) -> str:
+    """The Chinese label of a demo outcome: a status's own label, or the few demo-only ones."""
+    from django.utils import translation
+
+    if state.startswith("skipped: "):
+        return f"跳过（{state.removeprefix('skipped: ')}）"
+    if state in STATE_LABELS:
+        return STATE_LABELS[state]
+    with translation.override("zh-hans"):
+        return str(Status(state).label) if state in Status.values else state
+
+
 def seed_demo(*, stdout: Any) -> None:
     if Complaint.objects.exists():
         stdout.write("投诉演示数据已存在，跳过。")
@@ -471,7 +541,7 @@ def seed_demo(*, stdout: Any) -> None:
         _group_case(staff, now)
         for state, n in _pauses_and_merges(staff, units, now).items():
             counts[state] = counts.get(state, 0) + n
-    summary = "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    summary = "，".join(f"{state_label(k)} {v} 件" for k, v in sorted(counts.items()))
     stdout.write(
         f"已生成近一年演示投诉（{summary}，另有群体性投诉 1 件；中止计时与合并为已有投诉上的操作）。"
     )

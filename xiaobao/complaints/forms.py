@@ -65,7 +65,7 @@ class TermChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=qs.order_by("sort_order"), **kwargs)
 
     def label_from_instance(self, obj: TaxonomyTerm) -> str:
-        return f"\u3000{obj.name}" if obj.parent_id else obj.name
+        return f"\u3000{obj.label}" if obj.parent_id else obj.label
 
 
 class TermMultipleField(forms.ModelMultipleChoiceField):
@@ -96,9 +96,9 @@ class RegisterForm(forms.Form):
     amount = forms.DecimalField(
         label=_("涉及金额（元）"), required=False, min_value=0, decimal_places=2
     )
-    business_channel = TermChoiceField(
-        Axis.BUSINESS_CHANNEL, label=_("业务办理渠道"), required=False
-    )
+    # Known at intake (where the business was done) and required to decide: asked for here,
+    # not discovered missing at decision time. Category and cause may wait for the classifier.
+    business_channel = TermChoiceField(Axis.BUSINESS_CHANNEL, label=_("业务办理渠道"))
     business_category = TermChoiceField(Axis.BUSINESS_CATEGORY, label=_("业务类别"), required=False)
     cause = TermChoiceField(Axis.CAUSE, label=_("投诉原因"), required=False)
     level = TermChoiceField(Axis.LEVEL, label=_("处理级别"))
@@ -142,7 +142,8 @@ class ClassifyForm(forms.Form):
 
 class DecisionForm(forms.Form):
     verified_facts = forms.CharField(label=_("核实情况"), widget=forms.Textarea(attrs={"rows": 3}))
-    outcome = forms.ChoiceField(label=_("处理结果"), choices=Outcome.choices)
+    # No outcome chosen in advance: the handler decides it (a pre-set 诉求成立 was sent unread).
+    outcome = forms.ChoiceField(label=_("处理结果"), choices=[("", "---------"), *Outcome.choices])
     basis = forms.CharField(label=_("处理依据"), widget=forms.Textarea(attrs={"rows": 2}))
     reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
     compensation = forms.DecimalField(label=_("补偿/赔偿金额（元）"), required=False, min_value=0)

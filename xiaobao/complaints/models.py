@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.audit.models import AppendOnlyModel
@@ -74,7 +75,15 @@ class TaxonomyTerm(models.Model):
 
     def __str__(self) -> str:
         if self.parent_id and self.parent is not None:
-            return f"{self.parent.name}/{self.name}"
+            return f"{self.parent.label}/{self.label}"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the interface language: the English name on English pages when the
+        code has one (JR/T 0169 codes do), the Chinese name otherwise."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
     @property

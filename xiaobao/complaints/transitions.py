@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 from xiaobao.complaints.choices import Status
 from xiaobao.lib.errors import InvalidTransitionError
 
@@ -47,34 +49,41 @@ def target_status(action: str, status: str) -> Status:
     return Status(status) if target is None else target
 
 
+# Chinese labels (the API, webhooks and events carry them as they are); pages show `action_label`.
 ACTION_LABELS: dict[str, str] = {
-    "register": "登记",
-    "accept": "受理",
-    "assign": "分派",
-    "classify": "分类",
-    "pause": "中止计时",
-    "resume": "恢复计时",
-    "add_new_facts": "补充新材料",
-    "extension_request": "申请延期",
-    "extension_decide": "审批延期",
-    "extension_approve": "批准延期",
-    "extension_reject": "驳回延期",
-    "decide": "作出处理决定",
-    "notify": "告知处理决定",
-    "close": "办结",
-    "withdraw": "撤诉",
-    "decline": "不予受理",
-    "merge": "合并",
-    "merge_target": "并入投诉",
-    "flag_major": "认定重大投诉",
-    "escalate": "上报",
-    "review_request": "申请核查",
-    "review_registered": "登记核查",
-    "follow_up": "回访",
-    "rectification_done": "完成整改",
-    "attachment_add": "上传附件",
-    "legal_hold": "设置诉讼保全",
-    "legal_hold_release": "解除诉讼保全",
-    "anonymise": "匿名化",
-    "deadline_warning": "期限提醒",
+    "register": gettext_noop("登记"),
+    "accept": gettext_noop("受理"),
+    "assign": gettext_noop("分派"),
+    "classify": gettext_noop("分类"),
+    "pause": gettext_noop("中止计时"),
+    "resume": gettext_noop("恢复计时"),
+    "add_new_facts": gettext_noop("补充新材料"),
+    "extension_request": gettext_noop("申请延期"),
+    "extension_decide": gettext_noop("审批延期"),
+    "extension_approve": gettext_noop("批准延期"),
+    "extension_reject": gettext_noop("驳回延期"),
+    "decide": gettext_noop("作出处理决定"),
+    "notify": gettext_noop("告知处理决定"),
+    "close": gettext_noop("办结"),
+    "withdraw": gettext_noop("撤诉"),
+    "decline": gettext_noop("不予受理"),
+    "merge": gettext_noop("合并"),
+    "merge_target": gettext_noop("并入投诉"),
+    "flag_major": gettext_noop("认定重大投诉"),
+    "escalate": gettext_noop("上报"),
+    "review_request": gettext_noop("申请核查"),
+    "review_registered": gettext_noop("登记核查"),
+    "follow_up": gettext_noop("回访"),
+    "rectification_done": gettext_noop("完成整改"),
+    "attachment_add": gettext_noop("上传附件"),
+    "legal_hold": gettext_noop("设置诉讼保全"),
+    "legal_hold_release": gettext_noop("解除诉讼保全"),
+    "anonymise": gettext_noop("匿名化"),
+    "deadline_warning": gettext_noop("期限提醒"),
 }
+
+
+def action_label(action: str) -> str:
+    """The action's label in the interface language."""
+    label = ACTION_LABELS.get(action)
+    return gettext(label) if label else action

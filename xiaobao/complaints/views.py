@@ -19,14 +19,16 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
-from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
+from xiaobao.complaints.transitions import action_label, allowed_actions
 from xiaobao.deadlines.engine import days_left
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.choices import Role
@@ -37,6 +39,8 @@ from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 
 PAGE_SIZE = 50
+# Actions that end the handling of a case: styled apart and confirmed before they are sent.
+DESTRUCTIVE_ACTIONS = ("decline", "withdraw")
 SORTS = {
     "received": ("-received_at", "-id"),
     "received_asc": ("received_at", "id"),
@@ -270,7 +274,11 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"已登记投诉 {complaint.registry_no}，截止日 {complaint.due_date:%Y年%m月%d日}。",
+                    gettext("已登记投诉 %(no)s，截止日 %(due)s。")
+                    % {
+                        "no": complaint.registry_no,
+                        "due": date_format(complaint.due_date) if complaint.due_date else "—",
+                    },
                 )
                 into = _merge_offer(user, complaint, data)
                 if into:
@@ -378,16 +386,19 @@ def _available_actions(user: Any, complaint: Complaint) -> list[str]:
 def _deadline_badge(complaint: Complaint, now: datetime) -> dict[str, Any]:
     if complaint.status not in OPEN_STATUSES:
         if complaint.timely is False:
-            return {"css": "bad", "text": "逾期答复"}
-        return {"css": "ok", "text": "按时答复"} if complaint.timely else {"css": "", "text": "—"}
+            return {"css": "bad", "text": gettext("逾期答复")}
+        if complaint.timely:
+            return {"css": "ok", "text": gettext("按时答复")}
+        return {"css": "", "text": "—"}
     if complaint.status == Status.PAUSED or complaint.due_at is None:
-        return {"css": "info", "text": "中止计时"}
+        # No deadline runs: the status badge beside it already says 中止计时 (twice read as a bug).
+        return {"css": "", "text": "—"}
     left = days_left(complaint.due_at, now)
     if left < 0:
-        return {"css": "bad", "text": f"已超期{-left}天"}
-    if left <= 3:
-        return {"css": "warn", "text": "今天到期" if left == 0 else f"剩{left}天"}
-    return {"css": "ok", "text": f"剩{left}天"}
+        return {"css": "bad", "text": gettext("已超期%(n)d天") % {"n": -left}}
+    if left == 0:
+        return {"css": "warn", "text": gettext("今天到期")}
+    return {"css": "warn" if left <= 3 else "ok", "text": gettext("剩%(n)d天") % {"n": left}}
 
 
 def _detail_context(
@@ -396,8 +407,7 @@ def _detail_context(
     user = request.user
     actions = _available_actions(user, complaint)
     action_forms = [
-        (a, ACTION_LABELS.get(a, a), (bound or {}).get(a) or _make_form(a, complaint))
-        for a in actions
+        (a, action_label(a), (bound or {}).get(a) or _make_form(a, complaint)) for a in actions
     ]
     pending = [
         e
@@ -435,6 +445,7 @@ def _detail_context(
         "reveal_form": (bound or {}).get("reveal") or forms.RevealForm(),
         "revealed": (bound or {}).get("revealed"),
         "action_forms": action_forms,
+        "destructive_actions": DESTRUCTIVE_ACTIONS,
         "pending_extensions": pending,
         "extension_form": (bound or {}).get("extension_decide")
         or forms.ExtensionDecisionForm(prefix="ext"),
@@ -581,8 +592,8 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
     }
     result = calls[action]()
     if action == "review_request":
-        return f"已登记核查 {result.registry_no}，由上级机构办理。"
-    return f"已{ACTION_LABELS.get(action, action)}。"
+        return gettext("已登记核查 %(no)s，由上级机构办理。") % {"no": result.registry_no}
+    return gettext("已%(action)s。") % {"action": action_label(action)}
 
 
 def _merge_target(user: Any, registry_no: str) -> Complaint:

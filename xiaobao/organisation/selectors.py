@@ -47,3 +47,15 @@ def responsible_persons(
     if current_only:
         qs = qs.filter(end_date__isnull=True)
     return qs.order_by("unit__path", "duty", "-start_date")
+
+
+def institution_name() -> str:
+    """The institution's own name, as consumers know it: the root unit's name without the
+    "总行"/"总公司" that marks the head office (锦程银行总行 → 锦程银行)."""
+    root = Unit.objects.filter(parent__isnull=True).order_by("pk").only("name").first()
+    if root is None:
+        return ""
+    for suffix in ("总行", "总公司"):
+        if root.name.endswith(suffix) and len(root.name) > len(suffix):
+            return root.name.removesuffix(suffix)
+    return root.name

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import Axis, ComplainantRole, Satisfaction
 from xiaobao.complaints.models import TaxonomyTerm
+from xiaobao.lib.forms import show_length_limits
 from xiaobao.organisation.models import Unit
 from xiaobao.portal.services import RATINGS, outlets
 
@@ -101,6 +102,7 @@ class FileForm(forms.Form):
         self.fields["demands"].queryset = TaxonomyTerm.objects.filter(  # type: ignore[attr-defined]
             axis=Axis.DEMAND, is_active=True
         ).order_by("sort_order")
+        show_length_limits(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

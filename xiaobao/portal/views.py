@@ -25,6 +25,7 @@ from xiaobao.complaints.choices import NoticeMethod, Outcome, Route, Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.services import review_deadline
 from xiaobao.lib.errors import DomainError
+from xiaobao.organisation.selectors import institution_name
 from xiaobao.portal import ratelimit, services
 from xiaobao.portal.forms import FileForm, RateForm, ReviewForm, TrackForm
 from xiaobao.portal.models import PortalRating, PortalTicket
@@ -68,6 +69,7 @@ def _page(
 ) -> HttpResponse:
     context = {
         "large_text": request.COOKIES.get(TEXT_COOKIE) == "large",
+        "institution": institution_name(),
         **(context or {}),
     }
     return render(request, f"portal/{template}", context, status=status)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from xiaobao.reports.selectors import (
     MEASURES,
     Measures,
@@ -99,13 +101,13 @@ def stats_table(
     if total:
         out.append(
             TableRow(
-                ["合计"] + [""] * (len(stats.dimensions) - 1),
+                [gettext("合计")] + [""] * (len(stats.dimensions) - 1),
                 stats.drill_url(),
                 _cells(stats, None, stats.total, specs),
                 total=True,
             )
         )
-    return Table(stats.dimension_labels() or ["范围"], specs, out)
+    return Table(stats.dimension_labels() or [gettext("范围")], specs, out)
 
 
 def bar_chart(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.utils.timezone import localtime
 
+from xiaobao.lib.officialdoc import OfficialDocument
 from xiaobao.reports.models import TypicalCase
-from xiaobao.reports.renderers import (
-    Column,
-    Sheet,
-    docx_bytes,
-    docx_set_chinese_font,
-    write_xlsx,
-)
+from xiaobao.reports.renderers import Column, Sheet, write_xlsx
 from xiaobao.reports.services import scrub
+
+DATE_LINE = re.compile(r"^\d{4}(年\d{1,2}月\d{1,2}日|-\d{1,2}-\d{1,2})$")
 
 
 def _category(case: TypicalCase) -> str:
@@ -23,35 +21,47 @@ def _category(case: TypicalCase) -> str:
 
 
 def typical_cases_docx(cases: Iterable[TypicalCase], *, title: str = "典型案例汇编") -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    document = Document()
-    docx_set_chinese_font(document)
-    document.add_heading(title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    """The cases in the official-document layout: one level-1 heading per case, the write-up's
+    【…】 lines as level-2 headings."""
+    document = OfficialDocument(title=title)
     for i, case in enumerate(cases, start=1):
-        document.add_heading(f"案例{i}：{case.title}", level=1)
+        document.heading(f"案例{i}：{case.title}", level=1)
         meta = [f"业务类别：{_category(case)}"]
         if case.complaint.cause is not None:
             meta.append(f"投诉原因：{case.complaint.cause.name}")
         if case.tag_list:
             meta.append(f"关键词：{'、'.join(case.tag_list)}")
-        document.add_paragraph("　".join(meta))
+        document.paragraph("　".join(meta))
         # Stored text is redacted on every save; redact once more in case a row was edited
         # outside the services.
         for line in scrub(case.write_up).splitlines():
             if not line.strip():
                 continue
             if line.startswith("【") and line.endswith("】"):
-                document.add_heading(line.strip("【】"), level=2)
+                document.heading(line.strip("【】"), level=2)
             else:
-                document.add_paragraph(line)
+                document.paragraph(line)
         if case.lessons:
-            document.add_heading("案例启示", level=2)
+            document.heading("案例启示", level=2)
             for line in scrub(case.lessons).splitlines():
                 if line.strip():
-                    document.add_paragraph(line)
-    return docx_bytes(document)
+                    document.paragraph(line)
+    return document.to_bytes()
+
+
+def risk_notice_docx(text: str) -> bytes:
+    """A risk alert (消费风险提示) for the notice board or the website: its first line is the
+    title; when its last line is a date, the two last lines are the 落款."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    document = OfficialDocument(title=lines[0] if lines else "消费风险提示")
+    body, signature = lines[1:], None
+    if len(body) >= 2 and DATE_LINE.match(body[-1]):
+        body, signature = body[:-2], body[-2:]
+    for line in body:
+        document.paragraph(line)
+    if signature is not None:
+        document.signature(issuer=signature[0], on=signature[1])
+    return document.to_bytes()
 
 
 def typical_cases_xlsx(cases: Iterable[TypicalCase]) -> bytes:

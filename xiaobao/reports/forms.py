@@ -18,6 +18,10 @@ from xiaobao.reports.choices import AlertKind, AlertStatus, Grain
 from xiaobao.reports.models import TypicalCase
 from xiaobao.reports.selectors import DIMENSIONS
 
+# <input type="date"> takes ISO dates only, whatever the interface language: rendered with the
+# Chinese locale's "2026/01/01" the box stayed empty and the browser refused to submit the form.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 def _unit_choices(user: Any) -> list[tuple[str, Any]]:
     base = getattr(getattr(user, "unit", None), "depth", 0) or 0
@@ -34,12 +38,8 @@ def _visible_unit(user: Any, code: str) -> Unit | None:
 class DashboardForm(forms.Form):
     """The period and unit every dashboard page is computed for."""
 
-    received_from = forms.DateField(
-        label=_("接收日期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    received_to = forms.DateField(
-        label=_("接收日期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_from = forms.DateField(label=_("接收日期起"), required=False, widget=DATE_INPUT)
+    received_to = forms.DateField(label=_("接收日期止"), required=False, widget=DATE_INPUT)
     unit = forms.ChoiceField(label=_("机构"), required=False)
     grain = forms.ChoiceField(label=_("周期"), choices=Grain.choices, required=False)
 
@@ -129,8 +129,8 @@ class PeriodForm(forms.Form):
 
 
 class SummaryForm(forms.Form):
-    first = forms.DateField(label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(label=_("起始日期"), widget=DATE_INPUT)
+    last = forms.DateField(label=_("截止日期"), widget=DATE_INPUT)
     unit = forms.ChoiceField(label=_("机构"), required=False)
     format = forms.ChoiceField(
         label=_("格式"),
@@ -157,7 +157,7 @@ class SummaryForm(forms.Form):
 
 def _category_choices() -> list[tuple[str, Any]]:
     terms = TaxonomyTerm.objects.filter(axis=Axis.BUSINESS_CATEGORY, parent__isnull=True)
-    return [("", _("全部业务类别"))] + [(t.code, t.name) for t in terms.order_by("sort_order")]
+    return [("", _("全部业务类别"))] + [(t.code, t.label) for t in terms.order_by("sort_order")]
 
 
 class TypicalSearchForm(forms.Form):

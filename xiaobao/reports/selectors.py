@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncQuarter, TruncYear
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import (
@@ -222,6 +223,9 @@ def period_bounds(code: str) -> tuple[date, date]:
 
 
 def period_label(code: str) -> str:
+    """2026年第三季度 / 2026年7月 / 2026年; on English pages 2026 Q3 / 2026-07 / 2026."""
+    if (get_language() or "").startswith("en"):
+        return f"{code[:4]} Q{code[-1]}" if "Q" in code else code
     if "Q" in code:
         return f"{code[:4]}年第{'一二三四'[int(code[-1]) - 1]}季度"
     if "-" in code:
@@ -309,7 +313,7 @@ class _Keys:
             if unit is None:
                 return str(value)
             if unit.depth < self.options.unit_depth:
-                return f"{unit.name}（本级）"
+                return gettext("%(unit)s（本级）") % {"unit": unit.name}
             return unit.name
         if name == "handler":
             user = self._users.get(value)
@@ -318,8 +322,8 @@ class _Keys:
         if term is None:
             return str(value)
         if not self.options.rollup and term.parent_id and term.parent is not None:
-            return f"{term.parent.name}/{term.name}"
-        return term.name
+            return f"{term.parent.label}/{term.label}"
+        return term.label
 
     def code(self, name: str, value: Any) -> str | None:
         if value is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.timezone import localtime
 
 from xiaobao.audit.services import audit_record
@@ -20,6 +21,7 @@ from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.lib.clock import now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.officialdoc import chinese_date
 from xiaobao.organisation.choices import DepartmentFunction
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -243,7 +245,13 @@ def report_run_request(*, actor: Any, kind: str, unit: Unit, params: dict[str, A
 
 
 def report_build(*, kind: str, unit: Unit, params: dict[str, Any]) -> tuple[str, bytes]:
-    """Build one document (file name, content) for `unit`'s subtree."""
+    """Build one document (file name, content) for `unit`'s subtree, in Chinese whatever the
+    requester's interface language: these documents go to the regulator or are sent out."""
+    with translation.override("zh-hans"):
+        return _report_build(kind=kind, unit=unit, params=params)
+
+
+def _report_build(*, kind: str, unit: Unit, params: dict[str, Any]) -> tuple[str, bytes]:
     from xiaobao.reports.selectors import UnitViewer
 
     viewer = UnitViewer(unit=unit)
@@ -318,7 +326,7 @@ def risk_notice_draft(*, finding: Any, institution: str, today: date) -> str:
             "period_start": f"{finding.period_start:%Y年%m月%d日}",
             "period_end": f"{finding.period_end:%Y年%m月%d日}",
             "tips": ordinal_list(list(tips)),
-            "today": f"{today:%Y年%m月%d日}",
+            "today": chinese_date(today),
         },
     )
 

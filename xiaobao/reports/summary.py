@@ -17,14 +17,10 @@ from django.utils.timezone import localdate
 from xiaobao.complaints.choices import RectificationStatus
 from xiaobao.complaints.models import Rectification
 from xiaobao.lib.clock import now
+from xiaobao.lib.officialdoc import OfficialDocument, html_document, html_signature
 from xiaobao.organisation.scope import visible_to
 from xiaobao.reports.choices import TemplateKey
 from xiaobao.reports.models import TypicalCase
-from xiaobao.reports.renderers import (
-    docx_bytes,
-    docx_set_chinese_font,
-    docx_table,
-)
 from xiaobao.reports.selectors import (
     Statistics,
     complaint_statistics,
@@ -247,67 +243,67 @@ def work_summary_text(content: SummaryContent) -> str:
 
 
 def work_summary_docx(*, viewer: Any, first: date, last: date) -> bytes:
-    """The summary as an editable Word document."""
+    """The summary as an editable Word document, signed by the viewer's unit today."""
     content = work_summary_content(viewer=viewer, first=first, last=last)
-    return text_to_docx(work_summary_text(content), content.tables)
+    return text_to_docx(
+        work_summary_text(content), content.tables, issuer=content.context["unit"], on=_today()
+    )
 
 
-def text_to_docx(text: str, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
-    """Lay out the template's lines: "= " title, "# " / "## " headings, "[[name]]" tables."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+def _today() -> date:
+    return localdate(now())
 
-    document = Document()
-    docx_set_chinese_font(document)
+
+def _title(text: str) -> str:
+    return next((raw.strip()[2:] for raw in text.splitlines() if raw.strip().startswith("= ")), "")
+
+
+def text_to_docx(
+    text: str,
+    tables: dict[str, tuple[list[str], list[list[Any]]]],
+    *,
+    issuer: str = "",
+    on: date | None = None,
+) -> bytes:
+    """Lay out the template's lines in the official-document style: "= " title, "# " / "## "
+    headings, "[[name]]" tables; then the issuing unit and date (落款)."""
+    document = OfficialDocument(title=_title(text) or "工作总结")
     for raw in text.splitlines():
         line = raw.strip()
-        if not line:
+        if not line or line.startswith("= "):
             continue
         table = TABLE_LINE.match(line)
         if table:
             header, rows = tables.get(table.group(1), ([], []))
             if header and rows:
-                docx_table(document, header, rows)
-            continue
-        if line.startswith("= "):
-            title = document.add_heading(line[2:], level=0)
-            title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                document.table(header, rows)
         elif line.startswith("## "):
-            document.add_heading(line[3:], level=2)
+            document.heading(line[3:], level=2)
         elif line.startswith("# "):
-            document.add_heading(line[2:], level=1)
+            document.heading(line[2:], level=1)
         else:
-            paragraph = document.add_paragraph(line)
-            paragraph.paragraph_format.first_line_indent = Pt(24)
-    return docx_bytes(document)
+            document.paragraph(line)
+    if issuer and on is not None:
+        document.signature(issuer=issuer, on=on)
+    return document.to_bytes()
 
 
-HTML_STYLE = """
-@page { size: A4; margin: 25mm 22mm; }
-body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", serif; font-size: 12pt;
-  line-height: 1.8; color: #000; }
-h1 { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", sans-serif; font-size: 18pt;
-  text-align: center; margin: 0 0 1em; }
-h2 { font-family: "Noto Sans CJK SC", "SimHei", sans-serif; font-size: 14pt; margin: 1.2em 0 .4em; }
-h3 { font-family: "Noto Sans CJK SC", "SimHei", sans-serif; font-size: 12pt; margin: 1em 0 .3em; }
-p { text-indent: 2em; margin: 0 0 .4em; }
-table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; font-size: 10.5pt; }
-th, td { border: 1px solid #000; padding: 2pt 5pt; }
-th { background: #eee; }
-td + td { text-align: right; }
-"""
-
-
-def text_to_html(text: str, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> str:
+def text_to_html(
+    text: str,
+    tables: dict[str, tuple[list[str], list[list[Any]]]],
+    *,
+    issuer: str = "",
+    on: date | None = None,
+) -> str:
     """The same layout as `text_to_docx`, as a printable HTML document."""
     from django.utils.html import escape
 
     parts = []
-    title = "工作总结"
+    title = _title(text) or "工作总结"
+    parts.append(f"<h1>{escape(title)}</h1>")
     for raw in text.splitlines():
         line = raw.strip()
-        if not line:
+        if not line or line.startswith("= "):
             continue
         table = TABLE_LINE.match(line)
         if table:
@@ -321,23 +317,22 @@ def text_to_html(text: str, tables: dict[str, tuple[list[str], list[list[Any]]]]
                     for row in rows
                 )
                 parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif line.startswith("= "):
-            title = line[2:]
-            parts.append(f"<h1>{escape(title)}</h1>")
         elif line.startswith("## "):
             parts.append(f"<h3>{escape(line[3:])}</h3>")
         elif line.startswith("# "):
             parts.append(f"<h2>{escape(line[2:])}</h2>")
         else:
             parts.append(f"<p>{escape(line)}</p>")
-    return (
-        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}'
-        f"</title><style>{HTML_STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
+    if issuer and on is not None:
+        parts.append(html_signature(issuer=issuer, on=on))
+    return html_document(title=title, body="".join(parts))
 
 
 def work_summary_pdf(*, viewer: Any, first: date, last: date) -> bytes:
     from xiaobao.reports.pdf import html_to_pdf
 
     content = work_summary_content(viewer=viewer, first=first, last=last)
-    return html_to_pdf(text_to_html(work_summary_text(content), content.tables))
+    html = text_to_html(
+        work_summary_text(content), content.tables, issuer=content.context["unit"], on=_today()
+    )
+    return html_to_pdf(html)

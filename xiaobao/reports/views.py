@@ -23,7 +23,7 @@ from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.reports import charts, selectors, services
 from xiaobao.reports.choices import RunKind, RunStatus
-from xiaobao.reports.exports import typical_cases_docx, typical_cases_xlsx
+from xiaobao.reports.exports import risk_notice_docx, typical_cases_docx, typical_cases_xlsx
 from xiaobao.reports.forms import (
     AlertActionForm,
     AlertFilterForm,
@@ -285,7 +285,7 @@ def explore(request: HttpRequest) -> HttpResponse:
                 for r, m in [(r, r.measures) for r in stats.rows]
             ]
             + [
-                ["合计"]
+                [_("合计")]
                 + [""] * (len(table.headers) - 1)
                 + [getattr(stats.total, n) for n in names]
             ],
@@ -565,17 +565,7 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("reports.view_alert", raise_exception=True)
 def alert_notice_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The risk alert as a Word file, ready for the public notice board or the website."""
-    from docx import Document
-
-    from xiaobao.reports.renderers import docx_bytes, docx_set_chinese_font
-
     alert = get_visible_or_404(request.user, Alert.objects.all(), pk=pk)
     if not alert.risk_notice:
         raise Http404
-    document = Document()
-    docx_set_chinese_font(document)
-    lines = [line for line in alert.risk_notice.splitlines() if line.strip()]
-    document.add_heading(lines[0], level=0)
-    for line in lines[1:]:
-        document.add_paragraph(line)
-    return download(docx_bytes(document), f"消费风险提示-{alert.pk}.docx", DOCX)
+    return download(risk_notice_docx(alert.risk_notice), f"消费风险提示-{alert.pk}.docx", DOCX)

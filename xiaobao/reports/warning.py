@@ -33,6 +33,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from xiaobao.complaints.choices import Kind, Status
 from xiaobao.complaints.models import Complainant, Complaint
@@ -70,14 +71,26 @@ class Method:
 
     def describe(self) -> list[str]:
         return [
-            f"异常上升：按业务类别（细类并入大类）、业务细类（代表产品）、投诉原因及分行、支行，统计运行日前{self.window_days}日的投诉量，"
-            f"与此前{self.history_windows}个{self.window_days}日周期比较；当投诉量 ≥ max(均值 + "
-            f"{self.sigmas:g}×标准差, 均值 + {self.min_excess:g}) 且 ≥ {self.min_count} 件时预警，"
-            "并记录泊松分布尾部概率 P(X ≥ 投诉量 | λ = 均值) 作为参考。",
-            f"重复投诉：同一投诉人（证件号码或手机号码哈希相同，二者任一相同即视为同一人）"
-            f"近{self.repeat_days}日投诉 ≥ {self.repeat_min_cases} 件（含已合并的重复来件，不含不予受理）。",
-            f"同类集中：近{self.cluster_days}日同一分行内业务类别与投诉原因均相同的投诉 ≥ "
-            f"{self.cluster_min_cases} 件。",
+            gettext(
+                "异常上升：按业务类别（细类并入大类）、业务细类（代表产品）、投诉原因及分行、支行，"
+                "统计运行日前%(window)s日的投诉量，与此前%(history)s个%(window)s日周期比较；"
+                "当投诉量 ≥ max(均值 + %(sigmas)s×标准差, 均值 + %(excess)s) 且 ≥ %(min)s 件时预警，"
+                "并记录泊松分布尾部概率 P(X ≥ 投诉量 | λ = 均值) 作为参考。"
+            )
+            % {
+                "window": self.window_days,
+                "history": self.history_windows,
+                "sigmas": f"{self.sigmas:g}",
+                "excess": f"{self.min_excess:g}",
+                "min": self.min_count,
+            },
+            gettext(
+                "重复投诉：同一投诉人（证件号码或手机号码哈希相同，二者任一相同即视为同一人）"
+                "近%(days)s日投诉 ≥ %(min)s 件（含已合并的重复来件，不含不予受理）。"
+            )
+            % {"days": self.repeat_days, "min": self.repeat_min_cases},
+            gettext("同类集中：近%(days)s日同一分行内业务类别与投诉原因均相同的投诉 ≥ %(min)s 件。")
+            % {"days": self.cluster_days, "min": self.cluster_min_cases},
         ]
 
 

@@ -13,6 +13,7 @@ ID, phone, card, e-mail or complainant name masked), unit and deadline only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,19 +110,33 @@ def _body(complaint: Complaint, lines: Iterable[str]) -> str:
     return "\n".join([*head, *lines, "", *tail])
 
 
+def overdue_days(complaint: Complaint, at: datetime) -> int:
+    """Calendar days past the due date (0 when not overdue): a case found 298 days late is
+    announced as such, not by the name of the threshold that fired ("逾期3日")."""
+    if complaint.due_at is None or at <= complaint.due_at:
+        return 0
+    return math.ceil((at - complaint.due_at) / timedelta(days=1))
+
+
 def deadline_texts(
-    complaint: Complaint, threshold: Threshold, *, used: float, urgent: bool
+    complaint: Complaint,
+    threshold: Threshold,
+    *,
+    used: float,
+    urgent: bool,
+    at: datetime | None = None,
 ) -> tuple[str, str]:
+    late = overdue_days(complaint, clock_now() if at is None else at)
     with translation.override(settings.LANGUAGE_CODE):
         tag = _("紧急") if urgent else _("期限提醒")
-        title = f"【{tag}】{complaint.registry_no} {threshold.name}"
-        body = _body(
-            complaint,
-            [
-                _("提醒事项：%(name)s") % {"name": threshold.name},
-                _("已用时：%(pct)d%%") % {"pct": round(used * 100)},
-            ],
-        )
+        what = _("逾期%(n)d日") % {"n": late} if late else threshold.name
+        title = f"【{tag}】{complaint.registry_no} {what}"
+        lines = [_("提醒事项：%(name)s") % {"name": threshold.name}]
+        if late:
+            lines.append(_("已逾期：%(n)d日") % {"n": late})
+        else:
+            lines.append(_("已用时：%(pct)d%%") % {"pct": round(used * 100)})
+        body = _body(complaint, lines)
     return title, body
 
 
@@ -239,7 +254,9 @@ def notify_firing(
     urgent: bool,
     timing: Timing,
 ) -> list[Notification]:
-    title, body = deadline_texts(complaint, firing.threshold, used=firing.used, urgent=urgent)
+    title, body = deadline_texts(
+        complaint, firing.threshold, used=firing.used, urgent=urgent, at=timing.now
+    )
     return _create(
         complaint=complaint,
         people=people,

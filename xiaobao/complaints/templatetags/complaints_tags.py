@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -35,6 +36,18 @@ def status_css(status: str) -> str:
 
 @register.filter
 def action_label(action: str) -> str:
-    from xiaobao.complaints.transitions import ACTION_LABELS
+    from xiaobao.complaints.transitions import action_label as label
 
-    return ACTION_LABELS.get(action, action)
+    return label(action)
+
+
+@register.filter
+def money(value: Any) -> str:
+    """Yuan with thousands separators and two decimals (1,234,567.50), as banks write amounts;
+    Django's zh-hans number format does not group digits."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)

@@ -44,6 +44,7 @@ def test_register_accept_and_find_a_complaint_at_1366x768(browser, live_server, 
     page.fill("#id_phone", "13800138000")
     page.fill("#id_title", "信用卡年费未告知即扣收")
     page.fill("#id_narrative", "客户称办卡时未被告知年费标准，上月被扣收年费600元，要求退还。")
+    page.select_option("#id_business_channel", label="营业网点")
     page.select_option("#id_business_category", label="\u3000信用卡")
     page.select_option("#id_cause", label="定价收费")
     assert _no_horizontal_scroll(page)

@@ -36,3 +36,34 @@ def test_seed_demo_adds_a_year_of_complaints_in_every_state(settings):
     count = Complaint.objects.count()
     call_command("seed_demo", "--quiet-logins", stdout=StringIO())
     assert Complaint.objects.count() == count
+
+
+def test_the_demo_bank_handles_reviews_on_time_and_has_little_overdue_work(settings):
+    from django.utils import timezone
+
+    from xiaobao.complaints.choices import OPEN_STATUSES, Kind
+
+    settings.XIAOBAO_DEMO_CASES = 420  # the shipped size: enough reviews and stuck cases to judge
+    out = StringIO()
+    call_command("seed_demo", "--quiet-logins", stdout=out)
+    now = timezone.now()
+    reviews = Complaint.objects.filter(kind=Kind.REVIEW)
+    assert reviews.exists()
+    # Reviews are accepted and answered within their 30 days; none lies waiting.
+    assert not reviews.filter(
+        status=Status.REGISTERED, received_at__lt=now - timezone.timedelta(days=2)
+    ).exists()
+    assert all(
+        r.timely is not False for r in reviews if r.status in (Status.NOTIFIED, Status.CLOSED)
+    )
+    # Overdue open work is a small share and days or weeks late, never months.
+    open_cases = Complaint.objects.filter(status__in=OPEN_STATUSES)
+    overdue = [c for c in open_cases if c.due_at is not None and c.due_at < now]
+    assert overdue, "the overdue views have something to show"
+    assert len(overdue) <= 0.05 * Complaint.objects.count()
+    assert max((now - c.due_at).days for c in overdue) < 45
+    # The summary speaks Chinese: status labels, not codes.
+    summary = out.getvalue()
+    assert "已办结" in summary and "处理中" in summary
+    for code in ("closed", "accepted", "notified", "review", "withdrawn", "declined", "overdue"):
+        assert code not in summary, code

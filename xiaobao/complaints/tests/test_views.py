@@ -108,6 +108,7 @@ def _form(**overrides):
         "title": "信用卡年费争议",
         "narrative": "客户称未被告知年费。",
         "level": term("level", "NORMAL"),
+        "business_channel": term("business_channel", "COUNTER"),
         "cause": term("cause", "PRICING"),
         "group_size": 1,
         "role": "self",
