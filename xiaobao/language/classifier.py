@@ -77,6 +77,8 @@ MIN_TRAINING_CASES = 30
 # hours and gigabytes, and the newest cases speak the institution's current language anyway.
 MAX_TRAINING_CASES = 50_000
 MIN_COMPARISON_CASES = 20
+# The scheduled retraining runs once this many cases were closed since the last training.
+RETRAIN_AFTER = 50
 HOLDOUT_SHARE = 0.2
 MAX_FEATURES = 100_000  # per feature set: bounds the stored model (features × classes)
 
@@ -547,6 +549,38 @@ def classifier_train_all(
     *, targets: Sequence[str] | None = None, max_cases: int | None = MAX_TRAINING_CASES
 ) -> list[TrainResult]:
     return [classifier_train(target=t, max_cases=max_cases) for t in (targets or Target.values)]
+
+
+def new_labelled_count(target: str) -> int:
+    """Closed, classified cases that ended after `target`'s last training (any outcome): the
+    handlers' final classifications, corrections of the suggestions included, that no model has
+    learnt from yet. Without any training, every such case."""
+    last = (
+        ClassifierModel.objects.filter(target=target)
+        .order_by("-trained_at")
+        .values_list("trained_at", flat=True)
+        .first()
+    )
+    qs = Complaint.objects.filter(kind=Kind.COMPLAINT, status=Status.CLOSED)
+    if target == Target.DEMAND:
+        qs = qs.filter(demands__isnull=False).distinct()
+    else:
+        qs = qs.filter(**{f"{FIELD_FOR_TARGET[Target(target)]}__isnull": False})
+    if last is not None:
+        qs = qs.filter(ended_at__gt=last)
+    return qs.count()
+
+
+def classifier_retrain_due(*, threshold: int = RETRAIN_AFTER) -> list[TrainResult]:
+    """Train every target with at least `threshold` new labelled cases (MIN_TRAINING_CASES
+    for a target never trained)."""
+    results = []
+    for target in Target.values:
+        has_model = ClassifierModel.objects.filter(target=target).exists()
+        needed = threshold if has_model else MIN_TRAINING_CASES
+        if new_labelled_count(target) >= needed:
+            results.append(classifier_train(target=target))
+    return results
 
 
 # --- suggestions ---------------------------------------------------------------------------------
