@@ -53,6 +53,12 @@ class Command(BaseCommand):
         jobs.add_argument("--no-jobs", dest="jobs", action="store_false")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._loop(options)
+        except KeyboardInterrupt:  # Ctrl-C (dev.py run): an unfinished pass rolled back
+            return
+
+    def _loop(self, options: dict[str, Any]) -> None:
         run_jobs = options["jobs"]
         if run_jobs is None:
             run_jobs = getattr(settings, "XIAOBAO_QUEUE", "database") == "database"
