@@ -39,14 +39,20 @@ def search(request: HttpRequest) -> HttpResponse:
         filters.pop(name, None)
     filterset = RegistryFilter(filters or None, queryset=Complaint.objects.none())
     results, error = None, ""
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
     if query:
         try:
             results = search_complaints(
-                user=request.user, query=query, filters=filters, limit=DEFAULT_LIMIT
+                user=request.user, query=query, filters=filters, limit=DEFAULT_LIMIT, page=page
             )
         except DomainError as exc:
             error = exc.message
     rows = [(hit, _case_url(hit.complaint.pk)) for hit in results or []]
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "language/search.html",
@@ -57,6 +63,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "limit": DEFAULT_LIMIT,
+            "page_query": params.urlencode(),
         },
     )
 
