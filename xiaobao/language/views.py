@@ -149,6 +149,7 @@ def _candidate_rows(candidates: list[DuplicateCandidate]) -> list[dict[str, Any]
             "reasons": c.reason_labels,
             "score": round(c.score, 3),
             "text_similarity": c.text_similarity,
+            "facts": c.facts,
             "can_merge": c.can_merge,
             "url": _case_url(c.complaint.pk),
         }
@@ -176,6 +177,8 @@ def duplicates_json(request: HttpRequest) -> HttpResponse:
             id_number=values["id_number"],
             phone=values["phone"],
             unit=values["unit"],
+            amount=values["amount"],
+            business_category=values["business_category"],
         )
     rows = _candidate_rows(candidates)
     context = {
