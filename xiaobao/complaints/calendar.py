@@ -20,6 +20,7 @@ import chinese_calendar
 from django.core import checks
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from xiaobao.audit.services import audit_record
 from xiaobao.complaints.models import CalendarDay
@@ -63,10 +64,10 @@ def unknown_year(today: date | None = None) -> int | None:
 
 
 def warning_text(year: int) -> str:
-    return (
-        f"{year}年的法定节假日和调休安排尚未录入：系统将按周一至周五计算{year}年的工作日，"
+    return gettext(
+        "%(year)s年的法定节假日和调休安排尚未录入：系统将按周一至周五计算%(year)s年的工作日，"
         "期限可能有误。请在国务院办公厅公布后，于“工作日历调整”中批量录入。"
-    )
+    ) % {"year": year}
 
 
 def calendar_check(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
