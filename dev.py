@@ -2,6 +2,7 @@
 """Xiaobao's two front-door commands; needs nothing but Python 3.11+.
 
     python3 dev.py run    install into .venv, migrate, load demo data, serve http://127.0.0.1:8000/
+                          with the deadline sweeper (and periodic jobs) and the job worker beside it
     python3 dev.py test   install into .venv and run lint, types, migration check and all tests,
                           on SQLite and (when reachable at 127.0.0.1:5432) on PostgreSQL
 
@@ -12,12 +13,13 @@ TEST_DATABASE_URL overrides postgres://postgres@127.0.0.1:5432/xiaobao.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -80,12 +82,62 @@ def cmd_run() -> None:
     env = {**os.environ, "DEBUG": "1"}
     say("migrating the embedded SQLite database (var/xiaobao.sqlite3)")
     manage("migrate", "--no-input", "-v", "0", env=env)
-    say("loading demo data")
+    say("loading demo data (and training the demo classifier)")
     manage("seed_demo", env=env)
+    say("indexing the demo cases for full-text search")
+    manage("reindex_search", "--stale", env=env)
     port = os.environ.get("PORT", "8000")
-    say(f"Xiaobao is running at http://127.0.0.1:{port}/  (Ctrl-C stops it)")
-    with contextlib.suppress(KeyboardInterrupt):
-        manage("runserver", f"127.0.0.1:{port}", "--noreload", env=env)
+    serve(
+        {
+            "web": ["runserver", f"127.0.0.1:{port}", "--noreload"],
+            "sweeper": ["sweep_deadlines", "--loop", "--interval", "30", "--no-jobs"],
+            "worker": ["run_jobs", "--loop", "--interval", "2"],
+        },
+        env=env,
+        banner=f"Xiaobao is running at http://127.0.0.1:{port}/  "
+        "(web, deadline sweeper with the periodic jobs, job worker; Ctrl-C stops all three)",
+    )
+
+
+def serve(commands: dict[str, list[str]], *, env: dict[str, str], banner: str) -> int:
+    """Run several `manage.py` commands side by side until Ctrl-C (or SIGTERM), or until one of
+    them stops; then stop the others and wait for them. Returns the first exit status."""
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def stop_all() -> None:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in procs.items():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop in 10 s: killing it")
+                proc.kill()
+                proc.wait()
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    status = 0
+    try:
+        for name, args in commands.items():
+            procs[name] = subprocess.Popen([str(PY), "manage.py", *args], cwd=ROOT, env=env)
+        say(banner)
+        while True:
+            ended = [(n, p.returncode) for n, p in procs.items() if p.poll() is not None]
+            if ended:
+                name, status = ended[0]
+                say(f"{name} stopped (exit status {status}): stopping the others")
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("stopping web, sweeper and worker")
+    finally:
+        stop_all()
+        signal.signal(signal.SIGTERM, previous)
+    return status
 
 
 def postgres_reachable() -> bool:

@@ -190,6 +190,8 @@ LOGGING = {
 
 # Background work: "database" (the Job table, run by `manage.py run_jobs`) or "celery" (Redis).
 XIAOBAO_QUEUE = env_str("XIAOBAO_QUEUE", "database")
+# How many complaints `seed_demo` builds (a year of the demo bank's registry).
+XIAOBAO_DEMO_CASES = env_int("XIAOBAO_DEMO_CASES", 420)
 CELERY_BROKER_URL = env_str("XIAOBAO_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = env_bool("XIAOBAO_CELERY_EAGER", False)
 

@@ -7,7 +7,11 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("投诉管理")
 
     def ready(self) -> None:
-        from xiaobao.complaints import retention
+        from django.core import checks
+
+        from xiaobao.complaints import calendar, retention
+
+        checks.register(calendar.calendar_check, checks.Tags.database)
         from xiaobao.privacy.registry import register_retention
 
         register_retention(

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import OPEN_STATUSES, Axis, Kind, Status
-from xiaobao.complaints.models import Complainant, Complaint, TaxonomyTerm
+from xiaobao.complaints.models import Complainant, Complaint, TaxonomyTerm, name_index_for
 from xiaobao.lib.clock import now
 from xiaobao.organisation.models import Unit
 
@@ -133,8 +133,18 @@ class RegistryFilter(django_filters.FilterSet):
         queryset=_terms(Axis.TAG),
         distinct=False,
     )
-    unit = django_filters.CharFilter(label=_("机构（含下级）"), method="filter_unit")
-    handler = django_filters.CharFilter(label=_("处理人"), field_name="handler__username")
+    unit = django_filters.CharFilter(
+        label=_("机构（含下级）"),
+        method="filter_unit",
+        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"}),
+        help_text=_("机构名称或代码，如：杭州分行"),
+    )
+    handler = django_filters.CharFilter(
+        label=_("处理人"),
+        method="filter_handler",
+        widget=forms.TextInput(attrs={"list": "handler-options", "autocomplete": "off"}),
+        help_text=_("姓名或登录名，如：张磊"),
+    )
     # Day bounds become datetime ranges so the index on received_at is used (a __date lookup
     # is computed per row, in Python on SQLite).
     received_from = django_filters.DateFilter(label=_("接收日期起"), method="filter_received_from")
@@ -145,8 +155,12 @@ class RegistryFilter(django_filters.FilterSet):
         choices=[("overdue", _("已超期")), ("soon", _("3日内到期")), ("open", _("未办结"))],
     )
     major = django_filters.BooleanFilter(label=_("重大投诉"), field_name="is_major")
-    q = django_filters.CharFilter(label=_("编号/标题"), method="filter_text")
-    person = django_filters.CharFilter(label=_("投诉人电话或证件号"), method="filter_person")
+    q = django_filters.CharFilter(
+        label=_("编号/标题/投诉人"),
+        method="filter_text",
+        help_text=_("台账编号、转办编号、标题，或投诉人姓名、电话、证件号（精确）"),
+    )
+    person = django_filters.CharFilter(label=_("投诉人姓名、电话或证件号"), method="filter_person")
 
     class Meta:
         model = Complaint
@@ -188,10 +202,33 @@ class RegistryFilter(django_filters.FilterSet):
     def filter_unit(
         self, queryset: QuerySet[Complaint], name: str, value: str
     ) -> QuerySet[Complaint]:
-        unit = Unit.objects.filter(code=value).first()
-        if unit is None:
+        """A unit (and everything under it) by code or by name; a part of a name (杭州) takes
+        every unit whose name contains it."""
+        value = value.strip()
+        if not value:
+            return queryset
+        units = list(Unit.objects.filter(code=value).values_list("path", flat=True)) or list(
+            Unit.objects.filter(name=value).values_list("path", flat=True)
+        )
+        if not units:
+            units = list(Unit.objects.filter(name__icontains=value).values_list("path", flat=True))
+        if not units:
             return queryset.none()
-        return queryset.filter(unit__path__startswith=unit.path)
+        # A unit inside another found unit adds nothing.
+        tops = [p for p in units if not any(p != q and p.startswith(q) for q in units)]
+        match = Q()
+        for path in tops:
+            match |= Q(unit__path__startswith=path)
+        return queryset.filter(match)
+
+    def filter_handler(
+        self, queryset: QuerySet[Complaint], name: str, value: str
+    ) -> QuerySet[Complaint]:
+        """The handler by login name or by name (张磊)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(handler__username=value) | Q(handler__display_name__iexact=value))
 
     def filter_due(
         self, queryset: QuerySet[Complaint], name: str, value: str
@@ -216,22 +253,17 @@ class RegistryFilter(django_filters.FilterSet):
             Q(registry_no__icontains=value)
             | Q(external_ref__icontains=value)
             | Q(title__icontains=value)
+            | Q(pk__in=_people(value).values("complaint_id"))
         )
 
     def filter_person(
         self, queryset: QuerySet[Complaint], name: str, value: str
     ) -> QuerySet[Complaint]:
         """Every case of one person, found through the keyed hashes: nothing is decrypted."""
-        from xiaobao.privacy.crypto import blind_index
-
         value = value.strip()
         if not value:
             return queryset
-        people = Complainant.objects.filter(
-            Q(phone_hash=blind_index(value, kind="phone"))
-            | Q(id_number_hash=blind_index(value, kind="id_number"))
-        )
-        return queryset.filter(pk__in=people.values("complaint_id"))
+        return queryset.filter(pk__in=_people(value).values("complaint_id"))
 
     def filter_tag(
         self, queryset: QuerySet[Complaint], name: str, value: Any
@@ -252,6 +284,20 @@ class RegistryFilter(django_filters.FilterSet):
         from datetime import timedelta
 
         return queryset.filter(received_at__lt=_day_start(value + timedelta(days=1)))
+
+
+def _people(value: str) -> QuerySet[Complainant]:
+    """Complainants whose phone, ID number or whole name is `value`, by keyed hash only."""
+    from xiaobao.privacy.crypto import blind_index
+
+    match = Q(name_index=name_index_for(value)) if name_index_for(value) else Q(pk__in=[])
+    phone = blind_index(value, kind="phone")
+    if phone:
+        match |= Q(phone_hash=phone)
+    id_hash = blind_index(value, kind="id_number")
+    if id_hash:
+        match |= Q(id_number_hash=id_hash)
+    return Complainant.objects.filter(match)
 
 
 def _day_start(day: Any) -> Any:

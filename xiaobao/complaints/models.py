@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -392,6 +393,15 @@ class Complaint(models.Model):
         return self.kind == Kind.REVIEW
 
 
+def name_index_for(name: str) -> str:
+    """The keyed hash of a complainant's name for exact look-ups, never the name itself:
+    full-width folded, lower-cased, all spaces removed (张 伟 = 张伟, Zhang Wei = zhangwei)."""
+    from xiaobao.privacy.crypto import blind_index
+
+    canonical = "".join(unicodedata.normalize("NFKC", name or "").lower().split())
+    return blind_index(canonical, kind="name") if canonical else ""
+
+
 class Complainant(models.Model):
     """A person or organisation filing the complaint (Art. 13); identifiers encrypted at rest."""
 
@@ -416,6 +426,8 @@ class Complainant(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     card_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # Keyed hash of the normalised name (`name_index_for`): find a person's cases by name.
+    name_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     represents = models.CharField(
         _("代为投诉的消费者"), max_length=100, blank=True, help_text=_("监护人、代理人、继承人填写")

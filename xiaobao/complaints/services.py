@@ -50,6 +50,7 @@ from xiaobao.complaints.models import (
     Rectification,
     RegistrySequence,
     TaxonomyTerm,
+    name_index_for,
 )
 from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ, review_window
@@ -452,6 +453,7 @@ def _save_complainant(complaint: Complaint, data: ComplainantData) -> Complainan
         id_number_hash=blind_index(data.id_number, kind="id_number") if data.id_number else "",
         phone_hash=blind_index(data.phone, kind="phone") if data.phone else "",
         card_hash=blind_index(data.card_number, kind="card") if data.card_number else "",
+        name_index=name_index_for(data.name),
         legal_representative=data.legal_representative,
         represents=data.represents,
         is_representative=data.is_representative,

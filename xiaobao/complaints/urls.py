@@ -1,7 +1,7 @@
 from django.urls import path
 
 from xiaobao.api import views_import
-from xiaobao.complaints import views
+from xiaobao.complaints import views, views_calendar
 
 app_name = "complaints"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("export.xlsx", views.registry_export, name="export"),
     path("import/", views_import.import_page, name="import"),
     path("import/report.csv", views_import.import_report, name="import_report"),
+    path("calendar/", views_calendar.calendar_year, name="calendar"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<int:pk>/", views.detail, name="detail"),

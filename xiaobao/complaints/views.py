@@ -32,7 +32,7 @@ from xiaobao.complaints.transitions import action_label, allowed_actions
 from xiaobao.deadlines.engine import days_left
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.choices import Role
-from xiaobao.organisation.models import User
+from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.privacy.masking import mask, mask_name
@@ -131,6 +131,25 @@ def _registry(request: HttpRequest) -> tuple[RegistryFilter, QuerySet[Complaint]
     return flt, qs
 
 
+# The registry counts its rows up to this many and says "more than …" beyond (a bounded
+# COUNT stays fast on a registry of millions).
+REGISTRY_COUNT_CAP = 10_000
+MAX_OPTIONS = 500
+
+
+def _registry_options(request: HttpRequest) -> dict[str, Any]:
+    """Names for the unit and handler filters' autocomplete, within the user's scope."""
+    units = visible_to(request.user, Unit.objects.all()).order_by("path")
+    staff = visible_to(request.user, User.objects.filter(is_active=True)).order_by("username")
+    return {
+        "unit_options": list(units.values_list("name", "code")[:MAX_OPTIONS]),
+        "handler_options": [
+            (u.display_name or u.username, u.username)
+            for u in staff.only("username", "display_name")[:MAX_OPTIONS]
+        ],
+    }
+
+
 @login_required
 @permission_required("complaints.view_complaint", raise_exception=True)
 def registry(request: HttpRequest) -> HttpResponse:
@@ -142,8 +161,12 @@ def registry(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("cursor", None)
     basic = ("q", "person", "status", "due", "received_from", "received_to")
+    total = qs.order_by().values("pk")[: REGISTRY_COUNT_CAP + 1].count()
     context = {
         "filter": flt,
+        "total": min(total, REGISTRY_COUNT_CAP),
+        "total_capped": total > REGISTRY_COUNT_CAP,
+        **({} if request.htmx else _registry_options(request)),  # type: ignore[attr-defined]
         "basic_filters": basic,
         "advanced_used": any(
             k not in (*basic, "sort", "cursor") and v for k, v in request.GET.items()

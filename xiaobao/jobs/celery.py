@@ -4,6 +4,11 @@
         celery -A xiaobao.jobs.celery worker --concurrency 2
 
 The task only carries a job id; the job row (claimed atomically) is the truth.
+
+Periodic work (`xiaobao.watch.schedule`) runs from the sweeper loop; with Celery, beat can run it
+as well (each job is claimed on its `ScheduledRun` row, so a sweeper and beat never both run it):
+
+    celery -A xiaobao.jobs.celery beat
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaobao.settings")
 
 app = Celery("xiaobao")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = {
+    "xiaobao-periodic": {"task": "xiaobao.run_periodic", "schedule": 60.0},
+}
 
 
-@app.task(name="xiaobao.run_job", acks_late=True)
-def run_job(job_id: int) -> str:
+def _setup() -> None:
     from django.apps import apps
 
     if not apps.ready:
@@ -30,6 +37,20 @@ def run_job(job_id: int) -> str:
         import django
 
         django.setup()
+
+
+@app.task(name="xiaobao.run_periodic")
+def run_periodic() -> list[str]:
+    """Run the periodic jobs that are due (sent every minute by `celery beat`)."""
+    _setup()
+    from xiaobao.watch.schedule import run_due
+
+    return [str(outcome) for outcome in run_due()]
+
+
+@app.task(name="xiaobao.run_job", acks_late=True)
+def run_job(job_id: int) -> str:
+    _setup()
     from xiaobao.jobs.services import claim, run_one
 
     job = claim(job_id=job_id)

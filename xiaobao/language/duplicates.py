@@ -40,7 +40,14 @@ from xiaobao.privacy.crypto import blind_index
 
 SIMILAR_TEXT = 0.5  # Jaccard similarity of shingles above which two texts tell the same story
 CONTAINED = 0.85  # …or the share of the shorter text's shingles found in the longer one
-MIN_SHINGLES_FOR_CONTAINMENT = 20
+# A text of at least this many shingles (about ten characters) found almost whole inside a longer
+# one is the same story (a referral that wraps the original complaint in its own words).
+MIN_SHINGLES_FOR_CONTAINMENT = 8
+# Shared facts (amount, date, card tail, product, outlet) lift a reworded story over the line:
+# each adds FACT_WEIGHT to the text similarity, if the texts share at least MIN_TEXT_WITH_FACTS.
+FACT_WEIGHT = 0.12
+MIN_TEXT_WITH_FACTS = 0.2
+MIN_SHARED_FACTS = 2
 TEXT_CANDIDATES = 200
 UNINDEXED_CANDIDATES = 500
 QUERY_WORDS = 16
@@ -49,7 +56,18 @@ REASONS = {
     "same_id_number": _("同一证件号码的未办结投诉"),
     "same_phone": _("同一联系电话的未办结投诉"),
     "similar_text": _("近期内容高度相似的投诉"),
+    "shared_facts": _("近期内容相近且关键事实相同的投诉"),
 }
+FACT_LABELS = {
+    "amount": _("金额"),
+    "date": _("日期"),
+    "card": _("卡号尾号"),
+    "product": _("业务类别"),
+    "outlet": _("网点/机构"),
+}
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块|rmb)", re.IGNORECASE)
+_DATE = re.compile(r"(?:(\d{4})\s*[年\-/.])?\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
+_CARD_TAIL = re.compile(r"(?:尾号|末四位|后四位|尾数)\D{0,3}(\d{4})")
 _SCORES = {"same_id_number": 1.0, "same_phone": 0.9}
 _TEXT = re.compile(r"[^\W_]+")
 
@@ -79,6 +97,53 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return jaccard
 
 
+# --- shared facts --------------------------------------------------------------------------------
+
+
+def text_facts(text: str) -> dict[str, set[str]]:
+    """Amounts (in yuan), dates (month-day) and card tails written in a text."""
+    folded = normalise(text)
+    amounts = set()
+    for number, wan in _AMOUNT.findall(folded):
+        value = float(number) * (10_000 if wan else 1)
+        amounts.add(f"{value:.2f}")
+    dates = {
+        f"{int(m):02d}-{int(d):02d}"
+        for _y, m, d in _DATE.findall(folded)
+        if 1 <= int(m) <= 12 and 1 <= int(d) <= 31
+    }
+    return {"amount": amounts, "date": dates, "card": set(_CARD_TAIL.findall(folded))}
+
+
+def shared_facts(
+    mine: dict[str, set[str]],
+    complaint: Complaint,
+    *,
+    amount: Any = None,
+    business_category: Any = None,
+    unit: Unit | None = None,
+) -> list[str]:
+    """Which facts of the case being registered the candidate shares, in FACT_LABELS order."""
+    theirs = text_facts(f"{complaint.title}\n{complaint.narrative}")
+    my_amounts = set(mine["amount"])
+    if amount is not None:
+        my_amounts.add(f"{float(amount):.2f}")
+    if complaint.amount is not None:
+        theirs["amount"].add(f"{float(complaint.amount):.2f}")
+    shared = []
+    if my_amounts & theirs["amount"]:
+        shared.append("amount")
+    if mine["date"] & theirs["date"]:
+        shared.append("date")
+    if mine["card"] & theirs["card"]:
+        shared.append("card")
+    if business_category is not None and complaint.business_category_id == business_category.pk:
+        shared.append("product")
+    if unit is not None and complaint.unit_id == unit.pk:
+        shared.append("outlet")
+    return shared
+
+
 # --- registration-time check ---------------------------------------------------------------------
 
 
@@ -90,10 +155,14 @@ class DuplicateCandidate:
     reasons: list[str] = field(default_factory=list)
     score: float = 0.0
     text_similarity: float | None = None
+    facts: list[str] = field(default_factory=list)  # keys of FACT_LABELS shared with the new case
 
     @property
     def reason_labels(self) -> list[str]:
-        return [str(REASONS[r]) for r in self.reasons]
+        labels = [str(REASONS[r]) for r in self.reasons]
+        if self.facts:
+            labels.append("、".join(str(FACT_LABELS[f]) for f in self.facts) + str(_("相同")))
+        return labels
 
     @property
     def can_merge(self) -> bool:
@@ -131,12 +200,16 @@ def find_duplicates(
     days: int = 90,
     exclude: int | None = None,
     limit: int = 10,
+    amount: Any = None,
+    business_category: Any = None,
 ) -> list[DuplicateCandidate]:
     """Possible duplicates of a complaint being registered, most likely first.
 
     `unit` is the unit the new case is for (default: the user's own); text matches are looked for
     in its subtree among cases received in the last `days` days. `exclude` is the new case's own
-    id when it has already been saved.
+    id when it has already been saved. A text that shares only part of the story is still
+    flagged when the cases share facts (`shared_facts`: the amount, a date, a card tail, the
+    product `business_category`, the outlet `unit`): a light rewording of the same incident.
     """
     visible = complaint_list(user=user)
     if exclude is not None:
@@ -170,11 +243,30 @@ def find_duplicates(
             ids.update(hits.values_list("pk", flat=True)[:TEXT_CANDIDATES])
         unindexed = recent.filter(search_document__isnull=True).order_by("-received_at")
         ids.update(unindexed.values_list("pk", flat=True)[:UNINDEXED_CANDIDATES])
+        my_facts = text_facts(text)
         for complaint in recent.filter(pk__in=ids):
             score = similarity(mine, shingles(f"{complaint.title}\n{complaint.narrative}"))
+            facts = []
+            if score >= MIN_TEXT_WITH_FACTS:
+                facts = shared_facts(
+                    my_facts,
+                    complaint,
+                    amount=amount,
+                    business_category=business_category,
+                    unit=unit,
+                )
             if score >= SIMILAR_TEXT:
                 candidate = _add(found, complaint, "similar_text", score)
-                candidate.text_similarity = round(score, 3)
+            elif (
+                len(facts) >= MIN_SHARED_FACTS and score + FACT_WEIGHT * len(facts) >= SIMILAR_TEXT
+            ):
+                candidate = _add(
+                    found, complaint, "shared_facts", min(1.0, score + FACT_WEIGHT * len(facts))
+                )
+            else:
+                continue
+            candidate.text_similarity = round(score, 3)
+            candidate.facts = facts
 
     ordered = sorted(found.values(), key=lambda c: (-c.score, -c.complaint.received_at.timestamp()))
     return ordered[:limit]
@@ -233,6 +325,32 @@ def cluster_texts(
                 if similarity(sets[i], sets[j]) >= threshold:
                     ri, rj = root(i), root(j)
                     parent[max(ri, rj)] = min(ri, rj)
+
+    # MinHash estimates Jaccard similarity, which is low for a short text inside a long one:
+    # look for containment through the shingles themselves (common shingles skipped).
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sets):
+        for shingle in s:
+            postings[shingle].append(i)
+    common = max(50, len(items) // 20)
+    for i, s in enumerate(sets):
+        if len(s) < MIN_SHINGLES_FOR_CONTAINMENT:
+            continue
+        shared: dict[int, int] = defaultdict(int)
+        for shingle in s:
+            members = postings[shingle]
+            if len(members) <= common:
+                for j in members:
+                    if j != i and len(sets[j]) >= len(s):
+                        shared[j] += 1
+        for j, count in shared.items():
+            if (
+                count >= CONTAINED * len(s)
+                and root(i) != root(j)
+                and similarity(sets[i], sets[j]) >= threshold
+            ):
+                ri, rj = root(i), root(j)
+                parent[max(ri, rj)] = min(ri, rj)
 
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xiaobao.complaints.choices import Axis
+from xiaobao.complaints.models import TaxonomyTerm
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import visible_to
 
@@ -45,6 +47,14 @@ class DuplicateCheckForm(DraftTextForm):
     id_number = forms.CharField(label=_("证件号码"), required=False, max_length=40)
     phone = forms.CharField(label=_("联系电话"), required=False, max_length=30)
     unit = forms.CharField(label=_("责任机构"), required=False, max_length=64)
+    amount = forms.DecimalField(
+        label=_("涉及金额（元）"), required=False, max_digits=16, decimal_places=2, min_value=0
+    )
+    business_category = forms.ModelChoiceField(
+        label=_("业务类别"),
+        required=False,
+        queryset=TaxonomyTerm.objects.filter(axis=Axis.BUSINESS_CATEGORY),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,19 +15,28 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from xiaobao.language.segment import to_simplified
+
 MAX_MATCHES = 200
 _ASCII_WORD = re.compile(r"[0-9a-z]+")
 
 
 def _normalised_with_map(text: str) -> tuple[str, list[int]]:
-    """The NFKC, lower-cased text and, for each of its characters, the original index."""
+    """The NFKC, lower-cased, simplified text and, for each of its characters, the original
+    index (traditional 學位 in a text lights up for the query 学位)."""
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
         folded = unicodedata.normalize("NFKC", ch).lower()
         out.append(folded)
         index.extend([i] * len(folded))
-    return "".join(out), index
+    joined = "".join(out)
+    simplified = to_simplified(joined)
+    if len(simplified) != len(joined):  # a phrase conversion changed the length: char by char
+        simplified = "".join(
+            converted if len(converted := to_simplified(ch)) == 1 else ch for ch in joined
+        )
+    return simplified, index
 
 
 def _pattern(tokens: Sequence[str]) -> re.Pattern[str] | None:
@@ -48,10 +57,14 @@ def _matches(text: str, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
     if pattern is None or not text:
         return []
     folded, index = _normalised_with_map(text)
-    spans = []
+    spans: list[tuple[int, int, str]] = []
     for m in pattern.finditer(folded):
         start = index[m.start()]
         end = index[m.end() - 1] + 1
+        if spans and spans[-1][1] == start:  # words of the query side by side: one mark
+            previous = spans[-1]
+            spans[-1] = (previous[0], end, previous[2] + m.group())
+            continue
         spans.append((start, end, m.group()))
         if len(spans) >= MAX_MATCHES:
             break

@@ -11,8 +11,12 @@ that also emits the dictionary words inside long words) and stored space-joined 
 * PostgreSQL: a generated `tsvector` ('simple' configuration: no stemming, the words are already
   cut) with a GIN index, title weight A and body weight B, ranked by `ts_rank_cd`.
 
-A query is cut precisely (`segment.tokens_for_query`); all its words must match. If nothing
-matches all of them, any word may match (the page says so). The full-text condition is joined to
+A query is cut into terms (`segment.query_terms`): dictionary words, and phrases of characters
+for whatever the dictionary does not know (a single character, a name), which must stand side by
+side in the text (the index also holds every Chinese character in order); all terms must match.
+If nothing matches all of them, any word of two or more characters may match (the page says so).
+A query that is a registry number or a referral's reference number finds exactly that case.
+The full-text condition is joined to
 the ordinary registry queryset, so the branch scope (`visible_to`) and the registry filters
 (`RegistryFilter`) apply in the same SQL statement, and the database plans the join from the
 full-text side (selective) to the complaint rows by primary key. Snippets and highlighting are
@@ -45,12 +49,15 @@ replaces the two vendor branches below without touching any caller:
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString
 
 from xiaobao.complaints.filters import RegistryFilter
@@ -58,22 +65,23 @@ from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.selectors import complaint_list
 from xiaobao.language.highlight import highlight, snippet
 from xiaobao.language.models import SearchDocument
-from xiaobao.language.segment import has_cjk, tokens_for_query
+from xiaobao.language.segment import Term, loose_terms, query_terms, term_text
 from xiaobao.lib.errors import DomainError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # A common word (信用卡) matches a third of a large registry; scoring every match would take
-# seconds. The newest CANDIDATES matches (by case id, i.e. registration order) are taken first
-# (cheap on both engines: the id order is the index's own) and only those are ranked.
-CANDIDATES = 200
-# PostgreSQL's GIN index returns every match in no useful order, and each one costs a heap visit;
-# the newest matches are therefore looked for in id windows, newest first, each WINDOW_GROWTH
-# times wider than the last (a common word fills its quota in the first window).
-FIRST_WINDOW = 50_000
-WINDOW_GROWTH = 8
+# seconds. The CANDIDATES most recently received matches are taken first and only those are
+# ranked (the page says so); the matches are counted up to COUNT_CAP ("more than …" beyond).
+CANDIDATES = 500
+COUNT_CAP = 1000
 MAX_QUERY_TOKENS = 32
 TITLE_WEIGHT = 3.0
+# What a registry number or a referral's reference number looks like: no spaces, no Chinese,
+# at least one digit (TS2026-000123, 12315-2026-0456, BJ/2026/77).
+_IDENTIFIER = re.compile(r"(?=[^\s]*\d)[0-9A-Za-z][0-9A-Za-z\-_/.#]{2,63}")
+
+QueryTerm = str | Term
 
 
 @dataclass
@@ -84,11 +92,13 @@ class SearchHit:
     score: float
     title_html: SafeString
     snippet_html: SafeString
+    exact: bool = False  # found by its registry number or reference number
 
 
 @dataclass
 class SearchResults:
-    """Ranked hits; `all_terms` is False when no case had every word and any word was enough."""
+    """Ranked hits of one page; `all_terms` is False when no case had every word and any word
+    was enough; `exact` when the query was a registry or reference number that matched."""
 
     query: str
     tokens: list[str]
@@ -96,12 +106,34 @@ class SearchResults:
     all_terms: bool = True
     # More cases matched than were ranked: the hits are the best of the newest CANDIDATES.
     truncated: bool = False
+    exact: bool = False
+    total: int = 0  # matching cases, counted up to COUNT_CAP
+    total_capped: bool = False  # more than COUNT_CAP matched
+    page: int = 1
+    pages: int = 1
+    per_page: int = DEFAULT_LIMIT
 
     def __iter__(self) -> Iterator[SearchHit]:
         return iter(self.hits)
 
     def __len__(self) -> int:
         return len(self.hits)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.hits else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.hits) - 1 if self.hits else 0
 
 
 def _vendor() -> str:
@@ -111,28 +143,37 @@ def _vendor() -> str:
     return vendor
 
 
-def _fts5_query(tokens: Sequence[str], any_term: bool) -> str:
-    # Tokens are letters and digits only (segment._clean); quoting makes each a plain string.
-    quoted = [f'"{t}"' for t in tokens]
+def _as_term(term: QueryTerm) -> Term:
+    return (term,) if isinstance(term, str) else tuple(term)
+
+
+def _fts5_query(terms: Sequence[QueryTerm], any_term: bool) -> str:
+    # Tokens are letters and digits only (segment._clean, segment.query_terms); quoting makes
+    # each term a plain string, and the tokens of one quoted string a phrase (adjacent, in order).
+    quoted = ['"' + " ".join(_as_term(t)) + '"' for t in terms]
     return (" OR " if any_term else " ").join(quoted)
 
 
-def _tsquery(tokens: Sequence[str], any_term: bool) -> str:
-    quoted = ["'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in tokens]
-    return (" | " if any_term else " & ").join(quoted)
+def _tsquery(terms: Sequence[QueryTerm], any_term: bool) -> str:
+    def lexeme(token: str) -> str:
+        return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
+
+    parts = ["(" + " <-> ".join(lexeme(t) for t in _as_term(term)) + ")" for term in terms]
+    return (" | " if any_term else " & ").join(parts)
 
 
 def ranked(
     queryset: QuerySet[Complaint],
-    tokens: Sequence[str],
+    tokens: Sequence[QueryTerm],
     *,
     any_term: bool = False,
     score: bool = True,
     id_range: tuple[int, int] | None = None,
 ) -> QuerySet[Complaint]:
-    """`queryset` restricted to full-text matches of `tokens`, annotated with `search_rank`
-    (unless `score` is False: matching only). `id_range` bounds the case ids on the full-text
-    side too, so SQLite's FTS5 reads only that stretch of its doclists.
+    """`queryset` restricted to full-text matches of `tokens` (words, or phrases given as
+    tuples of tokens), annotated with `search_rank` (unless `score` is False: matching only).
+    `id_range` bounds the case ids on the full-text side too, so SQLite's FTS5 reads only that
+    stretch of its doclists.
 
     `extra()` is used on purpose: the full-text table must sit in the same FROM clause as the
     complaint so that the planner drives the join from the index; no ORM expression can name an
@@ -182,41 +223,47 @@ def registry_filterset(data: Mapping[str, Any] | None, queryset: QuerySet[Compla
     return filterset
 
 
-def _last_case_id() -> int:
-    """The highest case id handed out, from the id sequence: MAX(id) walks the primary key
-    backwards past rows other transactions have inserted but not committed (an import of
-    100,000 rows in progress made it 50 ms)."""
-    table = Complaint._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table])
-        row = cursor.fetchone()
-    if row and row[0] is not None:
-        return int(row[0])
-    return Complaint.objects.aggregate(top=Max("pk"))["top"] or 0  # sequence never used
+def _newest_matches(
+    base: QuerySet[Complaint], terms: Sequence[QueryTerm], any_term: bool
+) -> list[int]:
+    """The ids of the CANDIDATES most recently received cases of `base` matching `terms`
+    (received time, not registration order: an imported old ledger is not "newest")."""
+    newest = ranked(base, terms, any_term=any_term, score=False)
+    return list(newest.order_by("-received_at", "-pk").values_list("pk", flat=True)[:CANDIDATES])
 
 
-def _newest_matches(base: QuerySet[Complaint], words: Sequence[str], any_term: bool) -> list[int]:
-    """The ids of the newest CANDIDATES cases of `base` matching `words`, newest first."""
-    newest = ranked(base, words, any_term=any_term, score=False)
-    if connection.vendor == "sqlite":
-        # FTS5 walks its doclists backwards by rowid (= case id) when asked for exactly that.
-        newest = newest.order_by().extra(order_by=["-language_search_fts.rowid"])
-        return list(newest.values_list("pk", flat=True)[:CANDIDATES])
-    found: list[int] = []
-    end = _last_case_id() + 1
-    width = FIRST_WINDOW
-    while end > 0 and len(found) < CANDIDATES:
-        start = max(0, end - width)
-        window = newest.filter(pk__gte=start, pk__lt=end).extra(
-            where=[
-                "language_searchdocument.complaint_id >= %s",
-                "language_searchdocument.complaint_id < %s",
-            ],
-            params=[start, end],
+def _count(base: QuerySet[Complaint], terms: Sequence[QueryTerm], any_term: bool) -> int:
+    """Matching cases, counted up to COUNT_CAP + 1 (enough to say "more than COUNT_CAP")."""
+    matches = ranked(base, terms, any_term=any_term, score=False).order_by()
+    return matches.values("pk")[: COUNT_CAP + 1].count()
+
+
+def _identifier(query: str) -> str:
+    text = unicodedata.normalize("NFKC", query).strip()
+    return text if _IDENTIFIER.fullmatch(text) else ""
+
+
+def _hits(
+    user: Any, ranking: Sequence[tuple[int, float]], tokens: list[str], *, exact: bool = False
+) -> list[SearchHit]:
+    loaded = complaint_list(user=user).in_bulk([pk for pk, _ in ranking])
+    rows = [(loaded[pk], float(score)) for pk, score in ranking if pk in loaded]
+    documents = SearchDocument.objects.in_bulk([c.pk for c, _ in rows])
+    hits = []
+    for complaint, score in rows:
+        document = documents.get(complaint.pk)
+        title = document.title if document else complaint.title
+        body = document.body if document else complaint.narrative
+        hits.append(
+            SearchHit(
+                complaint=complaint,
+                score=score,
+                title_html=highlight(title, tokens),
+                snippet_html=snippet(body, tokens),
+                exact=exact,
+            )
         )
-        found += window.order_by("-pk").values_list("pk", flat=True)[: CANDIDATES - len(found)]
-        end, width = start, width * WINDOW_GROWTH
-    return found
+    return hits
 
 
 def search_complaints(
@@ -225,53 +272,69 @@ def search_complaints(
     query: str,
     filters: Mapping[str, Any] | None = None,
     limit: int = DEFAULT_LIMIT,
+    page: int = 1,
 ) -> SearchResults:
-    """Cases in `user`'s scope matching `query` (and the registry `filters`), best first.
+    """Cases in `user`'s scope matching `query` (and the registry `filters`), best first, one
+    page of `limit` at a time.
+
+    A query that is a case's registry number or a referral's reference number finds exactly
+    that case (those cases) and nothing else. Otherwise the words must all match (a stretch the
+    dictionary does not know must match as a phrase: `segment.query_terms`); if no case has
+    them all, any word of two or more characters may match (the page says so).
 
     `filters` takes the registry's filter parameters (status, business_category, unit, received_from
     …, as in a query string). Do not pass the search words as the registry's own `q` filter.
     """
-    tokens = tokens_for_query(query)[:MAX_QUERY_TOKENS]
-    results = SearchResults(query=query, tokens=tokens)
-    if not tokens:
-        return results
+    terms = query_terms(query)[:MAX_QUERY_TOKENS]
     limit = max(1, min(limit, MAX_LIMIT))
+    results = SearchResults(
+        query=query, tokens=[term_text(t) for t in terms], per_page=limit, page=max(1, page)
+    )
     base = registry_filterset(filters, complaint_list(user=user)).qs
+    identifier = _identifier(query)
+    if identifier:
+        exact = list(
+            base.filter(Q(registry_no__iexact=identifier) | Q(external_ref__iexact=identifier))
+            .order_by("-received_at", "-pk")
+            .values_list("pk", flat=True)[:MAX_LIMIT]
+        )
+        if exact:
+            results.exact = True
+            results.total = len(exact)
+            results.tokens = [identifier]
+            results.hits = _hits(user, [(pk, 1.0) for pk in exact], [], exact=True)
+            return results
+        # Not a number we know: its pieces must stand together (never 2026 here, 0456 there).
+        terms = [tuple(t for term in terms for t in term)]
+    if not terms:
+        return results
     ranking: list[tuple[int, float]] = []
     # Any-word fallback: single Chinese characters (的, 了, 不 …) would match nearly everything.
-    loose = [t for t in tokens if len(t) > 1 or not has_cjk(t)] or tokens
-    for any_term, words in ((False, tokens), (True, loose)):
-        if any_term and len(words) == 1 and words == tokens:
+    loose = loose_terms(terms) or terms
+    for any_term, chosen in ((False, terms), (True, loose)):
+        if any_term and len(chosen) == 1 and chosen == terms:
             break
         # The newest matches first (no scoring), then rank narrow rows (id, score) of those
         # only; the page's columns are loaded for the winners.
-        candidates = _newest_matches(base, words, any_term)
+        candidates = _newest_matches(base, chosen, any_term)
         if not candidates:
             continue
         pool = Complaint.objects.filter(pk__in=candidates)
         bounds = (min(candidates), max(candidates))
-        qs = ranked(pool, words, any_term=any_term, id_range=bounds).order_by(
+        qs = ranked(pool, chosen, any_term=any_term, id_range=bounds).order_by(
             "-search_rank", "-received_at", "-id"
         )
         columns = qs.values_list("pk", "search_rank")  # type: ignore[misc]  # an extra() column
-        ranking = list(columns[:limit])
+        ranking = list(columns)
         results.all_terms = not any_term
-        results.tokens = list(words)
+        results.tokens = [term_text(t) for t in chosen]
         results.truncated = len(candidates) == CANDIDATES
+        total = _count(base, chosen, any_term) if results.truncated else len(candidates)
+        results.total = min(total, COUNT_CAP)
+        results.total_capped = total > COUNT_CAP
         break
-    loaded = complaint_list(user=user).in_bulk([pk for pk, _ in ranking])
-    rows = [(loaded[pk], float(score)) for pk, score in ranking if pk in loaded]
-    documents = SearchDocument.objects.in_bulk([c.pk for c, _ in rows])
-    for complaint, score in rows:
-        document = documents.get(complaint.pk)
-        title = document.title if document else complaint.title
-        body = document.body if document else complaint.narrative
-        results.hits.append(
-            SearchHit(
-                complaint=complaint,
-                score=score,
-                title_html=highlight(title, results.tokens),
-                snippet_html=snippet(body, results.tokens),
-            )
-        )
+    results.pages = max(1, math.ceil(len(ranking) / limit))
+    results.page = min(results.page, results.pages)
+    start = (results.page - 1) * limit
+    results.hits = _hits(user, ranking[start : start + limit], results.tokens)
     return results

@@ -8,7 +8,16 @@ dictionary from `lexicon.py` (and an optional extra file named by the setting
 Segmentation is deterministic: the dictionary is fixed and the search paths run without jieba's
 HMM guesser, whose new-word guesses depend on the surrounding characters, so that a word written
 in a query segments the way it did in the indexed text. Text is NFKC-normalised (full-width
-letters and digits become ASCII) and lower-cased, so English words match whatever their case.
+letters and digits become ASCII), lower-cased, so English words match whatever their case, and
+converted from traditional to simplified characters with OpenCC (學位 finds 学位), at index and
+at query time alike.
+
+The index holds the words and, after them, every Chinese character once more in text order
+(character unigrams). A query is cut into dictionary words; a stretch of the query that the
+dictionary does not know (it falls apart into single characters: 房, 锦程, a name) becomes a
+phrase of those characters, which must stand next to each other in the text (FTS5 phrase,
+PostgreSQL `<->`), so a single character or an unknown word is found inside longer words and
+never as characters scattered over the text.
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
+import opencc
 from django.conf import settings
 
 from xiaobao.language.lexicon import FINANCE_WORDS
 
 # Bump when the dictionary or the token rules change: documents indexed under another version are
 # stale and `reindex_search --stale` rebuilds them.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 MAX_TOKEN_LENGTH = 40
 
 _lock = threading.Lock()
@@ -74,8 +84,25 @@ def tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+_converter_lock = threading.Lock()
+_converter: opencc.OpenCC | None = None
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC `t2s`); other text is left as it is."""
+    global _converter
+    if not text or text.isascii():
+        return text
+    if _converter is None:
+        with _converter_lock:
+            if _converter is None:
+                _converter = opencc.OpenCC("t2s")
+    return str(_converter.convert(text))
+
+
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC (full-width → ASCII), lower case, traditional → simplified."""
+    return to_simplified(unicodedata.normalize("NFKC", text or "").lower())
 
 
 def _clean(words: object) -> list[str]:
@@ -87,12 +114,62 @@ def _clean(words: object) -> list[str]:
     return out
 
 
-def tokens_for_index(text: str) -> list[str]:
-    """Search-engine segmentation: each long word and the dictionary words inside it.
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
-    信用卡年费 gives 信用, 信用卡, 年费, so a query for 信用 or 信用卡 finds it.
+
+def tokens_for_index(text: str) -> list[str]:
+    """Search-engine segmentation: each long word and the dictionary words inside it, then
+    every Chinese character in text order (the unigrams that phrase queries match).
+
+    信用卡年费 gives 信用, 信用卡, 年费, 信, 用, 卡, 年, 费: a query for 信用 or 信用卡 finds it
+    by word, 卡年 or 卡 by adjacent characters.
     """
-    return _clean(tokenizer().cut_for_search(normalise(text), HMM=False))
+    folded = normalise(text)
+    words = _clean(tokenizer().cut_for_search(folded, HMM=False))
+    return words + [ch for run in _CJK_RUN.findall(folded) for ch in run]
+
+
+Term = tuple[str, ...]
+
+
+def query_terms(text: str) -> list[Term]:
+    """What a user typed, as terms that must all match: a dictionary word is a term of one
+    token; a stretch of Chinese that the dictionary cannot cut into words only (a single
+    character, a name, a typo: the cut leaves single characters) is one phrase of all its
+    characters, so 学位房 reads 学位房 and never 学位 plus a 房 anywhere. No repeats, in order."""
+    terms: list[Term] = []
+    folded = normalise(text)
+    pos = 0
+    for match in _CJK_RUN.finditer(folded):
+        terms += [(t,) for t in _clean([folded[pos : match.start()]])]
+        run = match.group()
+        pieces = list(tokenizer().cut(run, HMM=False))
+        if any(len(piece) == 1 for piece in pieces):
+            terms.append(tuple(run[:MAX_TOKEN_LENGTH]))
+        else:
+            terms += [(piece,) for piece in pieces]
+        pos = match.end()
+    terms += [(t,) for t in _clean([folded[pos:]])]
+    return list(dict.fromkeys(terms))
+
+
+def loose_terms(terms: list[Term]) -> list[Term]:
+    """For the any-word fallback: the words of two or more characters (and non-Chinese words)
+    of `terms`; a phrase gives the dictionary words inside it, never its single characters."""
+    out: list[Term] = []
+    for term in terms:
+        if len(term) == 1:
+            if len(term[0]) > 1 or not has_cjk(term[0]):
+                out.append(term)
+            continue
+        words = tokenizer().cut("".join(term), HMM=False)
+        out += [(w,) for w in words if len(w) > 1]
+    return list(dict.fromkeys(out))
+
+
+def term_text(term: Term) -> str:
+    """The term as the user would read it (a phrase's characters joined)."""
+    return "".join(term) if all(has_cjk(t) for t in term) else " ".join(term)
 
 
 def tokens_for_query(text: str) -> list[str]:

@@ -39,14 +39,20 @@ def search(request: HttpRequest) -> HttpResponse:
         filters.pop(name, None)
     filterset = RegistryFilter(filters or None, queryset=Complaint.objects.none())
     results, error = None, ""
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
     if query:
         try:
             results = search_complaints(
-                user=request.user, query=query, filters=filters, limit=DEFAULT_LIMIT
+                user=request.user, query=query, filters=filters, limit=DEFAULT_LIMIT, page=page
             )
         except DomainError as exc:
             error = exc.message
     rows = [(hit, _case_url(hit.complaint.pk)) for hit in results or []]
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "language/search.html",
@@ -57,6 +63,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "limit": DEFAULT_LIMIT,
+            "page_query": params.urlencode(),
         },
     )
 
@@ -142,6 +149,7 @@ def _candidate_rows(candidates: list[DuplicateCandidate]) -> list[dict[str, Any]
             "reasons": c.reason_labels,
             "score": round(c.score, 3),
             "text_similarity": c.text_similarity,
+            "facts": c.facts,
             "can_merge": c.can_merge,
             "url": _case_url(c.complaint.pk),
         }
@@ -169,6 +177,8 @@ def duplicates_json(request: HttpRequest) -> HttpResponse:
             id_number=values["id_number"],
             phone=values["phone"],
             unit=values["unit"],
+            amount=values["amount"],
+            business_category=values["business_category"],
         )
     rows = _candidate_rows(candidates)
     context = {

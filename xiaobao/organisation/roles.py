@@ -88,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.*_taxonomy*",
         "complaints.*_deadlinepolicy",
         "complaints.*_calendarday",
+        "watch.view_scheduledrun",
     ),
 }
 

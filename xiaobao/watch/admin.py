@@ -16,6 +16,7 @@ from xiaobao.watch.models import (
     Firing,
     Notification,
     NotificationPreference,
+    ScheduledRun,
     Threshold,
     WatchState,
 )
@@ -109,3 +110,34 @@ class NotificationAdmin(_ReadOnly):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "channels", "daily_digest", "updated_at")
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """The periodic jobs (`xiaobao.watch.schedule`) and how their last run went; read only."""
+
+    list_display = (
+        "name",
+        "every_seconds",
+        "last_started_at",
+        "last_finished_at",
+        "last_result",
+        "last_error_line",
+        "next_run_at",
+        "runs",
+        "failures",
+    )
+    readonly_fields = [f.name for f in ScheduledRun._meta.fields]
+
+    @admin.display(description=_("上次错误"))
+    def last_error_line(self, obj: ScheduledRun) -> str:
+        return obj.last_error.strip().splitlines()[-1] if obj.last_error.strip() else ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

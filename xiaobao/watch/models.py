@@ -350,3 +350,32 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ScheduledRun(models.Model):
+    """One periodic job of `xiaobao.watch.schedule`: when it last ran, and how it went.
+
+    A sweeper takes a due job with a conditional UPDATE on this row (`next_run_at` passed and no
+    live lease), so two sweepers never run one job at the same time or twice for one period.
+    """
+
+    scope_unit_field: ClassVar[str | None] = None  # institution-wide machinery
+
+    name = models.CharField(_("任务名称"), max_length=100, unique=True)
+    every_seconds = models.PositiveIntegerField(_("间隔（秒）"))
+    next_run_at = models.DateTimeField(_("下次运行时间"))
+    lease_until = models.DateTimeField(_("占用至"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("上次开始时间"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("上次结束时间"), null=True, blank=True)
+    last_result = models.TextField(_("上次结果"), blank=True)
+    last_error = models.TextField(_("上次错误"), blank=True)
+    runs = models.PositiveIntegerField(_("运行次数"), default=0)
+    failures = models.PositiveIntegerField(_("失败次数"), default=0)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -25,8 +25,16 @@ ID_17 = "11010519491231002"
 VALID_ID = ID_17 + id_check_char(ID_17)
 PHONE = "13800138000"
 
-# The labelled third-party files live beside the repository and are never copied into it.
-SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+# The labelled third-party files live beside the repository (or beside the folder of worktrees
+# that holds it) and are never copied into it.
+SHARED_DATA = next(
+    (
+        folder / "shared" / "data"
+        for folder in Path(settings.BASE_DIR).parents
+        if (folder / "shared" / "data").is_dir()
+    ),
+    Path(settings.BASE_DIR).parent / "shared" / "data",
+)
 GOV_MESSAGES = SHARED_DATA / "cn_gov_messages_labeled_sample__tipdm2020_att2.csv"
 GOV_MESSAGES_XLSX = SHARED_DATA / "cn_gov_messages_labeled_sample__tipdm2020_att2.original.xlsx"
 

@@ -195,27 +195,54 @@ def test_any_word_fallback_ignores_single_characters(cases, people):
     assert "<mark>的</mark>" not in results.hits[0].snippet_html
 
 
-@pytest.mark.parametrize("window", [(50_000, 8), (1, 2)], ids=["one-window", "many-windows"])
-def test_many_matches_rank_only_the_newest_candidates_and_say_so(
-    register, people, monkeypatch, window
+def test_many_matches_rank_only_the_newest_received_candidates_and_say_so(
+    register, people, monkeypatch
 ):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from xiaobao.language import search
 
-    # PostgreSQL looks for the newest matches in id windows: the answer must not depend on them.
-    monkeypatch.setattr(search, "FIRST_WINDOW", window[0])
-    monkeypatch.setattr(search, "WINDOW_GROWTH", window[1])
     monkeypatch.setattr(search, "CANDIDATES", 3)
     # The oldest case is the best match (年费 in the title and twice in the text) …
     best_but_old = register(
         title="年费年费年费", narrative="年费收取有异议，年费过高，年费不合理。"
     )
     newer = [register(title=f"第{i}件", narrative="客户对信用卡年费有异议。") for i in range(4)]
+    # … and a case from an old ledger imported last (the highest id) is not "newest" either.
+    imported = register(
+        title="旧台账年费",
+        narrative="历史台账：年费争议。",
+        received_at=timezone.now() - timedelta(days=400),
+    )
     results = search_complaints(user=people.handler_a, query="年费")
-    # … but only the newest three matches are ranked, and the results say so.
-    assert results.truncated
+    # … only the three most recently received matches are ranked, and the results say so.
+    assert results.truncated and results.total == 6 and not results.total_capped
     assert set(_numbers(results)) == {c.registry_no for c in newer[1:]}
     assert best_but_old.registry_no not in _numbers(results)
+    assert imported.registry_no not in _numbers(results)
     monkeypatch.setattr(search, "CANDIDATES", 10)
     everything = search_complaints(user=people.handler_a, query="年费")
-    assert not everything.truncated
+    assert not everything.truncated and everything.total == 6
     assert _numbers(everything)[0] == best_but_old.registry_no
+
+
+def test_the_count_is_bounded_and_pages_cover_the_ranked_pool(register, people, monkeypatch):
+    from xiaobao.language import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 4)
+    monkeypatch.setattr(search, "CANDIDATES", 5)
+    cases = [register(title=f"年费第{i}件", narrative="年费争议。") for i in range(7)]
+    first = search_complaints(user=people.handler_a, query="年费", limit=2)
+    assert first.total == 4 and first.total_capped and first.truncated
+    assert first.pages == 3 and first.has_next and not first.has_previous
+    seen = []
+    for page in (1, 2, 3):
+        results = search_complaints(user=people.handler_a, query="年费", limit=2, page=page)
+        assert results.page == page
+        seen += _numbers(results)
+    assert len(seen) == len(set(seen)) == 5
+    assert set(seen) <= {c.registry_no for c in cases}
+    # A page past the end shows the last one.
+    assert search_complaints(user=people.handler_a, query="年费", limit=2, page=99).page == 3

@@ -71,3 +71,20 @@ def test_deterministic_and_thread_safe_initialisation(monkeypatch):
         t.join()
     assert len(results) == 6 and all(r == results[0] for r in results)
     assert segment._tokenizer is not None
+
+
+def test_query_terms_keep_unknown_stretches_together():
+    from xiaobao.language.segment import loose_terms, query_terms
+
+    assert query_terms("信用卡 年费") == [("信用卡",), ("年费",)]
+    assert query_terms("學位") == [("学位",)]  # traditional → simplified
+    assert query_terms("房") == [("房",)]
+    # An unknown name falls apart into characters: the whole stretch is one phrase.
+    assert query_terms("锦程银行信用卡") == [tuple("锦程银行信用卡")]
+    assert query_terms("ＡＴＭ吞卡") == [("atm",), ("吞", "卡")]
+    # The any-word fallback keeps the words of a phrase, never its single characters.
+    assert loose_terms(query_terms("不存在的理财套餐")) == [("存在",), ("理财",), ("套餐",)]
+
+
+def test_index_holds_words_then_characters_in_order():
+    assert tokens_for_index("學位房") == ["学位", "房", "学", "位", "房"]

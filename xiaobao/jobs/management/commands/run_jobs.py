@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=100, help="jobs per pass")
 
     def handle(self, *args, **options):
+        try:
+            self._loop(options)
+        except KeyboardInterrupt:  # Ctrl-C (dev.py run): the current job's transaction rolled back
+            return
+
+    def _loop(self, options):
         while True:
             ran = run_pending(limit=options["limit"])
             if ran:

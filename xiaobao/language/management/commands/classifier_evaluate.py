@@ -38,7 +38,9 @@ class Command(BaseCommand):
         labels = [r[label_col] for r in rows]
         started = time.perf_counter()
         try:
-            result = cross_validate(samples, labels, folds=options["folds"], seed=options["seed"])
+            result = cross_validate(
+                samples, labels, folds=options["folds"], seed=options["seed"], baseline=True
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:

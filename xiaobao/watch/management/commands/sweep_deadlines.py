@@ -9,6 +9,9 @@ or as a service: ``python manage.py sweep_deadlines --loop --interval 60``.
 
 With the embedded queue (XIAOBAO_QUEUE=database, the default) each pass also runs the queued
 jobs (e-mails, digests); pass ``--no-jobs`` when separate ``run_jobs`` workers or Celery do it.
+Each pass also runs the periodic jobs that are due (`xiaobao.watch.schedule`: early warning,
+retention, classifier retraining, key purge, search-index catch-up); ``--no-periodic`` leaves
+them to another sweeper or to Celery beat.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from xiaobao.jobs.services import run_pending
+from xiaobao.watch.schedule import run_due
 from xiaobao.watch.sweep import sweep
 
 
@@ -38,11 +42,23 @@ class Command(BaseCommand):
             help="compare every open case with its watch row (daily safety net)",
         )
         parser.add_argument("--batch", type=int, default=200, help="cases claimed per batch")
+        parser.add_argument(
+            "--no-periodic",
+            dest="periodic",
+            action="store_false",
+            help="do not run the due periodic jobs (xiaobao.watch.schedule)",
+        )
         jobs = parser.add_mutually_exclusive_group()
         jobs.add_argument("--jobs", dest="jobs", action="store_true", default=None)
         jobs.add_argument("--no-jobs", dest="jobs", action="store_false")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._loop(options)
+        except KeyboardInterrupt:  # Ctrl-C (dev.py run): an unfinished pass rolled back
+            return
+
+    def _loop(self, options: dict[str, Any]) -> None:
         run_jobs = options["jobs"]
         if run_jobs is None:
             run_jobs = getattr(settings, "XIAOBAO_QUEUE", "database") == "database"
@@ -53,6 +69,9 @@ class Command(BaseCommand):
             ran = run_pending(limit=10_000) if run_jobs else 0
             if options["verbosity"] > 1 or report.fired or report.errors or ran:
                 self.stdout.write(f"{report}; jobs run {ran}")
+            if options["periodic"]:
+                for outcome in run_due():
+                    self.stdout.write(f"periodic {outcome}")
             if not options["loop"]:
                 return
             time.sleep(options["interval"])
