@@ -37,6 +37,7 @@ from xiaobao.privacy.redaction import redact
 ACTION_PATHS = {
     "accept": "accept",
     "assign": "assign",
+    "transfer": "transfer",
     "classify": "classify",
     "pause": "pause",
     "resume": "resume",
@@ -190,7 +191,11 @@ class ComplaintDetail(ComplaintSummary):
 
     referrer_received_on = serializers.DateField(allow_null=True)
     complained_unit = UnitRef()
+    complained_staff = UserRef(allow_null=True)
     complained_staff_name = serializers.CharField()
+    recusal_unchecked = serializers.BooleanField(
+        help_text="被投诉人员仅有姓名、未关联员工账号，无法自动执行回避检查"
+    )
     narrative = RedactedText()
     demand_text = RedactedText()
     demands = serializers.SerializerMethodField()
@@ -353,7 +358,15 @@ class ComplaintCreateIn(serializers.Serializer):
         default=None,
         help_text="被投诉机构代码，默认同责任机构",
     )
-    complained_staff_name = _text(max_length=50)
+    complained_staff = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="被投诉员工的用户名（工号）；处理人不得为其本人（回避）",
+    )
+    complained_staff_name = _text(
+        max_length=50, help_text="无法确定员工账号时填写姓名（此时无法自动执行回避检查）"
+    )
     title = serializers.CharField(max_length=120)
     narrative = serializers.CharField()
     demands = serializers.ListField(child=serializers.CharField(max_length=40), default=list)
@@ -384,6 +397,15 @@ class HandlerIn(serializers.Serializer):
 class AssignIn(serializers.Serializer):
     handler = serializers.CharField(help_text="处理人用户名")
     reason = _text()
+
+
+class TransferIn(serializers.Serializer):
+    to_unit = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Unit.objects.filter(is_active=True),
+        help_text="接收机构代码（须在您的管辖范围内）",
+    )
+    reason = serializers.CharField(help_text="移交原因")
 
 
 class ClassifyIn(serializers.Serializer):

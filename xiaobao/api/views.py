@@ -35,6 +35,7 @@ from xiaobao.api.services import IDEMPOTENCY_KEY_MAX, idempotent, request_finger
 from xiaobao.complaints import selectors, services
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
+from xiaobao.lib.errors import PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import visible_to
 
@@ -94,6 +95,7 @@ def _load(pk: int) -> Complaint:
             "complained_unit",
             "intake_channel",
             "handler",
+            "complained_staff",
             "business_channel",
             "business_category",
             "cause",
@@ -157,6 +159,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "reveal": s.RevealIn,
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
+        "transfer": s.TransferIn,
         "classify": s.ClassifyIn,
         "pause": s.PauseIn,
         "resume": s.ResumeIn,
@@ -173,6 +176,17 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "flag_major": s.FlagMajorIn,
         "review": s.ReviewIn,
         "follow_up": s.FollowUpIn,
+    }
+
+    # The permission each case action needs at least (handle_complaint when not listed).
+    action_perms: dict[str, str] = {
+        "reveal": "",  # the reveal service refuses with its own message and logs the attempt
+        "assign": "complaints.assign_complaint",
+        "transfer": "complaints.assign_complaint",
+        "flag_major": "complaints.flag_major",
+        "review": "complaints.add_complaint",
+        "extension_approve": "complaints.approve_extension_30",
+        "extension_reject": "complaints.approve_extension_30",
     }
 
     def get_queryset(self) -> QuerySet[Complaint]:
@@ -195,6 +209,11 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         self, request: Request, pk: Any, cls: type[drf_serializers.Serializer]
     ) -> tuple[Complaint, dict[str, Any]]:
         complaint = self._case(pk)  # 404 before 400: an unseen case reveals nothing
+        # 403 before 400: a caller who may not act at all is refused whatever they sent (the
+        # service checks again, with the case's unit).
+        perm = self.action_perms.get(self.action or "", "complaints.handle_complaint")
+        if perm and not request.user.has_perm(perm):
+            raise PermissionDeniedError("您没有执行此操作的权限。")
         return complaint, self._input(cls, request)
 
     def _detail(self, complaint: Complaint) -> Any:
@@ -241,6 +260,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
                 narrative=d["narrative"],
                 complainants=[services.ComplainantData(**c) for c in d["complainants"]],
                 complained_unit=d["complained_unit"],
+                complained_staff=self._staff(d["complained_staff"], "complained_staff"),
                 complained_staff_name=d["complained_staff_name"],
                 demands=d["demands"],
                 demand_text=d["demand_text"],
@@ -336,6 +356,15 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
             handler=handler,
             reason=d["reason"],
         )
+        return self._respond(complaint)
+
+    @lifecycle("transfer", s.TransferIn, "移交其他机构（期限不变，处理人清空）")
+    def transfer(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.TransferIn)
+        services.complaint_transfer(
+            actor=request.user, complaint=complaint, to_unit=d["to_unit"], reason=d["reason"]
+        )
+        # The receiving unit is in the caller's scope, so the case stays visible to the caller.
         return self._respond(complaint)
 
     @lifecycle("classify", s.ClassifyIn, "分类（只修改提交的字段）")

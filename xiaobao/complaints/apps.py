@@ -7,8 +7,12 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("投诉管理")
 
     def ready(self) -> None:
-        from xiaobao.complaints import retention
+        from xiaobao.complaints import retention, services
+        from xiaobao.organisation.hooks import on_unit_move
         from xiaobao.privacy.registry import register_retention
+
+        # A sub-branch moved in the tree: each of its open cases says so on its timeline.
+        on_unit_move(services.complaints_record_unit_move)
 
         register_retention(
             "complaints", check=retention.reasons_to_keep, job=retention.anonymise_expired

@@ -382,6 +382,11 @@ class Complaint(models.Model):
     def is_review(self) -> bool:
         return self.kind == Kind.REVIEW
 
+    @property
+    def recusal_unchecked(self) -> bool:
+        """Only a name was recorded for the staff complained about: recusal cannot be checked."""
+        return bool(self.complained_staff_name) and self.complained_staff_id is None
+
 
 class Complainant(models.Model):
     """A person or organisation filing the complaint (Art. 13); identifiers encrypted at rest."""

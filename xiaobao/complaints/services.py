@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from xiaobao.complaints import clock, hooks
 from xiaobao.complaints.choices import (
+    OPEN_STATUSES,
     Axis,
     ComplainantRole,
     ExtensionStatus,
@@ -56,7 +57,9 @@ from xiaobao.deadlines.engine import TZ, review_window
 from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Department, Unit, User
+from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
@@ -549,6 +552,14 @@ def complaint_register(
             field="complainants",
         )
     complained_unit = complained_unit or unit
+    if complained_staff is not None and not (
+        unit.contains(complained_staff.unit) or complained_unit.contains(complained_staff.unit)
+    ):
+        raise DomainError(
+            "被投诉人员须为责任机构或被投诉机构（含下属机构）的员工。",
+            code="staff_not_in_unit",
+            field="complained_staff",
+        )
     if handler is not None:
         _check_handler(handler, unit=unit, complained_staff=complained_staff)
 
@@ -622,6 +633,8 @@ def complaint_register(
             "channel": channel.code,
             "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
             "group_size": size,
+            "complained_staff": complained_staff.pk if complained_staff else None,
+            "recusal_unchecked": complaint.recusal_unchecked,
             **_forwarding(referrer_received_on, received_at),
         },
     )
@@ -694,6 +707,73 @@ def complaint_assign(
         update_fields=["handler"],
     )
     return complaint
+
+
+@transaction.atomic
+def complaint_transfer(
+    *, actor: User, complaint: Complaint, to_unit: Unit, reason: str
+) -> Complaint:
+    """Move a case to another unit in the actor's scope (misrouted at intake, or the unit that
+    can resolve it). The deadline is the consumer's and does not change; the handler is
+    cleared for the receiving unit to name its own, and that unit is told (xiaobao.watch)."""
+    _require(actor, "assign_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("transfer", complaint.status)
+    _need(reason, "移交须说明原因。", "reason")
+    if to_unit is None:
+        raise DomainError("请选择接收机构。", code="required", field="to_unit")
+    if not to_unit.is_active:
+        raise DomainError(f"{to_unit.name}已停用，不能接收投诉。", field="to_unit")
+    if to_unit.pk == complaint.unit_id:
+        raise DomainError("该投诉已由此机构负责，无需移交。", code="same_unit", field="to_unit")
+    if not unit_in_scope(actor, to_unit):
+        raise PermissionDeniedError(
+            "只能移交到您管辖范围内的机构。", code="out_of_scope", field="to_unit"
+        )
+    before, previous_handler = complaint.unit, complaint.handler_id
+    complaint.unit = to_unit
+    complaint.handler = None
+    _transition(
+        complaint,
+        "transfer",
+        actor=actor,
+        reason=reason.strip(),
+        data={
+            "from_unit": {"id": before.pk, "code": before.code, "name": before.name},
+            "to_unit": {"id": to_unit.pk, "code": to_unit.code, "name": to_unit.name},
+            "previous_handler": previous_handler,
+            **_deadline_data(complaint),
+        },
+        update_fields=["unit", "handler"],
+    )
+    return complaint
+
+
+def complaints_record_unit_move(
+    *, actor: Any, unit: Unit, from_parent: Unit | None, to_parent: Unit
+) -> int:
+    """A sub-branch moved in the tree: who sees its cases changed, so each open case says so.
+
+    Called by `organisation.services.unit_move` through its move listeners (inside the move's
+    transaction); returns how many cases got an event."""
+    cases = Complaint.objects.filter(
+        unit__path__startswith=unit.path, status__in=OPEN_STATUSES
+    ).select_related("unit")
+    count = 0
+    for complaint in cases.order_by("pk").iterator(chunk_size=500):
+        _event(
+            complaint,
+            "unit_moved",
+            actor=actor,
+            reason=f"{unit.name}由{from_parent.name if from_parent else '—'}调整至{to_parent.name}",
+            data={
+                "unit": {"id": unit.pk, "code": unit.code, "name": unit.name},
+                "from_parent": from_parent.pk if from_parent else None,
+                "to_parent": to_parent.pk,
+            },
+        )
+        count += 1
+    return count
 
 
 @transaction.atomic
@@ -920,11 +1000,14 @@ def _check_approver(actor: User, complaint: Complaint, target_days: int, request
     if target_days <= int(complaint.deadline_policy.get("extension_days") or 30):
         _require(actor, "approve_extension_30", complaint)
         return
-    # Beyond 30 days: the upper-level institution's head, or a head-office senior manager.
+    # Beyond 30 days: the upper-level institution's head, or a head-office senior manager
+    # (Art. 18). Checked by role as well as permission, so a group given the permission by hand
+    # (a head-office officer, say) still cannot approve.
     _require(actor, "approve_extension_60", complaint)
-    upper = actor.unit.is_ancestor_of(unit)
-    head_office = actor.unit.parent_id is None
-    if not (upper or head_office):
+    roles = user_roles(actor)
+    upper_head = Role.UNIT_HEAD in roles and actor.unit.is_ancestor_of(unit)
+    senior_manager = Role.HQ_SENIOR_MANAGER in roles and actor.unit.parent_id is None
+    if not (upper_head or senior_manager):
         raise PermissionDeniedError(
             "延期至60日须由上级机构负责人或总行高级管理人员批准。", code="needs_upper_level"
         )
@@ -941,6 +1024,22 @@ def _lock_pending_extension(actor: User, extension: Extension) -> tuple[Extensio
     return extension, complaint
 
 
+def _refuse_late_approval(complaint: Complaint) -> None:
+    """An extension is approved only while the case is within its current deadline.
+
+    We refuse a late approval rather than record it as late: approving on day 17 a request made
+    on day 14 would otherwise move the deadline past a day on which the case was already
+    overdue, and the case would count as timely. Refused, the deadline stays where it was, the
+    case stays overdue, and the request can still be rejected to clear it."""
+    if complaint.due_at is not None and _now() >= complaint.due_at:
+        raise DomainError(
+            f"办理期限已于{complaint.due_date:%Y年%m月%d日}届满，不能再批准延期；"
+            "逾期的投诉不会因事后批准而视为按时办理。如需结束该申请，请驳回。",
+            code="deadline_passed",
+            field="decision",
+        )
+
+
 @transaction.atomic
 def extension_approve(
     *,
@@ -951,6 +1050,7 @@ def extension_approve(
     told_at: datetime | None = None,
 ) -> Extension:
     extension, complaint = _lock_pending_extension(actor, extension)
+    _refuse_late_approval(complaint)
     long_extension = extension.target_days > int(
         complaint.deadline_policy.get("extension_days") or 30
     )
@@ -1517,7 +1617,9 @@ __all__ = [
     "complaint_pause",
     "complaint_register",
     "complaint_resume",
+    "complaint_transfer",
     "complaint_withdraw",
+    "complaints_record_unit_move",
     "extension_approve",
     "extension_reject",
     "extension_request",

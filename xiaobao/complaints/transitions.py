@@ -12,6 +12,8 @@ _LIVE = frozenset({S.REGISTERED, S.ACCEPTED, S.PAUSED})
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "accept": (frozenset({S.REGISTERED}), S.ACCEPTED),
     "assign": (_LIVE | {S.DECIDED}, None),
+    # A case moves to another unit while it still owes the consumer an answer; the clock runs on.
+    "transfer": (_LIVE | {S.DECIDED}, None),
     "classify": (_LIVE | {S.DECIDED, S.NOTIFIED}, None),
     "pause": (frozenset({S.ACCEPTED}), S.PAUSED),
     "resume": (frozenset({S.PAUSED}), S.ACCEPTED),
@@ -51,6 +53,8 @@ ACTION_LABELS: dict[str, str] = {
     "register": "登记",
     "accept": "受理",
     "assign": "分派",
+    "transfer": "移交其他机构",
+    "unit_moved": "责任机构调整隶属关系",
     "classify": "分类",
     "pause": "中止计时",
     "resume": "恢复计时",

@@ -20,15 +20,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
-from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
+from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions, target_status
 from xiaobao.deadlines.engine import days_left
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.web import domain_status, form_error
 from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import User
 from xiaobao.organisation.roles import user_roles
@@ -37,6 +39,9 @@ from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 
 PAGE_SIZE = 50
+RECUSAL_UNCHECKED = _(
+    "被投诉人员仅登记了姓名，未关联员工账号：系统无法自动执行回避检查，分派处理人时请人工核对。"
+)
 SORTS = {
     "received": ("-received_at", "-id"),
     "received_asc": ("received_at", "id"),
@@ -211,6 +216,7 @@ def register(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = forms.RegisterForm(request.POST or None, user=user)
     duplicates: list[dict[str, Any]] = []
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duplicates = [
@@ -252,6 +258,7 @@ def register(request: HttpRequest) -> HttpResponse:
                             legal_representative=data["legal_representative"],
                         )
                     ],
+                    complained_staff=data["complained_staff"],
                     complained_staff_name=data["complained_staff_name"],
                     demands=list(data["demands"]),
                     demand_text=data["demand_text"],
@@ -267,11 +274,14 @@ def register(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as exc:
                 _form_error(form, exc)
+                status = domain_status(exc)
             else:
                 messages.success(
                     request,
                     f"已登记投诉 {complaint.registry_no}，截止日 {complaint.due_date:%Y年%m月%d日}。",
                 )
+                if complaint.recusal_unchecked:
+                    messages.warning(request, RECUSAL_UNCHECKED)
                 into = _merge_offer(user, complaint, data)
                 if into:
                     messages.warning(
@@ -290,7 +300,7 @@ def register(request: HttpRequest) -> HttpResponse:
         )
     )
     context = {"form": form, "duplicates": duplicates, "referral_ids": referral_ids}
-    return render(request, "complaints/register.html", context)
+    return render(request, "complaints/register.html", context, status=status)
 
 
 def _merge_offer(user: User, complaint: Complaint, data: dict[str, Any]) -> list[str]:
@@ -313,12 +323,7 @@ def _merge_offer(user: User, complaint: Complaint, data: dict[str, Any]) -> list
     return [c.complaint.registry_no for c in found if c.can_merge]
 
 
-def _form_error(form: Any, exc: DomainError) -> None:
-    field = (exc.field or "").split(".")[-1]
-    if field and field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
+_form_error = form_error
 
 
 # --- the case page -------------------------------------------------------------------------------
@@ -326,6 +331,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 ACTION_FORMS: dict[str, type[Any]] = {
     "accept": forms.forms.Form,
     "assign": forms.AssignForm,
+    "transfer": forms.TransferForm,
     "classify": forms.ClassifyForm,
     "pause": forms.PauseForm,
     "resume": forms.ResumeForm,
@@ -344,13 +350,16 @@ ACTION_FORMS: dict[str, type[Any]] = {
 # Which permission makes an action worth showing (the service checks again).
 ACTION_PERMS = {
     "assign": "complaints.assign_complaint",
+    "transfer": "complaints.assign_complaint",
     "flag_major": "complaints.flag_major",
     "review_request": "complaints.add_complaint",
 }
 
 
-def _make_form(action: str, complaint: Complaint, data: Any = None) -> Any:
+def _make_form(action: str, complaint: Complaint, data: Any = None, user: Any = None) -> Any:
     cls = ACTION_FORMS[action]
+    if cls is forms.TransferForm:
+        return cls(data, user=user, unit=complaint.unit, prefix=action)
     if cls is forms.ClassifyForm and data is None:
         initial = {
             f: getattr(complaint, f)
@@ -396,7 +405,7 @@ def _detail_context(
     user = request.user
     actions = _available_actions(user, complaint)
     action_forms = [
-        (a, ACTION_LABELS.get(a, a), (bound or {}).get(a) or _make_form(a, complaint))
+        (a, ACTION_LABELS.get(a, a), (bound or {}).get(a) or _make_form(a, complaint, user=user))
         for a in actions
     ]
     pending = [
@@ -497,6 +506,9 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
         "assign": lambda: s.complaint_assign(
             actor=user, complaint=complaint, handler=data["handler"], reason=data["reason"]
         ),
+        "transfer": lambda: s.complaint_transfer(
+            actor=user, complaint=complaint, to_unit=data["to_unit"], reason=data["reason"]
+        ),
         "pause": lambda: s.complaint_pause(
             actor=user,
             complaint=complaint,
@@ -582,6 +594,8 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
     result = calls[action]()
     if action == "review_request":
         return f"已登记核查 {result.registry_no}，由上级机构办理。"
+    if action == "transfer":
+        return f"已移交{result.unit.name}办理，办理期限不变。"
     return f"已{ACTION_LABELS.get(action, action)}。"
 
 
@@ -597,25 +611,30 @@ def _merge_target(user: Any, registry_no: str) -> Complaint:
 @login_required
 @require_POST
 def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    complaint = selectors.complaint_get(user=request.user, pk=pk)  # not in scope: 404
     if name not in ACTION_FORMS:
         raise Http404
-    form = _make_form(name, complaint, request.POST)
-    if form.is_valid():
-        try:
+    status = 400
+    form = _make_form(name, complaint, request.POST, user=request.user)
+    try:
+        # Refusals come before the form: a forged action by someone who may not act answers 403
+        # whatever it posted, and one the case's state does not allow answers 409.
+        if not request.user.has_perm(ACTION_PERMS.get(name, "complaints.handle_complaint")):
+            raise PermissionDeniedError("您没有执行此操作的权限。")
+        target_status(name, complaint.status)
+        if form.is_valid():
             message = _run_action(name, request.user, complaint, form.cleaned_data)
-        except DomainError as exc:
-            _form_error(form, exc)
-            messages.error(request, exc.message)
-        else:
             messages.success(request, message)
             return redirect("complaints:detail", pk=complaint.pk)
-    else:
         messages.error(request, "操作未完成，请根据提示修改后重新提交。")
+    except DomainError as exc:
+        _form_error(form, exc)
+        messages.error(request, exc.message)
+        status = domain_status(exc)
     complaint.refresh_from_db()
     context = _detail_context(request, complaint, bound={name: form})
     context["open_action"] = name
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
@@ -626,6 +645,7 @@ def extension_decide(request: HttpRequest, pk: int, extension_pk: int) -> HttpRe
         request.user, Extension.objects.filter(complaint=complaint), pk=extension_pk
     )
     form = forms.ExtensionDecisionForm(request.POST, prefix="ext")
+    status = 400
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -646,8 +666,10 @@ def extension_decide(request: HttpRequest, pk: int, extension_pk: int) -> HttpRe
             return redirect("complaints:detail", pk=complaint.pk)
         except DomainError as exc:
             _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = domain_status(exc)
     context = _detail_context(request, complaint, bound={"extension_decide": form})
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
@@ -676,7 +698,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
             }
         except DomainError as exc:
             _form_error(form, exc)
-            status = 403 if exc.code in ("unmask_denied",) else 400
+            status = domain_status(exc)
     else:
         status = 400
     context = _detail_context(request, complaint, bound={"reveal": form, "revealed": revealed})
@@ -690,6 +712,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = selectors.complaint_get(user=request.user, pk=pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             services.attachment_add(
@@ -702,11 +725,12 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as exc:
             _form_error(form, exc)
+            status = domain_status(exc)
         else:
             messages.success(request, "附件已上传。")
             return redirect("complaints:detail", pk=complaint.pk)
     context = _detail_context(request, complaint, bound={"attachment": form})
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
