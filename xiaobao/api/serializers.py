@@ -463,12 +463,21 @@ class DecideIn(serializers.Serializer):
         max_digits=16, decimal_places=2, required=False, allow_null=True, default=None
     )
     text = _text()
+    decided_at = Moment(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="实际作出决定的时间（可早于录入时间，不早于受理，回溯不超过设定天数）",
+    )
 
 
 class NotifyIn(serializers.Serializer):
     method = serializers.ChoiceField(NoticeMethod.choices)
-    given_at = Moment()
-    evidence = serializers.CharField()
+    given_at = Moment(help_text="实际告知的时间（可早于录入时间）；按此判断是否按时答复")
+    evidence = _text(help_text="告知凭证；use_letter 为 true 时可补充挂号信单号等")
+    use_letter = serializers.BooleanField(
+        default=False, help_text="以系统生成并已寄出/发送的答复函作为告知凭证"
+    )
 
 
 class RectificationIn(serializers.Serializer):
@@ -526,3 +535,10 @@ class RevealIn(serializers.Serializer):
 class RevealOut(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class LetterOut(serializers.Serializer):
+    ref = serializers.CharField(help_text="答复函编号，告知时可作为凭证（use_letter）")
+    sha256 = serializers.CharField()
+    sms = serializers.CharField(help_text="短信文本")
+    docx_base64 = serializers.CharField(help_text="Word 文件（Base64）")

@@ -6,6 +6,7 @@ one that does not exist); writes go through the lifecycle services, which check 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -438,6 +439,26 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         complaint, d = self._begin(request, pk, s.NotifyIn)
         services.complaint_notify(actor=request.user, complaint=complaint, **d)
         return self._respond(complaint)
+
+    @extend_schema(
+        summary="生成答复函（Word，Base64）与短信文本",
+        request=None,
+        responses={201: s.LetterOut, **ERRORS},
+        tags=["投诉办理"],
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def letter(self, request: Request, pk: Any = None) -> Response:
+        complaint = self._case(pk)
+        generated = services.complaint_letter_generate(actor=request.user, complaint=complaint)
+        return Response(
+            {
+                "ref": generated.ref,
+                "sha256": generated.sha256,
+                "sms": generated.sms,
+                "docx_base64": base64.b64encode(generated.docx).decode(),
+            },
+            status=201,
+        )
 
     @lifecycle("close", s.CloseIn, "办结（原因分析与整改任务）")
     def close(self, request: Request, pk: Any = None) -> Response:

@@ -185,13 +185,31 @@ class DecisionForm(forms.Form):
     text = forms.CharField(
         label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+    decided_at = forms.DateTimeField(
+        label=_("决定时间"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("如决定已先行作出（如电话答复），填写实际时间；不早于受理时间"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decided_at"].initial = _local_now()
 
 
 class NoticeForm(forms.Form):
     method = forms.ChoiceField(label=_("告知方式"), choices=NoticeMethod.choices)
-    given_at = forms.DateTimeField(label=_("告知时间"), widget=DATETIME)
+    given_at = forms.DateTimeField(
+        label=_("告知时间"), widget=DATETIME, help_text=_("实际告知的时间，可早于录入时间")
+    )
+    use_letter = forms.BooleanField(
+        label=_("以系统生成的答复函为告知凭证（已寄出或已发送）"), required=False
+    )
     evidence = forms.CharField(
-        label=_("告知凭证"), max_length=500, help_text=_("挂号信单号、短信记录或录音编号")
+        label=_("告知凭证"),
+        max_length=500,
+        required=False,
+        help_text=_("挂号信单号、短信记录或录音编号"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -80,5 +80,6 @@ ACTION_LABELS: dict[str, str] = {
     "legal_hold": "设置诉讼保全",
     "legal_hold_release": "解除诉讼保全",
     "anonymise": "匿名化",
+    "letter_generated": "生成答复函",
     "deadline_warning": "期限提醒",
 }

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -454,6 +455,7 @@ def _detail_context(
         # A missing one-to-one raises a subclass of AttributeError, so getattr's default applies.
         "decision": getattr(complaint, "decision", None),
         "notice": getattr(complaint, "notice", None),
+        "letter": complaint.events.filter(action="letter_generated").order_by("-pk").first(),
         "rectifications": complaint.rectifications.select_related("department__unit"),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         "reviews": complaint.reviews.all(),
@@ -536,6 +538,7 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             routes=data["routes"],
             compensation=data["compensation"],
             text=data["text"],
+            decided_at=data["decided_at"],
         ),
         "notify": lambda: s.complaint_notify(
             actor=user,
@@ -543,6 +546,7 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             method=data["method"],
             given_at=data["given_at"],
             evidence=data["evidence"],
+            use_letter=data["use_letter"],
         ),
         "close": lambda: s.complaint_close(
             actor=user,
@@ -744,3 +748,24 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
     )
+
+
+@login_required
+@require_POST
+def letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Generate the 答复函 (Word) from the decision; the event keeps its reference and digest."""
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    try:
+        generated = services.complaint_letter_generate(actor=_user(request), complaint=complaint)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        context = _detail_context(request, complaint)
+        return render(request, "complaints/detail.html", context, status=domain_status(exc))
+    response = HttpResponse(
+        generated.docx,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    filename = quote(f"答复函-{generated.ref}.docx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Cache-Control"] = "no-store"  # addressed to the complainant by name
+    return response

@@ -182,3 +182,37 @@ def test_a_late_approval_is_refused_and_never_yields_a_timely_case(
     )
     old_case.refresh_from_db()
     assert old_case.timely is False
+
+
+def test_back_dated_decision_and_notice_through_the_api_with_the_letter(
+    client_for, people, old_case, time_machine
+):
+    import base64
+
+    time_machine.move_to(at(2026, 1, 21, 10), tick=False)  # day 16
+    api = client_for(people.handler_a)
+    decision = {
+        "verified_facts": "核实",
+        "outcome": "partly_upheld",
+        "basis": "合同第五条",
+        "reasons": "部分成立",
+        "routes": ["review", "litigation"],
+        "decided_at": "2026-01-19T10:00:00+08:00",  # day 14
+    }
+    response = post(api, old_case, "decide", {**decision, "decided_at": "2026-01-30T10:00+08:00"})
+    assert response.status_code == 422 and body(response)["field"] == "decided_at"
+    assert post(api, old_case, "decide", decision).status_code == 200
+    response = post(api, old_case, "letter")
+    assert response.status_code == 201
+    letter = body(response)
+    assert letter["ref"].endswith("-DF01") and "30日内" in letter["sms"]
+    assert base64.b64decode(letter["docx_base64"])[:2] == b"PK"
+    response = post(
+        api,
+        old_case,
+        "notify",
+        {"method": "letter", "given_at": "2026-01-19T11:00:00+08:00", "use_letter": True},
+    )
+    assert response.status_code == 200, body(response)
+    data = body(response)
+    assert data["timely"] is True and letter["ref"] in data["notice"]["evidence"]
