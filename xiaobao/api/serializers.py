@@ -52,6 +52,7 @@ ACTION_PATHS = {
     "flag_major": "flag-major",
     "review_request": "review",
     "follow_up": "follow-up",
+    "legal_hold": "legal-hold",
 }
 
 
@@ -207,6 +208,7 @@ class ComplaintDetail(ComplaintSummary):
     group_size = serializers.IntegerField()
     major_reason = serializers.CharField()
     allowed_days = serializers.IntegerField()
+    legal_hold = serializers.BooleanField()
     clock_restarted_at = serializers.DateTimeField(allow_null=True)
     review_of = serializers.CharField(source="review_of.registry_no", allow_null=True)
     merged_into = serializers.CharField(source="merged_into.registry_no", allow_null=True)
@@ -406,6 +408,11 @@ class TransferIn(serializers.Serializer):
         help_text="接收机构代码（须在您的管辖范围内）",
     )
     reason = serializers.CharField(help_text="移交原因")
+
+
+class LegalHoldIn(serializers.Serializer):
+    hold = serializers.BooleanField(help_text="true 设置保全，false 解除保全")
+    reason = serializers.CharField(max_length=200)
 
 
 class ClassifyIn(serializers.Serializer):

@@ -161,6 +161,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
         "transfer": s.TransferIn,
+        "legal_hold": s.LegalHoldIn,
         "classify": s.ClassifyIn,
         "pause": s.PauseIn,
         "resume": s.ResumeIn,
@@ -184,6 +185,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "reveal": "",  # the reveal service refuses with its own message and logs the attempt
         "assign": "complaints.assign_complaint",
         "transfer": "complaints.assign_complaint",
+        "legal_hold": "complaints.set_legal_hold",
         "flag_major": "complaints.flag_major",
         "review": "complaints.add_complaint",
         "extension_approve": "complaints.approve_extension_30",
@@ -366,6 +368,14 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
             actor=request.user, complaint=complaint, to_unit=d["to_unit"], reason=d["reason"]
         )
         # The receiving unit is in the caller's scope, so the case stays visible to the caller.
+        return self._respond(complaint)
+
+    @lifecycle("legal-hold", s.LegalHoldIn, "设置或解除诉讼/争议保全（保全期间不匿名化）")
+    def legal_hold(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.LegalHoldIn)
+        services.complaint_set_legal_hold(
+            actor=request.user, complaint=complaint, hold=d["hold"], reason=d["reason"]
+        )
         return self._respond(complaint)
 
     @lifecycle("classify", s.ClassifyIn, "分类（只修改提交的字段）")

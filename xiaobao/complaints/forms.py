@@ -285,6 +285,15 @@ class TransferForm(forms.Form):
         ).exclude(pk=unit.pk)
 
 
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        label=_("诉讼/争议保全"),
+        coerce=lambda v: v == "set",
+        choices=[("set", _("设置保全")), ("lift", _("解除保全"))],
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200)
+
+
 class CloseForm(forms.Form):
     root_cause = forms.CharField(label=_("原因分析"), widget=forms.Textarea(attrs={"rows": 3}))
     at_fault = forms.BooleanField(label=_("产品或流程存在问题，需要整改"), required=False)

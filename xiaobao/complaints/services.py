@@ -1781,7 +1781,13 @@ def complaint_set_legal_hold(
     complaint.legal_hold = hold
     complaint.legal_hold_reason = reason.strip() if hold else ""
     complaint.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
-    _event(complaint, "legal_hold" if hold else "legal_hold_release", actor=actor, reason=reason)
+    _event(
+        complaint,
+        "legal_hold" if hold else "legal_hold_release",
+        actor=actor,
+        reason=reason,
+        data={"from": not hold, "to": hold},
+    )
     return complaint
 
 

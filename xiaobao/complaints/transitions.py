@@ -30,6 +30,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "flag_major": (_LIVE | {S.DECIDED, S.NOTIFIED}, None),
     "review_request": (frozenset({S.NOTIFIED, S.CLOSED}), None),
     "follow_up": (frozenset({S.CLOSED}), None),
+    # A legal hold may be set or lifted whatever the state (it suspends retention, not handling).
+    "legal_hold": (frozenset(S), None),
 }
 
 

@@ -347,11 +347,13 @@ ACTION_FORMS: dict[str, type[Any]] = {
     "flag_major": forms.MajorForm,
     "review_request": forms.ReviewForm,
     "follow_up": forms.FollowUpForm,
+    "legal_hold": forms.LegalHoldForm,
 }
 # Which permission makes an action worth showing (the service checks again).
 ACTION_PERMS = {
     "assign": "complaints.assign_complaint",
     "transfer": "complaints.assign_complaint",
+    "legal_hold": "complaints.set_legal_hold",
     "flag_major": "complaints.flag_major",
     "review_request": "complaints.add_complaint",
 }
@@ -373,8 +375,13 @@ def _make_form(action: str, complaint: Complaint, data: Any = None, user: Any = 
 
 
 def _available_actions(user: Any, complaint: Complaint) -> list[str]:
-    if not user.has_perm("complaints.handle_complaint") and not user.has_perm(
-        "complaints.assign_complaint"
+    if not any(
+        user.has_perm(p)
+        for p in (
+            "complaints.handle_complaint",
+            "complaints.assign_complaint",
+            "complaints.set_legal_hold",
+        )
     ):
         return []
     actions = [a for a in allowed_actions(complaint.status) if a in ACTION_FORMS]
@@ -586,6 +593,9 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             complaint=complaint,
             requested_at=data["requested_at"],
             narrative=data["narrative"],
+        ),
+        "legal_hold": lambda: s.complaint_set_legal_hold(
+            actor=user, complaint=complaint, hold=data["hold"], reason=data["reason"]
         ),
         "follow_up": lambda: s.follow_up_record(
             actor=user,
