@@ -61,3 +61,37 @@ def extensions_awaiting(*, user: Any) -> QuerySet[Extension]:
     if user.has_perm("complaints.approve_extension_60"):
         allowed |= Q(target_days__gt=30) & ~Q(complaint__unit=user.unit)
     return qs.filter(allowed).exclude(requested_by=user)
+
+
+def forwarding(*, complaint: Complaint) -> dict[str, Any] | None:
+    """How many working days the referrer took to forward the case, as recorded at
+    registration (Art. 33 allows 7), or None for a case that was not referred."""
+    if complaint.referrer_received_on is None:
+        return None
+    event = complaint.events.filter(action="register").only("data").first()
+    data = event.data if event is not None else {}
+    if "forwarding_workdays" not in data:
+        return None
+    return {"workdays": data["forwarding_workdays"], "late": bool(data.get("forwarded_late"))}
+
+
+def forwarded_late(*, user: Any, received_from: Any, received_to: Any) -> QuerySet[Complaint]:
+    """Referred complaints received in the period (local dates, both ends included) that the
+    referrer forwarded more than the allowed working days after receiving them; counted like
+    the statistics (no reviews, merged repeats or declined filings)."""
+    from xiaobao.complaints.choices import Kind, Status
+    from xiaobao.deadlines.engine import TZ
+
+    start = datetime.combine(received_from, datetime.min.time(), tzinfo=TZ)
+    end = datetime.combine(received_to, datetime.max.time(), tzinfo=TZ)
+    late = ComplaintEvent.objects.filter(action="register", data__forwarded_late=True)
+    return (
+        visible_to(user, Complaint.objects.all())
+        .filter(
+            kind=Kind.COMPLAINT,
+            received_at__range=(start, end),
+            pk__in=late.values("complaint_id"),
+        )
+        .exclude(status__in=(Status.MERGED, Status.DECLINED))
+        .select_related("unit")
+    )

@@ -463,6 +463,7 @@ def _detail_context(
         "decision": getattr(complaint, "decision", None),
         "notice": getattr(complaint, "notice", None),
         "letter": complaint.events.filter(action="letter_generated").order_by("-pk").first(),
+        "forwarding": selectors.forwarding(complaint=complaint),
         "rectifications": complaint.rectifications.select_related("department__unit"),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         "reviews": complaint.reviews.all(),
