@@ -95,3 +95,34 @@ def forwarded_late(*, user: Any, received_from: Any, received_to: Any) -> QueryS
         .exclude(status__in=(Status.MERGED, Status.DECLINED))
         .select_related("unit")
     )
+
+
+def follow_up_worklist(*, user: Any, limit: int = 200) -> list[tuple[Complaint, str]]:
+    """Closed cases in scope still owed a satisfaction call (待回访), by the sampling rule
+    (`xiaobao.complaints.sampling`), oldest closure first, with why each is on the list."""
+    from django.conf import settings
+
+    from xiaobao.complaints.choices import Kind, Status
+    from xiaobao.complaints.sampling import follow_up_reason
+
+    percent = int(getattr(settings, "XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT", 20))
+    qs = (
+        complaint_list(user=user)
+        .filter(status=Status.CLOSED, kind=Kind.COMPLAINT, follow_ups__isnull=True)
+        .select_related("portal_rating")
+        .order_by("ended_at", "pk")
+    )
+    found: list[tuple[Complaint, str]] = []
+    for complaint in qs.iterator(chunk_size=500):
+        rating = getattr(complaint, "portal_rating", None)
+        reason = follow_up_reason(
+            registry_no=complaint.registry_no,
+            is_major=complaint.is_major,
+            portal_result=rating.result if rating is not None else "",
+            percent=percent,
+        )
+        if reason is not None:
+            found.append((complaint, reason))
+            if len(found) >= limit:
+                break
+    return found

@@ -8,6 +8,7 @@ app_name = "complaints"
 urlpatterns = [
     path("", views.registry, name="registry"),
     path("mine/", views.my_work, name="mine"),
+    path("follow-ups/", views.follow_up_list, name="follow_ups"),
     path("new/", views.register, name="register"),
     path("export.xlsx", views.registry_export, name="export"),
     path("import/", views_import.import_page, name="import"),

@@ -80,6 +80,22 @@ def my_work(request: HttpRequest) -> HttpResponse:
     return render(request, "complaints/my_work.html", context)
 
 
+@login_required
+@permission_required("complaints.handle_complaint", raise_exception=True)
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    """待回访: closed cases owed a satisfaction call under the sampling rule."""
+    from django.conf import settings
+
+    from xiaobao.complaints.sampling import REASON_LABELS
+
+    rows = [
+        {"c": c, "reason": REASON_LABELS[reason], "rating": getattr(c, "portal_rating", None)}
+        for c, reason in selectors.follow_up_worklist(user=request.user)
+    ]
+    context = {"rows": rows, "percent": settings.XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT}
+    return render(request, "complaints/follow_ups.html", context)
+
+
 # --- registry ------------------------------------------------------------------------------------
 
 
@@ -466,6 +482,8 @@ def _detail_context(
         "forwarding": selectors.forwarding(complaint=complaint),
         "rectifications": complaint.rectifications.select_related("department__unit"),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
+        # The consumer's own rating in the portal (xiaobao.portal), beside the staff's calls.
+        "portal_rating": getattr(complaint, "portal_rating", None),
         "reviews": complaint.reviews.all(),
         "review_window": services.review_deadline(complaint),
         "suggestions": _suggestions(complaint),
