@@ -158,6 +158,10 @@ if env_str("XIAOBAO_S3_BUCKET"):
         },
     }
 XIAOBAO_ATTACHMENT_MAX_BYTES = env_int("XIAOBAO_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Decisions and notices may be recorded for a moment up to this many days before their entry.
+XIAOBAO_BACKDATE_DAYS = env_int("XIAOBAO_BACKDATE_DAYS", 7)
+# 待回访: every major and every dissatisfied case is called back, and this share of the rest.
+XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT = env_int("XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT", 20)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("xiaobao.api.urls")),
     path("portal/", include("xiaobao.portal.urls")),
+    path("privacy/", include("xiaobao.privacy.urls")),
     path("reports/", include("xiaobao.reports.urls")),
     path("watch/", include("xiaobao.watch.urls")),
     path("search/", include("xiaobao.language.urls")),

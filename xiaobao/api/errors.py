@@ -15,7 +15,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError
+from xiaobao.lib.web import domain_status
 
 NOT_FOUND = "未找到该资源，或该资源不在您的管辖范围内。"
 
@@ -87,13 +88,8 @@ def _validation(exc: exceptions.ValidationError) -> Response:
 
 
 def _domain(exc: DomainError) -> Response:
-    if isinstance(exc, InvalidTransitionError):
-        status = 409
-    elif isinstance(exc, PermissionDeniedError):
-        status = 403
-    else:
-        # The request was well-formed; a rule of the domain refused it.
-        status = 422
+    # The one mapping (xiaobao.lib.web); a well-formed request a rule refused is a 422 here.
+    status = domain_status(exc, invalid=422)
     errors = {exc.field: [exc.message]} if exc.field else {}
     return Response(body(exc.code, exc.message, exc.field, errors), status=status)
 

@@ -37,6 +37,7 @@ from xiaobao.privacy.redaction import redact
 ACTION_PATHS = {
     "accept": "accept",
     "assign": "assign",
+    "transfer": "transfer",
     "classify": "classify",
     "pause": "pause",
     "resume": "resume",
@@ -51,6 +52,7 @@ ACTION_PATHS = {
     "flag_major": "flag-major",
     "review_request": "review",
     "follow_up": "follow-up",
+    "legal_hold": "legal-hold",
 }
 
 
@@ -190,7 +192,11 @@ class ComplaintDetail(ComplaintSummary):
 
     referrer_received_on = serializers.DateField(allow_null=True)
     complained_unit = UnitRef()
+    complained_staff = UserRef(allow_null=True)
     complained_staff_name = serializers.CharField()
+    recusal_unchecked = serializers.BooleanField(
+        help_text="被投诉人员仅有姓名、未关联员工账号，无法自动执行回避检查"
+    )
     narrative = RedactedText()
     demand_text = RedactedText()
     demands = serializers.SerializerMethodField()
@@ -202,6 +208,7 @@ class ComplaintDetail(ComplaintSummary):
     group_size = serializers.IntegerField()
     major_reason = serializers.CharField()
     allowed_days = serializers.IntegerField()
+    legal_hold = serializers.BooleanField()
     clock_restarted_at = serializers.DateTimeField(allow_null=True)
     review_of = serializers.CharField(source="review_of.registry_no", allow_null=True)
     merged_into = serializers.CharField(source="merged_into.registry_no", allow_null=True)
@@ -353,7 +360,15 @@ class ComplaintCreateIn(serializers.Serializer):
         default=None,
         help_text="被投诉机构代码，默认同责任机构",
     )
-    complained_staff_name = _text(max_length=50)
+    complained_staff = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="被投诉员工的用户名（工号）；处理人不得为其本人（回避）",
+    )
+    complained_staff_name = _text(
+        max_length=50, help_text="无法确定员工账号时填写姓名（此时无法自动执行回避检查）"
+    )
     title = serializers.CharField(max_length=120)
     narrative = serializers.CharField()
     demands = serializers.ListField(child=serializers.CharField(max_length=40), default=list)
@@ -384,6 +399,20 @@ class HandlerIn(serializers.Serializer):
 class AssignIn(serializers.Serializer):
     handler = serializers.CharField(help_text="处理人用户名")
     reason = _text()
+
+
+class TransferIn(serializers.Serializer):
+    to_unit = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Unit.objects.filter(is_active=True),
+        help_text="接收机构代码（须在您的管辖范围内）",
+    )
+    reason = serializers.CharField(help_text="移交原因")
+
+
+class LegalHoldIn(serializers.Serializer):
+    hold = serializers.BooleanField(help_text="true 设置保全，false 解除保全")
+    reason = serializers.CharField(max_length=200)
 
 
 class ClassifyIn(serializers.Serializer):
@@ -441,12 +470,21 @@ class DecideIn(serializers.Serializer):
         max_digits=16, decimal_places=2, required=False, allow_null=True, default=None
     )
     text = _text()
+    decided_at = Moment(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="实际作出决定的时间（可早于录入时间，不早于受理，回溯不超过设定天数）",
+    )
 
 
 class NotifyIn(serializers.Serializer):
     method = serializers.ChoiceField(NoticeMethod.choices)
-    given_at = Moment()
-    evidence = serializers.CharField()
+    given_at = Moment(help_text="实际告知的时间（可早于录入时间）；按此判断是否按时答复")
+    evidence = _text(help_text="告知凭证；use_letter 为 true 时可补充挂号信单号等")
+    use_letter = serializers.BooleanField(
+        default=False, help_text="以系统生成并已寄出/发送的答复函作为告知凭证"
+    )
 
 
 class RectificationIn(serializers.Serializer):
@@ -504,3 +542,10 @@ class RevealIn(serializers.Serializer):
 class RevealOut(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class LetterOut(serializers.Serializer):
+    ref = serializers.CharField(help_text="答复函编号，告知时可作为凭证（use_letter）")
+    sha256 = serializers.CharField()
+    sms = serializers.CharField(help_text="短信文本")
+    docx_base64 = serializers.CharField(help_text="Word 文件（Base64）")

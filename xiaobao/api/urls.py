@@ -2,7 +2,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from xiaobao.api import views
+from xiaobao.api import views, views_privacy
 
 app_name = "api"
 
@@ -12,6 +12,9 @@ router.include_format_suffixes = False
 router.register("complaints", views.ComplaintViewSet, basename="complaint")
 router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
 router.register("units", views.UnitViewSet, basename="unit")
+router.register(
+    "privacy-requests", views_privacy.DataSubjectRequestViewSet, basename="privacy-request"
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,6 +6,7 @@ one that does not exist); writes go through the lifecycle services, which check 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ from xiaobao.api.services import IDEMPOTENCY_KEY_MAX, idempotent, request_finger
 from xiaobao.complaints import selectors, services
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
+from xiaobao.lib.errors import PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import visible_to
 
@@ -94,6 +96,7 @@ def _load(pk: int) -> Complaint:
             "complained_unit",
             "intake_channel",
             "handler",
+            "complained_staff",
             "business_channel",
             "business_category",
             "cause",
@@ -157,6 +160,8 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "reveal": s.RevealIn,
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
+        "transfer": s.TransferIn,
+        "legal_hold": s.LegalHoldIn,
         "classify": s.ClassifyIn,
         "pause": s.PauseIn,
         "resume": s.ResumeIn,
@@ -173,6 +178,18 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "flag_major": s.FlagMajorIn,
         "review": s.ReviewIn,
         "follow_up": s.FollowUpIn,
+    }
+
+    # The permission each case action needs at least (handle_complaint when not listed).
+    action_perms: dict[str, str] = {
+        "reveal": "",  # the reveal service refuses with its own message and logs the attempt
+        "assign": "complaints.assign_complaint",
+        "transfer": "complaints.assign_complaint",
+        "legal_hold": "complaints.set_legal_hold",
+        "flag_major": "complaints.flag_major",
+        "review": "complaints.add_complaint",
+        "extension_approve": "complaints.approve_extension_30",
+        "extension_reject": "complaints.approve_extension_30",
     }
 
     def get_queryset(self) -> QuerySet[Complaint]:
@@ -195,6 +212,11 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         self, request: Request, pk: Any, cls: type[drf_serializers.Serializer]
     ) -> tuple[Complaint, dict[str, Any]]:
         complaint = self._case(pk)  # 404 before 400: an unseen case reveals nothing
+        # 403 before 400: a caller who may not act at all is refused whatever they sent (the
+        # service checks again, with the case's unit).
+        perm = self.action_perms.get(self.action or "", "complaints.handle_complaint")
+        if perm and not request.user.has_perm(perm):
+            raise PermissionDeniedError("您没有执行此操作的权限。")
         return complaint, self._input(cls, request)
 
     def _detail(self, complaint: Complaint) -> Any:
@@ -241,6 +263,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
                 narrative=d["narrative"],
                 complainants=[services.ComplainantData(**c) for c in d["complainants"]],
                 complained_unit=d["complained_unit"],
+                complained_staff=self._staff(d["complained_staff"], "complained_staff"),
                 complained_staff_name=d["complained_staff_name"],
                 demands=d["demands"],
                 demand_text=d["demand_text"],
@@ -338,6 +361,23 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         )
         return self._respond(complaint)
 
+    @lifecycle("transfer", s.TransferIn, "移交其他机构（期限不变，处理人清空）")
+    def transfer(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.TransferIn)
+        services.complaint_transfer(
+            actor=request.user, complaint=complaint, to_unit=d["to_unit"], reason=d["reason"]
+        )
+        # The receiving unit is in the caller's scope, so the case stays visible to the caller.
+        return self._respond(complaint)
+
+    @lifecycle("legal-hold", s.LegalHoldIn, "设置或解除诉讼/争议保全（保全期间不匿名化）")
+    def legal_hold(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.LegalHoldIn)
+        services.complaint_set_legal_hold(
+            actor=request.user, complaint=complaint, hold=d["hold"], reason=d["reason"]
+        )
+        return self._respond(complaint)
+
     @lifecycle("classify", s.ClassifyIn, "分类（只修改提交的字段）")
     def classify(self, request: Request, pk: Any = None) -> Response:
         complaint, d = self._begin(request, pk, s.ClassifyIn)
@@ -409,6 +449,26 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         complaint, d = self._begin(request, pk, s.NotifyIn)
         services.complaint_notify(actor=request.user, complaint=complaint, **d)
         return self._respond(complaint)
+
+    @extend_schema(
+        summary="生成答复函（Word，Base64）与短信文本",
+        request=None,
+        responses={201: s.LetterOut, **ERRORS},
+        tags=["投诉办理"],
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def letter(self, request: Request, pk: Any = None) -> Response:
+        complaint = self._case(pk)
+        generated = services.complaint_letter_generate(actor=request.user, complaint=complaint)
+        return Response(
+            {
+                "ref": generated.ref,
+                "sha256": generated.sha256,
+                "sms": generated.sms,
+                "docx_base64": base64.b64encode(generated.docx).decode(),
+            },
+            status=201,
+        )
 
     @lifecycle("close", s.CloseIn, "办结（原因分析与整改任务）")
     def close(self, request: Request, pk: Any = None) -> Response:

@@ -9,10 +9,13 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from xiaobao.complaints import calendar, retention
+        from xiaobao.complaints import calendar, retention, services
+        from xiaobao.organisation.hooks import on_unit_move
+        from xiaobao.privacy.registry import register_retention
 
         checks.register(calendar.calendar_check, checks.Tags.database)
-        from xiaobao.privacy.registry import register_retention
+        # A sub-branch moved in the tree: each of its open cases says so on its timeline.
+        on_unit_move(services.complaints_record_unit_move)
 
         register_retention(
             "complaints", check=retention.reasons_to_keep, job=retention.anonymise_expired

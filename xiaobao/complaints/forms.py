@@ -86,7 +86,18 @@ class RegisterForm(forms.Form):
     external_ref = forms.CharField(label=_("转办编号"), required=False, max_length=64)
     referrer_received_on = forms.DateField(label=_("转办方受理日期"), required=False, widget=DATE)
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label=_("责任机构"))
-    complained_staff_name = forms.CharField(label=_("被投诉人员"), required=False, max_length=50)
+    complained_staff = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("被投诉人员"),
+        required=False,
+        help_text=_("从责任机构的员工中选择；处理人不得为被投诉人本人（回避）"),
+    )
+    complained_staff_name = forms.CharField(
+        label=_("被投诉人员姓名（无法选择员工时填写）"),
+        required=False,
+        max_length=50,
+        help_text=_("仅填写姓名时系统无法自动执行回避检查"),
+    )
     title = forms.CharField(label=_("投诉标题"), max_length=120)
     narrative = forms.CharField(label=_("投诉事实与理由"), widget=forms.Textarea(attrs={"rows": 6}))
     demands = TermMultipleField(Axis.DEMAND, label=_("诉求"), required=False)
@@ -123,10 +134,29 @@ class RegisterForm(forms.Form):
         unit_field = cast(forms.ModelChoiceField, self.fields["unit"])
         unit_field.queryset = visible_to(user, Unit.objects.filter(is_active=True))
         self.fields["unit"].initial = user.unit_id
+        staff = cast(forms.ModelChoiceField, self.fields["complained_staff"])
+        staff.queryset = (
+            visible_to(user, User.objects.filter(is_active=True))
+            .select_related("unit")
+            .order_by("unit__path", "username")
+        )
+        staff.label_from_instance = _staff_label  # type: ignore[method-assign,assignment]
         self.fields["received_at"].initial = _local_now()
         self.fields["level"].initial = TaxonomyTerm.objects.filter(
             axis=Axis.LEVEL, code="NORMAL"
         ).first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        staff, unit = data.get("complained_staff"), data.get("unit")
+        # The staff complained about work in the responsible unit or one of its units below.
+        if staff is not None and unit is not None and not unit.contains(staff.unit):
+            self.add_error("complained_staff", _("被投诉人员须为责任机构（含下属机构）的员工。"))
+        return data
+
+
+def _staff_label(user: User) -> str:
+    return f"{user.display_name or user.username}（{user.username}，{user.unit.name}）"
 
 
 class ClassifyForm(forms.Form):
@@ -156,13 +186,31 @@ class DecisionForm(forms.Form):
     text = forms.CharField(
         label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+    decided_at = forms.DateTimeField(
+        label=_("决定时间"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("如决定已先行作出（如电话答复），填写实际时间；不早于受理时间"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decided_at"].initial = _local_now()
 
 
 class NoticeForm(forms.Form):
     method = forms.ChoiceField(label=_("告知方式"), choices=NoticeMethod.choices)
-    given_at = forms.DateTimeField(label=_("告知时间"), widget=DATETIME)
+    given_at = forms.DateTimeField(
+        label=_("告知时间"), widget=DATETIME, help_text=_("实际告知的时间，可早于录入时间")
+    )
+    use_letter = forms.BooleanField(
+        label=_("以系统生成的答复函为告知凭证（已寄出或已发送）"), required=False
+    )
     evidence = forms.CharField(
-        label=_("告知凭证"), max_length=500, help_text=_("挂号信单号、短信记录或录音编号")
+        label=_("告知凭证"),
+        max_length=500,
+        required=False,
+        help_text=_("挂号信单号、短信记录或录音编号"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -224,6 +272,27 @@ class AssignForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["handler"]).queryset = User.objects.filter(
             is_active=True, unit_id__in=ancestors, groups__permissions__codename="handle_complaint"
         ).distinct()
+
+
+class TransferForm(forms.Form):
+    to_unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label=_("接收机构"))
+    reason = forms.CharField(label=_("移交原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any active unit in the actor's scope other than the one that has the case now.
+        cast(forms.ModelChoiceField, self.fields["to_unit"]).queryset = visible_to(
+            user, Unit.objects.filter(is_active=True)
+        ).exclude(pk=unit.pk)
+
+
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        label=_("诉讼/争议保全"),
+        coerce=lambda v: v == "set",
+        choices=[("set", _("设置保全")), ("lift", _("解除保全"))],
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200)
 
 
 class CloseForm(forms.Form):

@@ -392,6 +392,11 @@ class Complaint(models.Model):
     def is_review(self) -> bool:
         return self.kind == Kind.REVIEW
 
+    @property
+    def recusal_unchecked(self) -> bool:
+        """Only a name was recorded for the staff complained about: recusal cannot be checked."""
+        return bool(self.complained_staff_name) and self.complained_staff_id is None
+
 
 def name_index_for(name: str) -> str:
     """The keyed hash of a complainant's name for exact look-ups, never the name itself:

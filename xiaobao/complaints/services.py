@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from xiaobao.complaints import clock, hooks
 from xiaobao.complaints.choices import (
+    OPEN_STATUSES,
     Axis,
     ComplainantRole,
     ExtensionStatus,
@@ -56,8 +57,10 @@ from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ, review_window
 from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Department, Unit, User
+from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
@@ -153,6 +156,42 @@ def _need(value: Any, message: str, field_name: str) -> None:
 def _not_future(moment: datetime, what: str, field_name: str) -> None:
     if moment > _now() + timedelta(minutes=5):
         raise DomainError(f"{what}不能晚于当前时间。", code="in_future", field=field_name)
+
+
+def _backdate_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "XIAOBAO_BACKDATE_DAYS", 7))
+
+
+def _claimed_moment(
+    complaint: Complaint, moment: datetime | None, what: str, field_name: str
+) -> datetime:
+    """A decision or notice may be recorded for an earlier moment than its entry (given by phone
+    on day 14, entered on day 16), but not in the future, not before the case was accepted, and
+    not further back than XIAOBAO_BACKDATE_DAYS days."""
+    now = _now()
+    if moment is None:
+        return now
+    if timezone.is_naive(moment):
+        raise DomainError(f"{what}须包含时区。", field=field_name)
+    _not_future(moment, what, field_name)
+    accepted = complaint.events.filter(action="accept").order_by("occurred_at").first()
+    earliest = accepted.occurred_at if accepted is not None else complaint.received_at
+    # Forms record minutes, and a notice follows its decision (checked by the caller) by
+    # minutes: five minutes' grace, as elsewhere.
+    if moment < earliest - timedelta(minutes=5):
+        raise DomainError(
+            f"{what}不能早于受理时间（{earliest.astimezone(TZ):%Y-%m-%d %H:%M}）。",
+            code="before_acceptance",
+            field=field_name,
+        )
+    days = _backdate_days()
+    if moment < now - timedelta(days=days):
+        raise DomainError(
+            f"{what}最多只能补记{days}日内的时间。", code="too_far_back", field=field_name
+        )
+    return moment
 
 
 def _term(
@@ -551,6 +590,14 @@ def complaint_register(
             field="complainants",
         )
     complained_unit = complained_unit or unit
+    if complained_staff is not None and not (
+        unit.contains(complained_staff.unit) or complained_unit.contains(complained_staff.unit)
+    ):
+        raise DomainError(
+            "被投诉人员须为责任机构或被投诉机构（含下属机构）的员工。",
+            code="staff_not_in_unit",
+            field="complained_staff",
+        )
     if handler is not None:
         _check_handler(handler, unit=unit, complained_staff=complained_staff)
 
@@ -624,6 +671,8 @@ def complaint_register(
             "channel": channel.code,
             "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
             "group_size": size,
+            "complained_staff": complained_staff.pk if complained_staff else None,
+            "recusal_unchecked": complaint.recusal_unchecked,
             **_forwarding(referrer_received_on, received_at),
         },
     )
@@ -696,6 +745,73 @@ def complaint_assign(
         update_fields=["handler"],
     )
     return complaint
+
+
+@transaction.atomic
+def complaint_transfer(
+    *, actor: User, complaint: Complaint, to_unit: Unit, reason: str
+) -> Complaint:
+    """Move a case to another unit in the actor's scope (misrouted at intake, or the unit that
+    can resolve it). The deadline is the consumer's and does not change; the handler is
+    cleared for the receiving unit to name its own, and that unit is told (xiaobao.watch)."""
+    _require(actor, "assign_complaint", complaint)
+    complaint = _lock(complaint)
+    target_status("transfer", complaint.status)
+    _need(reason, "移交须说明原因。", "reason")
+    if to_unit is None:
+        raise DomainError("请选择接收机构。", code="required", field="to_unit")
+    if not to_unit.is_active:
+        raise DomainError(f"{to_unit.name}已停用，不能接收投诉。", field="to_unit")
+    if to_unit.pk == complaint.unit_id:
+        raise DomainError("该投诉已由此机构负责，无需移交。", code="same_unit", field="to_unit")
+    if not unit_in_scope(actor, to_unit):
+        raise PermissionDeniedError(
+            "只能移交到您管辖范围内的机构。", code="out_of_scope", field="to_unit"
+        )
+    before, previous_handler = complaint.unit, complaint.handler_id
+    complaint.unit = to_unit
+    complaint.handler = None
+    _transition(
+        complaint,
+        "transfer",
+        actor=actor,
+        reason=reason.strip(),
+        data={
+            "from_unit": {"id": before.pk, "code": before.code, "name": before.name},
+            "to_unit": {"id": to_unit.pk, "code": to_unit.code, "name": to_unit.name},
+            "previous_handler": previous_handler,
+            **_deadline_data(complaint),
+        },
+        update_fields=["unit", "handler"],
+    )
+    return complaint
+
+
+def complaints_record_unit_move(
+    *, actor: Any, unit: Unit, from_parent: Unit | None, to_parent: Unit
+) -> int:
+    """A sub-branch moved in the tree: who sees its cases changed, so each open case says so.
+
+    Called by `organisation.services.unit_move` through its move listeners (inside the move's
+    transaction); returns how many cases got an event."""
+    cases = Complaint.objects.filter(
+        unit__path__startswith=unit.path, status__in=OPEN_STATUSES
+    ).select_related("unit")
+    count = 0
+    for complaint in cases.order_by("pk").iterator(chunk_size=500):
+        _event(
+            complaint,
+            "unit_moved",
+            actor=actor,
+            reason=f"{unit.name}由{from_parent.name if from_parent else '—'}调整至{to_parent.name}",
+            data={
+                "unit": {"id": unit.pk, "code": unit.code, "name": unit.name},
+                "from_parent": from_parent.pk if from_parent else None,
+                "to_parent": to_parent.pk,
+            },
+        )
+        count += 1
+    return count
 
 
 @transaction.atomic
@@ -922,11 +1038,14 @@ def _check_approver(actor: User, complaint: Complaint, target_days: int, request
     if target_days <= int(complaint.deadline_policy.get("extension_days") or 30):
         _require(actor, "approve_extension_30", complaint)
         return
-    # Beyond 30 days: the upper-level institution's head, or a head-office senior manager.
+    # Beyond 30 days: the upper-level institution's head, or a head-office senior manager
+    # (Art. 18). Checked by role as well as permission, so a group given the permission by hand
+    # (a head-office officer, say) still cannot approve.
     _require(actor, "approve_extension_60", complaint)
-    upper = actor.unit.is_ancestor_of(unit)
-    head_office = actor.unit.parent_id is None
-    if not (upper or head_office):
+    roles = user_roles(actor)
+    upper_head = Role.UNIT_HEAD in roles and actor.unit.is_ancestor_of(unit)
+    senior_manager = Role.HQ_SENIOR_MANAGER in roles and actor.unit.parent_id is None
+    if not (upper_head or senior_manager):
         raise PermissionDeniedError(
             "延期至60日须由上级机构负责人或总行高级管理人员批准。", code="needs_upper_level"
         )
@@ -943,6 +1062,22 @@ def _lock_pending_extension(actor: User, extension: Extension) -> tuple[Extensio
     return extension, complaint
 
 
+def _refuse_late_approval(complaint: Complaint) -> None:
+    """An extension is approved only while the case is within its current deadline.
+
+    We refuse a late approval rather than record it as late: approving on day 17 a request made
+    on day 14 would otherwise move the deadline past a day on which the case was already
+    overdue, and the case would count as timely. Refused, the deadline stays where it was, the
+    case stays overdue, and the request can still be rejected to clear it."""
+    if complaint.due_at is not None and _now() >= complaint.due_at:
+        raise DomainError(
+            f"办理期限已于{complaint.due_date:%Y年%m月%d日}届满，不能再批准延期；"
+            "逾期的投诉不会因事后批准而视为按时办理。如需结束该申请，请驳回。",
+            code="deadline_passed",
+            field="decision",
+        )
+
+
 @transaction.atomic
 def extension_approve(
     *,
@@ -953,6 +1088,7 @@ def extension_approve(
     told_at: datetime | None = None,
 ) -> Extension:
     extension, complaint = _lock_pending_extension(actor, extension)
+    _refuse_late_approval(complaint)
     long_extension = extension.target_days > int(
         complaint.deadline_policy.get("extension_days") or 30
     )
@@ -1031,11 +1167,15 @@ def complaint_decide(
     routes: Sequence[str],
     compensation: Decimal | None = None,
     text: str = "",
+    decided_at: datetime | None = None,
 ) -> Decision:
-    """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open."""
+    """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open.
+
+    `decided_at` may be earlier than the entry (see `_claimed_moment`); the event keeps both."""
     _require(actor, "handle_complaint", complaint)
     complaint = _lock(complaint)
     target_status("decide", complaint.status)
+    claimed = _claimed_moment(complaint, decided_at, "决定时间", "decided_at")
     _need(verified_facts, "请填写核实情况。", "verified_facts")
     _need(basis, "请填写处理依据。", "basis")
     _need(reasons, "请填写处理理由。", "reasons")
@@ -1061,7 +1201,7 @@ def complaint_decide(
         raise DomainError("核查决定不能再告知申请核查。", field="routes")
     if compensation is not None and compensation < 0:
         raise DomainError("补偿金额不能为负数。", field="compensation")
-    now = _now()
+    now = claimed
     decision = Decision.objects.create(
         complaint=complaint,
         verified_facts=verified_facts.strip(),
@@ -1082,7 +1222,13 @@ def complaint_decide(
         complaint,
         "decide",
         actor=actor,
-        data={"outcome": outcome, "routes": routes, "compensation": str(compensation or "")},
+        data={
+            "outcome": outcome,
+            "routes": routes,
+            "compensation": str(compensation or ""),
+            "claimed_at": claimed.isoformat(),
+            "entered_at": _now().isoformat(),
+        },
         update_fields=["decided_at"],
     )
     return decision
@@ -1095,17 +1241,36 @@ def complaint_notify(
     complaint: Complaint,
     method: str,
     given_at: datetime,
-    evidence: str,
+    evidence: str = "",
     given_by: User | None = None,
+    use_letter: bool = False,
 ) -> Notice:
-    """Record that the decision reached the consumer; timeliness is judged by `given_at`."""
+    """Record that the decision reached the consumer; timeliness is judged by `given_at`, the
+    claimed moment (which may be earlier than the entry, within the look-back). A 答复函
+    generated by `complaint_letter_generate` and sent counts as the evidence (`use_letter`)."""
     _require(actor, "handle_complaint", complaint)
     complaint = _lock(complaint)
     target_status("notify", complaint.status)
     if method not in NoticeMethod.values:
         raise DomainError("请选择告知方式。", code="required", field="method")
+    if use_letter:
+        letter = complaint.events.filter(action="letter_generated").order_by("-occurred_at").first()
+        if letter is None:
+            raise DomainError(
+                "尚未生成答复函，不能以答复函作为告知凭证。",
+                code="no_letter",
+                field="use_letter",
+            )
+        evidence = "；".join(
+            part
+            for part in (
+                f"系统生成答复函 {letter.data['ref']}（SHA-256 {letter.data['sha256'][:16]}）",
+                evidence.strip(),
+            )
+            if part
+        )
     _need(evidence, "请记录告知凭证（如挂号信单号、短信记录、通话录音编号）。", "evidence")
-    _not_future(given_at, "告知时间", "given_at")
+    given_at = _claimed_moment(complaint, given_at, "告知时间", "given_at")
     if complaint.decided_at and given_at < complaint.decided_at - timedelta(minutes=5):
         raise DomainError("告知时间不能早于作出决定的时间。", field="given_at")
     notice = Notice.objects.create(
@@ -1121,10 +1286,62 @@ def complaint_notify(
         complaint,
         "notify",
         actor=actor,
-        data={"method": method, "given_at": given_at.isoformat(), "timely": complaint.timely},
+        data={
+            "method": method,
+            "given_at": given_at.isoformat(),
+            "claimed_at": given_at.isoformat(),
+            "entered_at": _now().isoformat(),
+            "timely": complaint.timely,
+            "letter": use_letter,
+        },
         update_fields=["notified_at", "timely"],
     )
     return notice
+
+
+@dataclass
+class Letter:
+    """A generated 答复函: its reference, Word file, digest and the SMS text."""
+
+    ref: str
+    docx: bytes
+    sha256: str
+    sms: str
+
+
+@transaction.atomic
+def complaint_letter_generate(*, actor: User, complaint: Complaint) -> Letter:
+    """Produce the 答复函 and SMS text from the recorded decision; the event keeps the letter's
+    reference and digest, so that once sent it can serve as the notice's evidence."""
+    import hashlib
+
+    from xiaobao.complaints.letters import letter_docx, letter_text
+
+    _require(actor, "handle_complaint", complaint)
+    complaint = _lock(complaint)
+    decision = Decision.objects.filter(complaint=complaint).select_related("decided_by").first()
+    if decision is None or complaint.status not in (Status.DECIDED, Status.NOTIFIED, Status.CLOSED):
+        raise InvalidTransitionError("尚未作出处理决定，不能生成答复函。", code="no_decision")
+    window = review_deadline(complaint)
+    from xiaobao.privacy.services import can_unmask
+
+    text = letter_text(
+        complaint,
+        decision,
+        review_by=window[0] if window is not None else None,
+        named=can_unmask(actor, complaint.unit),
+    )
+    docx = letter_docx(text)
+    count = complaint.events.filter(action="letter_generated").count()
+    ref = f"{complaint.registry_no}-DF{count + 1:02d}"
+    digest = hashlib.sha256(docx).hexdigest()
+    _event(
+        complaint,
+        "letter_generated",
+        actor=actor,
+        data={"ref": ref, "sha256": digest, "sms": text.sms},
+    )
+    return Letter(ref=ref, docx=docx, sha256=digest, sms=text.sms)
 
 
 @dataclass
@@ -1514,12 +1731,15 @@ __all__ = [
     "complaint_decide",
     "complaint_decline",
     "complaint_flag_major",
+    "complaint_letter_generate",
     "complaint_merge",
     "complaint_notify",
     "complaint_pause",
     "complaint_register",
     "complaint_resume",
+    "complaint_transfer",
     "complaint_withdraw",
+    "complaints_record_unit_move",
     "extension_approve",
     "extension_reject",
     "extension_request",
@@ -1563,7 +1783,13 @@ def complaint_set_legal_hold(
     complaint.legal_hold = hold
     complaint.legal_hold_reason = reason.strip() if hold else ""
     complaint.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
-    _event(complaint, "legal_hold" if hold else "legal_hold_release", actor=actor, reason=reason)
+    _event(
+        complaint,
+        "legal_hold" if hold else "legal_hold_release",
+        actor=actor,
+        reason=reason,
+        data={"from": not hold, "to": hold},
+    )
     return complaint
 
 

@@ -14,6 +14,8 @@ _LIVE = frozenset({S.REGISTERED, S.ACCEPTED, S.PAUSED})
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "accept": (frozenset({S.REGISTERED}), S.ACCEPTED),
     "assign": (_LIVE | {S.DECIDED}, None),
+    # A case moves to another unit while it still owes the consumer an answer; the clock runs on.
+    "transfer": (_LIVE | {S.DECIDED}, None),
     "classify": (_LIVE | {S.DECIDED, S.NOTIFIED}, None),
     "pause": (frozenset({S.ACCEPTED}), S.PAUSED),
     "resume": (frozenset({S.PAUSED}), S.ACCEPTED),
@@ -30,6 +32,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "flag_major": (_LIVE | {S.DECIDED, S.NOTIFIED}, None),
     "review_request": (frozenset({S.NOTIFIED, S.CLOSED}), None),
     "follow_up": (frozenset({S.CLOSED}), None),
+    # A legal hold may be set or lifted whatever the state (it suspends retention, not handling).
+    "legal_hold": (frozenset(S), None),
 }
 
 
@@ -54,6 +58,8 @@ ACTION_LABELS: dict[str, str] = {
     "register": gettext_noop("登记"),
     "accept": gettext_noop("受理"),
     "assign": gettext_noop("分派"),
+    "transfer": gettext_noop("移交其他机构"),
+    "unit_moved": gettext_noop("责任机构调整隶属关系"),
     "classify": gettext_noop("分类"),
     "pause": gettext_noop("中止计时"),
     "resume": gettext_noop("恢复计时"),
@@ -79,6 +85,7 @@ ACTION_LABELS: dict[str, str] = {
     "legal_hold": gettext_noop("设置诉讼保全"),
     "legal_hold_release": gettext_noop("解除诉讼保全"),
     "anonymise": gettext_noop("匿名化"),
+    "letter_generated": gettext_noop("生成答复函"),
     "deadline_warning": gettext_noop("期限提醒"),
 }
 

@@ -8,6 +8,7 @@ app_name = "complaints"
 urlpatterns = [
     path("", views.registry, name="registry"),
     path("mine/", views.my_work, name="mine"),
+    path("follow-ups/", views.follow_up_list, name="follow_ups"),
     path("new/", views.register, name="register"),
     path("export.xlsx", views.registry_export, name="export"),
     path("import/", views_import.import_page, name="import"),
@@ -21,6 +22,7 @@ urlpatterns = [
         "<int:pk>/extensions/<int:extension_pk>/", views.extension_decide, name="extension_decide"
     ),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("<int:pk>/letter/", views.letter, name="letter"),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -22,15 +23,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
-from xiaobao.complaints.transitions import action_label, allowed_actions
+from xiaobao.complaints.transitions import action_label, allowed_actions, target_status
 from xiaobao.deadlines.engine import days_left
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.web import domain_status, form_error
 from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.roles import user_roles
@@ -41,6 +44,9 @@ from xiaobao.privacy.redaction import redact
 PAGE_SIZE = 50
 # Actions that end the handling of a case: styled apart and confirmed before they are sent.
 DESTRUCTIVE_ACTIONS = ("decline", "withdraw")
+RECUSAL_UNCHECKED = _(
+    "被投诉人员仅登记了姓名，未关联员工账号：系统无法自动执行回避检查，分派处理人时请人工核对。"
+)
 SORTS = {
     "received": ("-received_at", "-id"),
     "received_asc": ("received_at", "id"),
@@ -76,6 +82,22 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "roles": [Role(r).label for r in sorted(user_roles(user))],
     }
     return render(request, "complaints/my_work.html", context)
+
+
+@login_required
+@permission_required("complaints.handle_complaint", raise_exception=True)
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    """待回访: closed cases owed a satisfaction call under the sampling rule."""
+    from django.conf import settings
+
+    from xiaobao.complaints.sampling import REASON_LABELS
+
+    rows = [
+        {"c": c, "reason": REASON_LABELS[reason], "rating": getattr(c, "portal_rating", None)}
+        for c, reason in selectors.follow_up_worklist(user=request.user)
+    ]
+    context = {"rows": rows, "percent": settings.XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT}
+    return render(request, "complaints/follow_ups.html", context)
 
 
 # --- registry ------------------------------------------------------------------------------------
@@ -238,6 +260,7 @@ def register(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = forms.RegisterForm(request.POST or None, user=user)
     duplicates: list[dict[str, Any]] = []
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duplicates = [
@@ -279,6 +302,7 @@ def register(request: HttpRequest) -> HttpResponse:
                             legal_representative=data["legal_representative"],
                         )
                     ],
+                    complained_staff=data["complained_staff"],
                     complained_staff_name=data["complained_staff_name"],
                     demands=list(data["demands"]),
                     demand_text=data["demand_text"],
@@ -294,6 +318,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as exc:
                 _form_error(form, exc)
+                status = domain_status(exc)
             else:
                 messages.success(
                     request,
@@ -303,6 +328,8 @@ def register(request: HttpRequest) -> HttpResponse:
                         "due": date_format(complaint.due_date) if complaint.due_date else "—",
                     },
                 )
+                if complaint.recusal_unchecked:
+                    messages.warning(request, RECUSAL_UNCHECKED)
                 into = _merge_offer(user, complaint, data)
                 if into:
                     messages.warning(
@@ -321,7 +348,7 @@ def register(request: HttpRequest) -> HttpResponse:
         )
     )
     context = {"form": form, "duplicates": duplicates, "referral_ids": referral_ids}
-    return render(request, "complaints/register.html", context)
+    return render(request, "complaints/register.html", context, status=status)
 
 
 def _merge_offer(user: User, complaint: Complaint, data: dict[str, Any]) -> list[str]:
@@ -344,12 +371,7 @@ def _merge_offer(user: User, complaint: Complaint, data: dict[str, Any]) -> list
     return [c.complaint.registry_no for c in found if c.can_merge]
 
 
-def _form_error(form: Any, exc: DomainError) -> None:
-    field = (exc.field or "").split(".")[-1]
-    if field and field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
+_form_error = form_error
 
 
 # --- the case page -------------------------------------------------------------------------------
@@ -357,6 +379,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 ACTION_FORMS: dict[str, type[Any]] = {
     "accept": forms.forms.Form,
     "assign": forms.AssignForm,
+    "transfer": forms.TransferForm,
     "classify": forms.ClassifyForm,
     "pause": forms.PauseForm,
     "resume": forms.ResumeForm,
@@ -371,17 +394,22 @@ ACTION_FORMS: dict[str, type[Any]] = {
     "flag_major": forms.MajorForm,
     "review_request": forms.ReviewForm,
     "follow_up": forms.FollowUpForm,
+    "legal_hold": forms.LegalHoldForm,
 }
 # Which permission makes an action worth showing (the service checks again).
 ACTION_PERMS = {
     "assign": "complaints.assign_complaint",
+    "transfer": "complaints.assign_complaint",
+    "legal_hold": "complaints.set_legal_hold",
     "flag_major": "complaints.flag_major",
     "review_request": "complaints.add_complaint",
 }
 
 
-def _make_form(action: str, complaint: Complaint, data: Any = None) -> Any:
+def _make_form(action: str, complaint: Complaint, data: Any = None, user: Any = None) -> Any:
     cls = ACTION_FORMS[action]
+    if cls is forms.TransferForm:
+        return cls(data, user=user, unit=complaint.unit, prefix=action)
     if cls is forms.ClassifyForm and data is None:
         initial = {
             f: getattr(complaint, f)
@@ -394,8 +422,13 @@ def _make_form(action: str, complaint: Complaint, data: Any = None) -> Any:
 
 
 def _available_actions(user: Any, complaint: Complaint) -> list[str]:
-    if not user.has_perm("complaints.handle_complaint") and not user.has_perm(
-        "complaints.assign_complaint"
+    if not any(
+        user.has_perm(p)
+        for p in (
+            "complaints.handle_complaint",
+            "complaints.assign_complaint",
+            "complaints.set_legal_hold",
+        )
     ):
         return []
     actions = [a for a in allowed_actions(complaint.status) if a in ACTION_FORMS]
@@ -430,7 +463,8 @@ def _detail_context(
     user = request.user
     actions = _available_actions(user, complaint)
     action_forms = [
-        (a, action_label(a), (bound or {}).get(a) or _make_form(a, complaint)) for a in actions
+        (a, action_label(a), (bound or {}).get(a) or _make_form(a, complaint, user=user))
+        for a in actions
     ]
     pending = [
         e
@@ -479,8 +513,12 @@ def _detail_context(
         # A missing one-to-one raises a subclass of AttributeError, so getattr's default applies.
         "decision": getattr(complaint, "decision", None),
         "notice": getattr(complaint, "notice", None),
+        "letter": complaint.events.filter(action="letter_generated").order_by("-pk").first(),
+        "forwarding": selectors.forwarding(complaint=complaint),
         "rectifications": complaint.rectifications.select_related("department__unit"),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
+        # The consumer's own rating in the portal (xiaobao.portal), beside the staff's calls.
+        "portal_rating": getattr(complaint, "portal_rating", None),
         "reviews": complaint.reviews.all(),
         "review_window": services.review_deadline(complaint),
         "suggestions": _suggestions(complaint),
@@ -531,6 +569,9 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
         "assign": lambda: s.complaint_assign(
             actor=user, complaint=complaint, handler=data["handler"], reason=data["reason"]
         ),
+        "transfer": lambda: s.complaint_transfer(
+            actor=user, complaint=complaint, to_unit=data["to_unit"], reason=data["reason"]
+        ),
         "pause": lambda: s.complaint_pause(
             actor=user,
             complaint=complaint,
@@ -558,6 +599,7 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             routes=data["routes"],
             compensation=data["compensation"],
             text=data["text"],
+            decided_at=data["decided_at"],
         ),
         "notify": lambda: s.complaint_notify(
             actor=user,
@@ -565,6 +607,7 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             method=data["method"],
             given_at=data["given_at"],
             evidence=data["evidence"],
+            use_letter=data["use_letter"],
         ),
         "close": lambda: s.complaint_close(
             actor=user,
@@ -605,6 +648,9 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
             requested_at=data["requested_at"],
             narrative=data["narrative"],
         ),
+        "legal_hold": lambda: s.complaint_set_legal_hold(
+            actor=user, complaint=complaint, hold=data["hold"], reason=data["reason"]
+        ),
         "follow_up": lambda: s.follow_up_record(
             actor=user,
             complaint=complaint,
@@ -616,6 +662,8 @@ def _run_action(action: str, user: Any, complaint: Complaint, data: dict[str, An
     result = calls[action]()
     if action == "review_request":
         return gettext("已登记核查 %(no)s，由上级机构办理。") % {"no": result.registry_no}
+    if action == "transfer":
+        return gettext("已移交%(unit)s办理，办理期限不变。") % {"unit": result.unit.name}
     return gettext("已%(action)s。") % {"action": action_label(action)}
 
 
@@ -631,25 +679,30 @@ def _merge_target(user: Any, registry_no: str) -> Complaint:
 @login_required
 @require_POST
 def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    complaint = selectors.complaint_get(user=request.user, pk=pk)  # not in scope: 404
     if name not in ACTION_FORMS:
         raise Http404
-    form = _make_form(name, complaint, request.POST)
-    if form.is_valid():
-        try:
+    status = 400
+    form = _make_form(name, complaint, request.POST, user=request.user)
+    try:
+        # Refusals come before the form: a forged action by someone who may not act answers 403
+        # whatever it posted, and one the case's state does not allow answers 409.
+        if not request.user.has_perm(ACTION_PERMS.get(name, "complaints.handle_complaint")):
+            raise PermissionDeniedError("您没有执行此操作的权限。")
+        target_status(name, complaint.status)
+        if form.is_valid():
             message = _run_action(name, request.user, complaint, form.cleaned_data)
-        except DomainError as exc:
-            _form_error(form, exc)
-            messages.error(request, exc.message)
-        else:
             messages.success(request, message)
             return redirect("complaints:detail", pk=complaint.pk)
-    else:
         messages.error(request, "操作未完成，请根据提示修改后重新提交。")
+    except DomainError as exc:
+        _form_error(form, exc)
+        messages.error(request, exc.message)
+        status = domain_status(exc)
     complaint.refresh_from_db()
     context = _detail_context(request, complaint, bound={name: form})
     context["open_action"] = name
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
@@ -660,6 +713,7 @@ def extension_decide(request: HttpRequest, pk: int, extension_pk: int) -> HttpRe
         request.user, Extension.objects.filter(complaint=complaint), pk=extension_pk
     )
     form = forms.ExtensionDecisionForm(request.POST, prefix="ext")
+    status = 400
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -680,8 +734,10 @@ def extension_decide(request: HttpRequest, pk: int, extension_pk: int) -> HttpRe
             return redirect("complaints:detail", pk=complaint.pk)
         except DomainError as exc:
             _form_error(form, exc)
+            messages.error(request, exc.message)
+            status = domain_status(exc)
     context = _detail_context(request, complaint, bound={"extension_decide": form})
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
@@ -710,7 +766,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
             }
         except DomainError as exc:
             _form_error(form, exc)
-            status = 403 if exc.code in ("unmask_denied",) else 400
+            status = domain_status(exc)
     else:
         status = 400
     context = _detail_context(request, complaint, bound={"reveal": form, "revealed": revealed})
@@ -724,6 +780,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = selectors.complaint_get(user=request.user, pk=pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             services.attachment_add(
@@ -736,11 +793,12 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as exc:
             _form_error(form, exc)
+            status = domain_status(exc)
         else:
             messages.success(request, "附件已上传。")
             return redirect("complaints:detail", pk=complaint.pk)
     context = _detail_context(request, complaint, bound={"attachment": form})
-    return render(request, "complaints/detail.html", context, status=400)
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 @login_required
@@ -754,3 +812,24 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
     )
+
+
+@login_required
+@require_POST
+def letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Generate the 答复函 (Word) from the decision; the event keeps its reference and digest."""
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    try:
+        generated = services.complaint_letter_generate(actor=_user(request), complaint=complaint)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        context = _detail_context(request, complaint)
+        return render(request, "complaints/detail.html", context, status=domain_status(exc))
+    response = HttpResponse(
+        generated.docx,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    filename = quote(f"答复函-{generated.ref}.docx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Cache-Control"] = "no-store"  # addressed to the complainant by name
+    return response

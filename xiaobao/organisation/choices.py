@@ -33,6 +33,8 @@ class Role(models.TextChoices):
     """Staff roles; each maps to one Django group carrying its permissions (see roles.py)."""
 
     HQ_CP_OFFICER = "hq_cp_officer", _("总行消保专员")
+    # Approves 60-day extensions (Art. 18) with the upper-level unit's head; not an officer's right.
+    HQ_SENIOR_MANAGER = "hq_senior_manager", _("总行高级管理人员")
     BRANCH_CP_OFFICER = "branch_cp_officer", _("分支机构消保专员")
     HANDLER = "handler", _("投诉处理人员")
     UNIT_HEAD = "unit_head", _("机构负责人")

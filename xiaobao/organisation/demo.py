@@ -195,6 +195,8 @@ def seed_institution() -> list[DemoLogin]:
                 if o_index == 1:
                     plan.append((f"{prefix}{s_index}{o_index}_handler", outlet, Role.HANDLER, None))
 
+    # Last, so that the other demo staff keep their names: approves 60-day extensions.
+    plan.append(("hq_senior", hq, Role.HQ_SENIOR_MANAGER, None))
     depts = {d.code: d for d in hq_depts.values()}
     for i, (username, unit, role, dept_code) in enumerate(plan):
         dept = None

@@ -38,6 +38,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "watch.*",
         "language.*",
     ),
+    Role.HQ_SENIOR_MANAGER: (
+        "*.view_*",
+        "complaints.approve_extension_30",
+        "complaints.approve_extension_60",
+        "reports.view_*",
+    ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
         "organisation.add_responsibleperson",
@@ -93,6 +99,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Permissions a wildcard above would give but the role must not have: the 60-day extension is
+# approved by the upper-level unit's head or a head-office senior manager (Art. 18), not by the
+# head-office officer whose `complaints.*` would otherwise include it.
+ROLE_EXCLUDED: dict[str, tuple[str, ...]] = {
+    Role.HQ_CP_OFFICER: ("complaints.approve_extension_60",),
+}
+
+
 def group_name(role: str) -> str:
     """The group's name is the role's Chinese label, whatever language the current request uses."""
     with translation.override("zh-hans"):
@@ -114,12 +128,20 @@ def sync_role_groups(**kwargs: Any) -> None:
     )
     for role, patterns in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name(role))
+        excluded = ROLE_EXCLUDED.get(role, ())
         wanted = [
-            p for p in perms if _matches(f"{p.content_type.app_label}.{p.codename}", patterns)
+            p
+            for p in perms
+            if _matches(key := f"{p.content_type.app_label}.{p.codename}", patterns)
+            and not _matches(key, excluded)
         ]
         if role == Role.AUDITOR:
             wanted = [p for p in wanted if p.codename.startswith("view_")]
         group.permissions.add(*wanted)
+        # Additive otherwise, but an excluded right is taken back from groups synced before.
+        group.permissions.remove(
+            *[p for p in perms if _matches(f"{p.content_type.app_label}.{p.codename}", excluded)]
+        )
 
 
 def user_roles(user: Any) -> set[str]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from xiaobao.audit.services import audit_record
 from xiaobao.lib.errors import DomainError
+from xiaobao.organisation import hooks
 from xiaobao.organisation.models import Department, ResponsiblePerson, Unit, User, path_segment
 from xiaobao.organisation.roles import group_name
 
@@ -74,6 +75,9 @@ def unit_move(*, actor: Any | None, unit: Unit, new_parent: Unit) -> Unit:
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    old_parent = Unit.objects.filter(pk=old_parent_id).first()
+    for listener in hooks.move_listeners:
+        listener(actor=actor, unit=unit, from_parent=old_parent, to_parent=new_parent)
     audit_record(
         actor=actor,
         action="unit.move",

@@ -8,6 +8,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from xiaobao.audit.services import audit_record
+from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.choices import FIELD_LABELS, RecordType, RequestKind, RequestStatus
@@ -101,10 +103,10 @@ def dsr_register(
         raise DomainError("请填写申请人和请求内容。", field="details")
     if not (id_number or phone):
         raise DomainError("请填写证件号码或联系电话，以便核实身份并查找数据。", field="id_number")
-    from xiaobao.deadlines.engine import TZ
-
+    if timezone.is_naive(received_at) or received_at > timezone.now() + timedelta(minutes=5):
+        raise DomainError("收到时间不能晚于当前时间。", field="received_at")
     due = received_at.astimezone(TZ).date() + timedelta(days=DSR_DAYS)
-    return DataSubjectRequest.objects.create(
+    request = DataSubjectRequest.objects.create(
         unit=unit,
         kind=kind,
         subject_name=subject_name.strip(),
@@ -116,6 +118,15 @@ def dsr_register(
         due_date=due,
         handled_by=actor,
     )
+    audit_record(
+        actor=actor,
+        action="dsr.register",
+        obj=request,
+        unit=unit,
+        summary=f"{request.get_kind_display()}，答复期限{due:%Y-%m-%d}",
+        data={"kind": kind, "due_date": due.isoformat()},
+    )
+    return request
 
 
 @transaction.atomic
@@ -147,4 +158,16 @@ def dsr_answer(
     request.answered_at = timezone.now()
     request.handled_by = actor
     request.save()
+    audit_record(
+        actor=actor,
+        action="dsr.answer",
+        obj=request,
+        unit=request.unit,
+        summary=request.get_status_display(),
+        data={
+            "from": RequestStatus.OPEN,
+            "to": status,
+            "on_time": request.answered_at.astimezone(TZ).date() <= request.due_date,
+        },
+    )
     return request

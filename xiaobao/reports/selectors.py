@@ -78,6 +78,7 @@ COUNTING_RULE = _(
 PERCENTILE = 0.9  # nearest-rank: the smallest day count that at least 90 % of answers reach
 REVERSED_OUTCOMES = (Outcome.UPHELD, Outcome.PARTLY_UPHELD)
 SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+RATED_RESULTS = (*SATISFIED_RESULTS, Satisfaction.UNSATISFIED)
 SEGMENT = PATH_SEGMENT_WIDTH + 1  # "00000001/"
 
 
@@ -597,8 +598,15 @@ def _aggregates(moment: datetime) -> dict[str, Any]:
         "reviewed": Count("pk", filter=Q(review_requested=True)),
         "review_decided": Count("pk", filter=~Q(review_outcome="")),
         "reversed": Count("pk", filter=Q(review_outcome__in=REVERSED_OUTCOMES)),
-        "surveyed": Count("pk", filter=~Q(follow_up_result="")),
-        "satisfied": Count("pk", filter=Q(follow_up_result__in=SATISFIED_RESULTS)),
+        # The staff's follow-up call, or else the consumer's own rating in the portal.
+        "surveyed": Count(
+            "pk", filter=~Q(follow_up_result="") | Q(portal_rating__result__in=RATED_RESULTS)
+        ),
+        "satisfied": Count(
+            "pk",
+            filter=Q(follow_up_result__in=SATISFIED_RESULTS)
+            | Q(follow_up_result="", portal_rating__result__in=SATISFIED_RESULTS),
+        ),
         "compensation": Sum("decision__compensation"),
         "avg_days": Avg(_handling_days(), filter=answered),
     }

@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 
 from xiaobao.complaints.choices import Axis
 from xiaobao.complaints.models import TaxonomyTerm
+from xiaobao.complaints.selectors import forwarded_late
 from xiaobao.lib.clock import now
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import visible_to
@@ -219,6 +220,31 @@ def intake_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
                 sum(counts.get((t.pk, line.key), 0) for t in channels if t.is_referral)
                 for line in lines
             ],
+        ]
+    )
+    # Art. 33: a regulator forwards within 7 working days; later forwarding is reported.
+    late = list(
+        forwarded_late(
+            user=viewer, received_from=period.first, received_to=period.last
+        ).values_list("unit__path", flat=True)
+    )
+    per_line = [
+        # The report unit's own line ("本级") holds only its own cases, not its subtree's.
+        sum(
+            1
+            for path in late
+            if (path == line.key if line.key == viewer.unit.path else path.startswith(line.key))
+        )
+        for line in lines
+    ]
+    rows.append(
+        [
+            "",
+            "其中：转办方超期转送（超过7个工作日）",
+            "",
+            len(late),
+            share(len(late), grand),
+            *per_line,
         ]
     )
     rows.append(["", TOTAL, "", sums[0], share(sums[0], grand) if grand else None, *sums[1:]])

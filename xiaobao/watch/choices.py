@@ -24,3 +24,4 @@ class FiringOutcome(models.TextChoices):
 class NotificationKind(models.TextChoices):
     DEADLINE = "deadline", _("期限提醒")
     MAJOR = "major", _("重大投诉上报")
+    TRANSFER = "transfer", _("投诉移交")

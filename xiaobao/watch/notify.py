@@ -153,6 +153,20 @@ def major_texts(complaint: Complaint) -> tuple[str, str]:
     return title, body
 
 
+def transfer_texts(complaint: Complaint, *, from_unit: str, reason: str) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【投诉移交】%(no)s 已移交贵机构办理") % {"no": complaint.registry_no}
+        body = _body(
+            complaint,
+            [
+                _("移出机构：%(unit)s") % {"unit": from_unit},
+                _("移交原因：%(reason)s") % {"reason": redact(reason)},
+                _("办理期限不因移交而改变，请尽快指定处理人。"),
+            ],
+        )
+    return title, body
+
+
 # --- creating notices ----------------------------------------------------------------------------
 
 
@@ -282,6 +296,31 @@ def notify_major(
         title=title,
         body=body,
         timing=timing,
+    )
+
+
+def notify_transfer(event: Any) -> list[Notification]:
+    """`complaints.hooks` listener: a case moved to another unit; its heads and officers are told
+    at once (the case has no handler there yet), in the transfer's own transaction."""
+    if event.action != "transfer":
+        return []
+    from xiaobao.complaints.clock import current_calendar
+    from xiaobao.watch.choices import LadderStep
+    from xiaobao.watch.selectors import recipients
+
+    complaint = Complaint.objects.select_related("unit").get(pk=event.complaint_id)
+    people = recipients(complaint=complaint, reach=LadderStep.BRANCH_OFFICER)
+    title, body = transfer_texts(
+        complaint, from_unit=event.data.get("from_unit", {}).get("name", ""), reason=event.reason
+    )
+    return _create(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.TRANSFER,
+        urgent=True,
+        title=title,
+        body=body,
+        timing=Timing(now=event.occurred_at, calendar=current_calendar()),
     )
 
 

@@ -128,5 +128,6 @@ def test_documented_status_codes_match_the_responses(api_a):
         "/api/v1/complaints/",
         "/api/v1/complaints/{id}/extension-request/",
         "/api/v1/complaints/{id}/follow-up/",
+        "/api/v1/complaints/{id}/letter/",
         "/api/v1/complaints/{id}/review/",
     ]

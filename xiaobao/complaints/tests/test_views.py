@@ -131,7 +131,8 @@ def test_register_through_the_form_and_warn_about_duplicates(client, people, org
     )
     # Same phone again: a warning and nothing registered until confirmed.
     again = client.post(reverse("complaints:register"), _form(unit=org.sub_a.pk))
-    assert again.status_code == 200 and "重复投诉" in again.content.decode()
+    # Re-rendered with the warning as a form error (400) until the handler confirms.
+    assert again.status_code == 400 and "重复投诉" in again.content.decode()
     assert Complaint.objects.count() == 1
     confirmed = client.post(
         reverse("complaints:register"), _form(unit=org.sub_a.pk, confirm_duplicate="on")
@@ -188,7 +189,7 @@ def test_auditor_sees_the_case_but_no_actions_and_cannot_act(client, accepted, p
         reverse("complaints:action", args=[accepted.pk, "pause"]),
         {"pause-reason": "mediation", "pause-told_by": "sms"},
     )
-    assert response.status_code == 400 and "没有执行此操作的权限" in response.content.decode()
+    assert response.status_code == 403 and "没有执行此操作的权限" in response.content.decode()
     accepted.refresh_from_db()
     assert accepted.status == "accepted"
 
@@ -244,7 +245,7 @@ def test_lifecycle_through_the_action_forms(client, accepted, people, frozen):
         reverse("complaints:action", args=[accepted.pk, "pause"]),
         {"pause-reason": "mediation", "pause-told_by": "sms"},
     )
-    assert again.status_code == 400 and "不能执行" in again.content.decode()
+    assert again.status_code == 409 and "不能执行" in again.content.decode()
 
 
 def test_extension_approval_from_the_case_page(client, accepted, people, more_people, frozen):

@@ -106,7 +106,8 @@ def test_intake_channels_and_timeliness(book):
     )
     total = dict(zip(header, rows[-1], strict=True))
     assert total["合计"] == 9 and total["占比"] == 1.0
-    assert rows[-2][1] == "其中：外部转办合计" and rows[-2][3] == 2
+    assert rows[-3][1] == "其中：外部转办合计" and rows[-3][3] == 2
+    assert rows[-2][1].startswith("其中：转办方超期转送") and rows[-2][3] == 0
 
     header, rows = read_sheet(book["办理时效"])
     total = dict(zip(header, rows[-1], strict=True))
