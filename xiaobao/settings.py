@@ -14,18 +14,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("XIAOBAO_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+# The public development key and keys derived from it are allowed only with DEBUG=1 or this
+# explicit switch (off by default; the test runner turns it on for its throw-away databases).
+ALLOW_INSECURE_KEY = DEBUG or env_bool("XIAOBAO_ALLOW_INSECURE_KEY", False)
+DEVELOPMENT_SECRET_KEY = "django-insecure-xiaobao-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("XIAOBAO_ALLOW_INSECURE_KEY", True):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # A development key: production sets SECRET_KEY (checked by `check --deploy`).
-    SECRET_KEY = "django-insecure-xiaobao-development-key-do-not-use-in-production"
+if not ALLOW_INSECURE_KEY and (len(SECRET_KEY) < 32 or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG=0: set SECRET_KEY (or SECRET_KEY_FILE) to a random "
+        "string of at least 32 characters, e.g. python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'"
+    )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "xiaobao.lib.admin_site.XiaobaoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -104,9 +110,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Personal-data encryption: "kid:base64url-32-bytes,…" (first = active) and the blind-index key.
-# Without them, keys are derived from SECRET_KEY (fine for development; `check --deploy` warns).
+# They are separate from SECRET_KEY: a leaked web secret must not open the personal data. Only
+# development (DEBUG=1 or XIAOBAO_ALLOW_INSECURE_KEY=1) derives them from SECRET_KEY.
 XIAOBAO_PI_KEYS = env_str("XIAOBAO_PI_KEYS", "")
 XIAOBAO_PI_HMAC_KEY = env_str("XIAOBAO_PI_HMAC_KEY", "")
+_missing_pi = [
+    name
+    for name, value in (
+        ("XIAOBAO_PI_KEYS", XIAOBAO_PI_KEYS),
+        ("XIAOBAO_PI_HMAC_KEY", XIAOBAO_PI_HMAC_KEY),
+    )
+    if not value.strip()
+]
+if _missing_pi and not ALLOW_INSECURE_KEY:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing_pi)} must be set when DEBUG=0 (personal-data keys, separate "
+        "from SECRET_KEY; generate one with python -c 'from xiaobao.privacy.crypto import "
+        "generate_key; print(generate_key())')"
+    )
 
 AUTH_USER_MODEL = "organisation.User"
 LOGIN_URL = "front:login"

@@ -16,7 +16,15 @@ def audit_record(
     summary: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one append-only audit row for a change to `obj`."""
+    """Write one append-only audit row for a change to `obj`.
+
+    A change that belongs to no unit (institution-wide configuration) is filed under head office,
+    the root of the tree, so head-office officers see it and branches do not.
+    """
+    if unit is None:
+        from xiaobao.organisation.models import Unit
+
+        unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         unit=unit,

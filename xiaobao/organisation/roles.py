@@ -28,6 +28,7 @@ XIAOBAO_APPS = (
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.HQ_CP_OFFICER: (
         "*.view_*",
+        "organisation.configure_institution",
         "organisation.change_unit",
         "organisation.add_responsibleperson",
         "organisation.change_responsibleperson",

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.admin import AppendOnlyAdmin, ScopedAdminMixin
+from xiaobao.lib.admin import AppendOnlyAdmin, ConfigurationAdmin, ScopedAdminMixin
 from xiaobao.privacy.masking import mask
 from xiaobao.privacy.models import DataSubjectRequest, PersonalDataAccess, RetentionPolicy
 
@@ -45,7 +45,7 @@ class PersonalDataAccessAdmin(AppendOnlyAdmin):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(ConfigurationAdmin):
     list_display = ("record_type", "years", "basis", "updated_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
