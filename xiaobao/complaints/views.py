@@ -192,10 +192,9 @@ def registry_export(request: HttpRequest) -> HttpResponseBase:
     _, qs = _registry(request)
     sort = request.GET.get("sort", "received")
     qs = qs.order_by(*SORTS.get(sort, SORTS["received"]))
-    path = registry_workbook(qs, limit=EXPORT_LIMIT)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return FileResponse(
-        open(path, "rb"),
+        registry_workbook(qs, limit=EXPORT_LIMIT),
         as_attachment=True,
         filename=f"投诉台账-{stamp}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
