@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_htmx",
+    "axes",
     "xiaobao.front",
 ]
 
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "xiaobao.urls"
@@ -130,6 +134,24 @@ if _missing_pi and not ALLOW_INSECURE_KEY:
     )
 
 AUTH_USER_MODEL = "organisation.User"
+# Login throttling (django-axes): per account and, separately, per address; attempts live in the
+# database, so every web process counts the same failures. A lockout ends after the cool-off or
+# when an administrator deletes the attempt in the admin (访问尝试) or runs `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "xiaobao.front.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("XIAOBAO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIAOBAO_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "front/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Behind the reverse proxy the client's address is the first X-Forwarded-For entry.
+    AXES_IPWARE_PROXY_COUNT = env_int("XIAOBAO_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 LOGIN_URL = "front:login"
 LOGIN_REDIRECT_URL = "front:home"
 LOGOUT_REDIRECT_URL = "front:login"
@@ -253,4 +275,7 @@ SPECTACULAR_SETTINGS = {
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.
 XIAOBAO_WEBHOOK_TIMEOUT = env_int("XIAOBAO_WEBHOOK_TIMEOUT", 10)
 XIAOBAO_WEBHOOK_MAX_ATTEMPTS = env_int("XIAOBAO_WEBHOOK_MAX_ATTEMPTS", 8)
+# API tokens expire: the default and the longest validity a token may be issued with (days).
+XIAOBAO_API_TOKEN_DAYS = env_int("XIAOBAO_API_TOKEN_DAYS", 90)
+XIAOBAO_API_TOKEN_MAX_DAYS = env_int("XIAOBAO_API_TOKEN_MAX_DAYS", 366)
 # --- end of REST API block -------------------------------------------------------------------

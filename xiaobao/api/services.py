@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -44,9 +45,19 @@ def _may_manage(actor: Any, perm: str, unit: Unit) -> None:
 
 
 @transaction.atomic
-def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a token for `owner`; the plain token is returned once and never stored."""
+def api_token_create(
+    *, actor: User | None, owner: User, name: str, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token for `owner` valid for `days` (default XIAOBAO_API_TOKEN_DAYS); the plain
+    token is returned once and never stored."""
     _may_manage(actor, "api.add_apitoken", owner.unit)
+    days = settings.XIAOBAO_API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.XIAOBAO_API_TOKEN_MAX_DAYS:
+        raise DomainError(
+            f"令牌有效期须为 1 至 {settings.XIAOBAO_API_TOKEN_MAX_DAYS} 天。",
+            code="invalid",
+            field="days",
+        )
     if not owner.is_active:
         raise DomainError("该员工账号已停用，不能签发令牌。", field="owner")
     name = name.strip()
@@ -60,6 +71,7 @@ def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[Api
         prefix=prefix,
         token_hash=_hash(raw),
         created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     audit_record(
         actor=actor,
@@ -67,6 +79,7 @@ def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[Api
         obj=token,
         unit=owner.unit,
         summary=f"{owner.username} {prefix} {name}",
+        data={"expires_at": token.expires_at.isoformat()},
     )
     return token, raw
 
@@ -91,18 +104,18 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The live token for `raw`, or None (unknown, revoked, or its owner left)."""
+    """The live token for `raw`, or None (unknown, revoked, expired, or its owner left)."""
     parts = raw.split("_")
     if len(parts) < 3 or parts[0] != TOKEN_MARK:
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("owner__unit")
-        .filter(token_hash=_hash(raw), revoked_at__isnull=True)
+        .filter(token_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if token is None or not token.owner.is_active:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

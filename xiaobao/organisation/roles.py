@@ -23,6 +23,7 @@ XIAOBAO_APPS = (
     "reports",
     "language",
     "api",
+    "axes",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -88,6 +89,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.*_taxonomy*",
         "complaints.*_deadlinepolicy",
         "complaints.*_calendarday",
+        # Login lockouts: read them, and unlock by deleting the attempt.
+        "axes.view_*",
+        "axes.delete_accessattempt",
     ),
 }
 
