@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.
 XIAOBAO_WEBHOOK_TIMEOUT = env_int("XIAOBAO_WEBHOOK_TIMEOUT", 10)
 XIAOBAO_WEBHOOK_MAX_ATTEMPTS = env_int("XIAOBAO_WEBHOOK_MAX_ATTEMPTS", 8)
+# Webhooks go to public addresses only; hosts listed here (e.g. an internal receiver) are exempt.
+XIAOBAO_WEBHOOK_ALLOWED_HOSTS = env_list("XIAOBAO_WEBHOOK_ALLOWED_HOSTS", [])
 # API tokens expire: the default and the longest validity a token may be issued with (days).
 XIAOBAO_API_TOKEN_DAYS = env_int("XIAOBAO_API_TOKEN_DAYS", 90)
 XIAOBAO_API_TOKEN_MAX_DAYS = env_int("XIAOBAO_API_TOKEN_MAX_DAYS", 366)

@@ -18,6 +18,7 @@ from xiaobao.api.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from xiaobao.api.targets import check_target
 from xiaobao.jobs.services import enqueue
 from xiaobao.lib.admin import ScopedAdminMixin
 from xiaobao.lib.errors import DomainError
@@ -113,6 +114,14 @@ class SubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["name", "url", "unit", "events", "is_active", "secret"]
 
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            check_target(url)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return url
+
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -125,9 +134,17 @@ class WebhookSubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ) -> None:
         data = form.cleaned_data
         if change:
-            if data.get("secret"):
-                obj.secret = data["secret"]
-            obj.save()
+            changes = {f: data[f] for f in form.changed_data if f in services.WEBHOOK_EDITABLE}
+            if not data.get("secret"):
+                changes.pop("secret", None)
+            try:
+                services.webhook_subscription_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    subscription=WebhookSubscription.objects.get(pk=obj.pk),
+                    **changes,
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
             return
         try:
             sub, secret = services.webhook_subscription_create(

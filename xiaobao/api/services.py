@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xiaobao.api.models import ApiToken, IdempotencyKey, WebhookSubscription
+from xiaobao.api.targets import check_target
 from xiaobao.audit.services import audit_record
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.models import Unit, User
@@ -211,8 +212,7 @@ def webhook_subscription_create(
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe `url` to events in `unit`'s subtree; returns the signing secret (shown once)."""
     _may_manage(actor, "api.add_webhooksubscription", unit)
-    if not url.lower().startswith(("https://", "http://")):
-        raise DomainError("接收地址须以 http:// 或 https:// 开头。", field="url")
+    check_target(url)
     if not name.strip():
         raise DomainError("请填写订阅名称。", code="required", field="name")
     secret = secret or secrets.token_urlsafe(32)
@@ -230,3 +230,39 @@ def webhook_subscription_create(
         actor=actor, action="webhook.subscribe", obj=sub, unit=unit, summary=f"{sub.name} {url}"
     )
     return sub, secret
+
+
+WEBHOOK_EDITABLE = ("name", "url", "unit", "events", "is_active", "secret")
+
+
+@transaction.atomic
+def webhook_subscription_update(
+    *, actor: User | None, subscription: WebhookSubscription, **changes: Any
+) -> WebhookSubscription:
+    """Edit a subscription under the same rules as creating one (scope, target, secret)."""
+    unknown = set(changes) - set(WEBHOOK_EDITABLE)
+    if unknown:
+        raise DomainError(f"unknown subscription fields: {sorted(unknown)}")
+    sub = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    _may_manage(actor, "api.change_webhooksubscription", sub.unit)
+    if "unit" in changes:
+        _may_manage(actor, "api.change_webhooksubscription", changes["unit"])
+    if "url" in changes:
+        check_target(changes["url"])
+    if "secret" in changes and len(changes["secret"]) < 16:
+        raise DomainError("签名密钥至少16个字符。", field="secret")
+    if "name" in changes and not str(changes["name"]).strip():
+        raise DomainError("请填写订阅名称。", code="required", field="name")
+    before = {f: str(getattr(sub, f)) for f in changes if f != "secret"}
+    for field, value in changes.items():
+        setattr(sub, field, value)
+    sub.save()
+    audit_record(
+        actor=actor,
+        action="webhook.update",
+        obj=sub,
+        unit=sub.unit,
+        summary=f"{sub.name} {sub.url}",
+        data={f: [before[f], str(getattr(sub, f))] for f in before},
+    )
+    return sub
