@@ -113,6 +113,27 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The shared cache: what must hold across web processes (portal rate limits, one-time lookup
+# tokens) lives here. The database (table created by `migrate`) unless XIAOBAO_CACHE_URL names
+# Redis (redis://…); never the per-process memory cache, which each process would count alone.
+XIAOBAO_CACHE_URL = env_str("XIAOBAO_CACHE_URL", "")
+if XIAOBAO_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": XIAOBAO_CACHE_URL,
+        }
+    }
+elif XIAOBAO_CACHE_URL:
+    raise ImproperlyConfigured("XIAOBAO_CACHE_URL must be a redis:// URL (or unset: the database)")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "xiaobao_cache",
+        }
+    }
+
 # Personal-data encryption: "kid:base64url-32-bytes,…" (first = active) and the blind-index key.
 # They are separate from SECRET_KEY: a leaked web secret must not open the personal data. Only
 # development (DEBUG=1 or XIAOBAO_ALLOW_INSECURE_KEY=1) derives them from SECRET_KEY.
