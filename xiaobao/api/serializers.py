@@ -504,3 +504,12 @@ class RevealIn(serializers.Serializer):
 class RevealOut(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class PersonLookupIn(serializers.Serializer):
+    person = serializers.CharField(max_length=40, help_text="投诉人的联系电话或证件号码")
+
+
+class PersonLookupOut(serializers.Serializer):
+    person_token = serializers.CharField(help_text="用于列表的 person_token 参数；仅本人可用")
+    expires_in = serializers.IntegerField(help_text="有效秒数")

@@ -146,7 +146,10 @@ class RegistryFilter(django_filters.FilterSet):
     )
     major = django_filters.BooleanFilter(label=_("重大投诉"), field_name="is_major")
     q = django_filters.CharFilter(label=_("编号/标题"), method="filter_text")
-    person = django_filters.CharFilter(label=_("投诉人电话或证件号"), method="filter_person")
+    # The number itself never travels in a URL: it is posted once for a token (privacy.lookup).
+    person_token = django_filters.CharFilter(
+        label=_("投诉人查找"), method="filter_person", widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Complaint
@@ -222,15 +225,21 @@ class RegistryFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Complaint], name: str, value: str
     ) -> QuerySet[Complaint]:
         """Every case of one person, found through the keyed hashes: nothing is decrypted."""
-        from xiaobao.privacy.crypto import blind_index
+        from xiaobao.privacy.lookup import person_lookup_hashes
 
         value = value.strip()
         if not value:
             return queryset
-        people = Complainant.objects.filter(
-            Q(phone_hash=blind_index(value, kind="phone"))
-            | Q(id_number_hash=blind_index(value, kind="id_number"))
-        )
+        user = getattr(self.request, "user", None)
+        hashes = person_lookup_hashes(user=user, token=value)
+        if hashes is None:
+            return queryset.none()  # expired or someone else's token: nothing, not everything
+        match = Q(pk__in=[])
+        if hashes["phone"]:
+            match |= Q(phone_hash=hashes["phone"])
+        if hashes["id_number"]:
+            match |= Q(id_number_hash=hashes["id_number"])
+        people = Complainant.objects.filter(match)
         return queryset.filter(pk__in=people.values("complaint_id"))
 
     def filter_tag(

@@ -21,7 +21,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if "public" not in response.get("Cache-Control", ""):
+        current = response.get("Cache-Control", "")
+        if "public" not in current and "no-store" not in current:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
