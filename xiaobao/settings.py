@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from xiaobao.lib.env import env_bool, env_int, env_list, env_str
@@ -14,18 +16,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("XIAOBAO_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+# The public development key and keys derived from it are allowed only with DEBUG=1 or this
+# explicit switch (off by default; the test runner turns it on for its throw-away databases).
+ALLOW_INSECURE_KEY = DEBUG or env_bool("XIAOBAO_ALLOW_INSECURE_KEY", False)
+DEVELOPMENT_SECRET_KEY = "django-insecure-xiaobao-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("XIAOBAO_ALLOW_INSECURE_KEY", True):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # A development key: production sets SECRET_KEY (checked by `check --deploy`).
-    SECRET_KEY = "django-insecure-xiaobao-development-key-do-not-use-in-production"
+if not ALLOW_INSECURE_KEY and (len(SECRET_KEY) < 32 or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG=0: set SECRET_KEY (or SECRET_KEY_FILE) to a random "
+        "string of at least 32 characters, e.g. python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'"
+    )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "xiaobao.lib.admin_site.XiaobaoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,12 +55,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_htmx",
+    "axes",
     "xiaobao.front",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "xiaobao.lib.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "xiaobao.urls"
@@ -104,12 +117,66 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The shared cache: what must hold across web processes (portal rate limits, one-time lookup
+# tokens) lives here. The database (table created by `migrate`) unless XIAOBAO_CACHE_URL names
+# Redis (redis://…); never the per-process memory cache, which each process would count alone.
+XIAOBAO_CACHE_URL = env_str("XIAOBAO_CACHE_URL", "")
+if XIAOBAO_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": XIAOBAO_CACHE_URL,
+        }
+    }
+elif XIAOBAO_CACHE_URL:
+    raise ImproperlyConfigured("XIAOBAO_CACHE_URL must be a redis:// URL (or unset: the database)")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "xiaobao_cache",
+        }
+    }
+
 # Personal-data encryption: "kid:base64url-32-bytes,…" (first = active) and the blind-index key.
-# Without them, keys are derived from SECRET_KEY (fine for development; `check --deploy` warns).
+# They are separate from SECRET_KEY: a leaked web secret must not open the personal data. Only
+# development (DEBUG=1 or XIAOBAO_ALLOW_INSECURE_KEY=1) derives them from SECRET_KEY.
 XIAOBAO_PI_KEYS = env_str("XIAOBAO_PI_KEYS", "")
 XIAOBAO_PI_HMAC_KEY = env_str("XIAOBAO_PI_HMAC_KEY", "")
+_missing_pi = [
+    name
+    for name, value in (
+        ("XIAOBAO_PI_KEYS", XIAOBAO_PI_KEYS),
+        ("XIAOBAO_PI_HMAC_KEY", XIAOBAO_PI_HMAC_KEY),
+    )
+    if not value.strip()
+]
+if _missing_pi and not ALLOW_INSECURE_KEY:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing_pi)} must be set when DEBUG=0 (personal-data keys, separate "
+        "from SECRET_KEY; generate one with python -c 'from xiaobao.privacy.crypto import "
+        "generate_key; print(generate_key())')"
+    )
 
 AUTH_USER_MODEL = "organisation.User"
+# Login throttling (django-axes): per account and, separately, per address; attempts live in the
+# database, so every web process counts the same failures. A lockout ends after the cool-off or
+# when an administrator deletes the attempt in the admin (访问尝试) or runs `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "xiaobao.front.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("XIAOBAO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIAOBAO_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "front/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Behind the reverse proxy the client's address is the first X-Forwarded-For entry.
+    AXES_IPWARE_PROXY_COUNT = env_int("XIAOBAO_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 LOGIN_URL = "front:login"
 LOGIN_REDIRECT_URL = "front:home"
 LOGOUT_REDIRECT_URL = "front:login"
@@ -178,6 +245,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this site or inline with the per-request
+# nonce; inline style attributes stay allowed (layout only, no script can run from them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -239,4 +322,9 @@ SPECTACULAR_SETTINGS = {
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.
 XIAOBAO_WEBHOOK_TIMEOUT = env_int("XIAOBAO_WEBHOOK_TIMEOUT", 10)
 XIAOBAO_WEBHOOK_MAX_ATTEMPTS = env_int("XIAOBAO_WEBHOOK_MAX_ATTEMPTS", 8)
+# Webhooks go to public addresses only; hosts listed here (e.g. an internal receiver) are exempt.
+XIAOBAO_WEBHOOK_ALLOWED_HOSTS = env_list("XIAOBAO_WEBHOOK_ALLOWED_HOSTS", [])
+# API tokens expire: the default and the longest validity a token may be issued with (days).
+XIAOBAO_API_TOKEN_DAYS = env_int("XIAOBAO_API_TOKEN_DAYS", 90)
+XIAOBAO_API_TOKEN_MAX_DAYS = env_int("XIAOBAO_API_TOKEN_MAX_DAYS", 366)
 # --- end of REST API block -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from xiaobao.api.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from xiaobao.api.targets import check_target
 from xiaobao.jobs.services import enqueue
 from xiaobao.lib.admin import ScopedAdminMixin
 from xiaobao.lib.errors import DomainError
@@ -37,7 +38,15 @@ class ApiTokenAddForm(forms.ModelForm):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("prefix", "name", "owner", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "prefix",
+        "name",
+        "owner",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("revoked_at",)
     search_fields = ("prefix", "name", "owner__username")
     actions = ["revoke"]
@@ -52,7 +61,16 @@ class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["owner", "name"]
-        return ["prefix", "name", "owner", "created_by", "created_at", "last_used_at", "revoked_at"]
+        return [
+            "prefix",
+            "name",
+            "owner",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if obj is None else self.get_fields(request, obj)
@@ -96,6 +114,14 @@ class SubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["name", "url", "unit", "events", "is_active", "secret"]
 
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            check_target(url)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return url
+
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -108,9 +134,17 @@ class WebhookSubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ) -> None:
         data = form.cleaned_data
         if change:
-            if data.get("secret"):
-                obj.secret = data["secret"]
-            obj.save()
+            changes = {f: data[f] for f in form.changed_data if f in services.WEBHOOK_EDITABLE}
+            if not data.get("secret"):
+                changes.pop("secret", None)
+            try:
+                services.webhook_subscription_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    subscription=WebhookSubscription.objects.get(pk=obj.pk),
+                    **changes,
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
             return
         try:
             sub, secret = services.webhook_subscription_create(

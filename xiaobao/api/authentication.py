@@ -29,7 +29,7 @@ class TokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("令牌格式不正确。") from None
         token = api_token_authenticate(raw)
         if token is None:
-            raise AuthenticationFailed("令牌无效、已吊销，或所属账号已停用。")
+            raise AuthenticationFailed("令牌无效、已过期、已吊销，或所属账号已停用。")
         return token.owner, token
 
     def authenticate_header(self, request: Request) -> str:

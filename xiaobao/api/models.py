@@ -37,6 +37,8 @@ class ApiToken(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    # Every token ends: a forgotten integration's secret stops working on its own.
+    expires_at = models.DateTimeField(_("到期时间"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     class Meta:
@@ -49,7 +51,9 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class IdempotencyKey(models.Model):

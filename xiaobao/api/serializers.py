@@ -549,3 +549,12 @@ class LetterOut(serializers.Serializer):
     sha256 = serializers.CharField()
     sms = serializers.CharField(help_text="短信文本")
     docx_base64 = serializers.CharField(help_text="Word 文件（Base64）")
+
+
+class PersonLookupIn(serializers.Serializer):
+    person = serializers.CharField(max_length=40, help_text="投诉人的联系电话或证件号码")
+
+
+class PersonLookupOut(serializers.Serializer):
+    person_token = serializers.CharField(help_text="用于列表的 person_token 参数；仅本人可用")
+    expires_in = serializers.IntegerField(help_text="有效秒数")

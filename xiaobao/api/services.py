@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xiaobao.api.models import ApiToken, IdempotencyKey, WebhookSubscription
+from xiaobao.api.targets import check_target
 from xiaobao.audit.services import audit_record
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.models import Unit, User
@@ -44,9 +46,19 @@ def _may_manage(actor: Any, perm: str, unit: Unit) -> None:
 
 
 @transaction.atomic
-def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a token for `owner`; the plain token is returned once and never stored."""
+def api_token_create(
+    *, actor: User | None, owner: User, name: str, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token for `owner` valid for `days` (default XIAOBAO_API_TOKEN_DAYS); the plain
+    token is returned once and never stored."""
     _may_manage(actor, "api.add_apitoken", owner.unit)
+    days = settings.XIAOBAO_API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.XIAOBAO_API_TOKEN_MAX_DAYS:
+        raise DomainError(
+            f"令牌有效期须为 1 至 {settings.XIAOBAO_API_TOKEN_MAX_DAYS} 天。",
+            code="invalid",
+            field="days",
+        )
     if not owner.is_active:
         raise DomainError("该员工账号已停用，不能签发令牌。", field="owner")
     name = name.strip()
@@ -60,6 +72,7 @@ def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[Api
         prefix=prefix,
         token_hash=_hash(raw),
         created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     audit_record(
         actor=actor,
@@ -67,6 +80,7 @@ def api_token_create(*, actor: User | None, owner: User, name: str) -> tuple[Api
         obj=token,
         unit=owner.unit,
         summary=f"{owner.username} {prefix} {name}",
+        data={"expires_at": token.expires_at.isoformat()},
     )
     return token, raw
 
@@ -91,18 +105,18 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The live token for `raw`, or None (unknown, revoked, or its owner left)."""
+    """The live token for `raw`, or None (unknown, revoked, expired, or its owner left)."""
     parts = raw.split("_")
     if len(parts) < 3 or parts[0] != TOKEN_MARK:
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("owner__unit")
-        .filter(token_hash=_hash(raw), revoked_at__isnull=True)
+        .filter(token_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if token is None or not token.owner.is_active:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
@@ -198,8 +212,7 @@ def webhook_subscription_create(
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe `url` to events in `unit`'s subtree; returns the signing secret (shown once)."""
     _may_manage(actor, "api.add_webhooksubscription", unit)
-    if not url.lower().startswith(("https://", "http://")):
-        raise DomainError("接收地址须以 http:// 或 https:// 开头。", field="url")
+    check_target(url)
     if not name.strip():
         raise DomainError("请填写订阅名称。", code="required", field="name")
     secret = secret or secrets.token_urlsafe(32)
@@ -217,3 +230,39 @@ def webhook_subscription_create(
         actor=actor, action="webhook.subscribe", obj=sub, unit=unit, summary=f"{sub.name} {url}"
     )
     return sub, secret
+
+
+WEBHOOK_EDITABLE = ("name", "url", "unit", "events", "is_active", "secret")
+
+
+@transaction.atomic
+def webhook_subscription_update(
+    *, actor: User | None, subscription: WebhookSubscription, **changes: Any
+) -> WebhookSubscription:
+    """Edit a subscription under the same rules as creating one (scope, target, secret)."""
+    unknown = set(changes) - set(WEBHOOK_EDITABLE)
+    if unknown:
+        raise DomainError(f"unknown subscription fields: {sorted(unknown)}")
+    sub = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    _may_manage(actor, "api.change_webhooksubscription", sub.unit)
+    if "unit" in changes:
+        _may_manage(actor, "api.change_webhooksubscription", changes["unit"])
+    if "url" in changes:
+        check_target(changes["url"])
+    if "secret" in changes and len(changes["secret"]) < 16:
+        raise DomainError("签名密钥至少16个字符。", field="secret")
+    if "name" in changes and not str(changes["name"]).strip():
+        raise DomainError("请填写订阅名称。", code="required", field="name")
+    before = {f: str(getattr(sub, f)) for f in changes if f != "secret"}
+    for field, value in changes.items():
+        setattr(sub, field, value)
+    sub.save()
+    audit_record(
+        actor=actor,
+        action="webhook.update",
+        obj=sub,
+        unit=sub.unit,
+        summary=f"{sub.name} {sub.url}",
+        data={f: [before[f], str(getattr(sub, f))] for f in before},
+    )
+    return sub

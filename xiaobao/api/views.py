@@ -158,6 +158,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
     inputs: dict[str, type[drf_serializers.Serializer]] = {
         "create": s.ComplaintCreateIn,
         "reveal": s.RevealIn,
+        "person_lookup": s.PersonLookupIn,
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
         "transfer": s.TransferIn,
@@ -335,6 +336,26 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
             reason=d["reason"],
         )
         return Response({"field": d["field"], "value": value})
+
+    @extend_schema(
+        summary="按投诉人查找：提交电话或证件号，换取列表用的 person_token（号码不进入网址）",
+        request=s.PersonLookupIn,
+        responses={200: s.PersonLookupOut, **ERRORS},
+        tags=["投诉"],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="person-lookup",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def person_lookup(self, request: Request) -> Response:
+        from xiaobao.privacy.lookup import TOKEN_SECONDS, person_lookup_token_create
+
+        d = self._input(s.PersonLookupIn, request)
+        token = person_lookup_token_create(user=request.user, value=d["person"])
+        return Response({"person_token": token, "expires_in": TOKEN_SECONDS})
 
     # --- lifecycle -------------------------------------------------------------------------------
 

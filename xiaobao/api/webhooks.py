@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from xiaobao.api import targets
 from xiaobao.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from xiaobao.api.serializers import redact_data
 from xiaobao.complaints.models import ComplaintEvent
@@ -184,28 +184,20 @@ def encode(payload: dict[str, Any]) -> bytes:
 # --- sending -------------------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure: following it would send a signed body somewhere not subscribed."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
-    """(status, response excerpt, error); never raises for network or HTTP failures."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """(status, response excerpt, error); never raises for network or HTTP failures.
+
+    The target is resolved and checked again here (public addresses only, unless allow-listed)
+    and the connection goes to the checked address. A redirect is a failure: following it would
+    send a signed body somewhere not subscribed.
+    """
     try:
-        with _opener.open(request, timeout=_timeout()) as response:
-            return response.status, response.read(EXCERPT).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(EXCERPT).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, excerpt, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, "", f"{type(exc).__name__}: {reason}"[:500]
+        status, excerpt = targets.post(url, body, headers, timeout=_timeout(), excerpt=EXCERPT)
+    except targets.TargetRefused as exc:
+        return None, "", exc.message[:500]
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        return None, "", f"{type(exc).__name__}: {exc}"[:500]
+    return status, excerpt, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def deliver(*, delivery_id: int) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.audit.services import audit_record
 from xiaobao.complaints import taxonomy
 from xiaobao.complaints.models import (
     CalendarDay,
@@ -30,7 +29,7 @@ from xiaobao.complaints.models import (
     TaxonomyRevision,
     TaxonomyTerm,
 )
-from xiaobao.lib.admin import AppendOnlyAdmin, ScopedAdminMixin
+from xiaobao.lib.admin import AppendOnlyAdmin, ConfigurationAdmin, ScopedAdminMixin
 from xiaobao.lib.errors import DomainError
 from xiaobao.privacy.masking import mask, mask_name
 
@@ -54,7 +53,7 @@ class RevisionInline(ReadOnlyInline):
 
 
 @admin.register(TaxonomyTerm)
-class TaxonomyTermAdmin(admin.ModelAdmin):
+class TaxonomyTermAdmin(ConfigurationAdmin):
     list_display = ("axis", "code", "name", "name_en", "parent", "is_active", "version")
     list_filter = ("axis", "is_active")
     search_fields = ("code", "name", "name_en")
@@ -93,39 +92,19 @@ class TaxonomyTermAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
-    @admin.action(description=_("停用所选代码（已有案件保留原分类）"))
+    @admin.action(description=_("停用所选代码（已有案件保留原分类）"), permissions=["change"])
     def retire(self, request: HttpRequest, queryset: QuerySet[TaxonomyTerm]) -> None:
         for term in queryset.filter(is_active=True):
             taxonomy.taxonomy_term_retire(actor=request.user, term=term)
 
-    @admin.action(description=_("恢复启用所选代码"))
+    @admin.action(description=_("恢复启用所选代码"), permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet[TaxonomyTerm]) -> None:
         for term in queryset.filter(is_active=False):
             taxonomy.taxonomy_term_restore(actor=request.user, term=term)
 
 
-class AuditedConfigAdmin(admin.ModelAdmin):
-    """Configuration rows whose every change is written to the audit log."""
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
-            obj=obj,
-            summary=str(obj),
-            data={f: str(form.cleaned_data.get(f)) for f in form.changed_data},
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit_record(
-            actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj, summary=str(obj)
-        )
-        super().delete_model(request, obj)
-
-
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(AuditedConfigAdmin):
+class DeadlinePolicyAdmin(ConfigurationAdmin):
     list_display = (
         "kind",
         "days",
@@ -141,7 +120,7 @@ class DeadlinePolicyAdmin(AuditedConfigAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(AuditedConfigAdmin):
+class CalendarDayAdmin(ConfigurationAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"

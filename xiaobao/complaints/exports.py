@@ -1,17 +1,24 @@
-"""Registry exports: rows are yielded, a renderer writes the format; personal data masked."""
+"""Registry exports: rows are yielded, a renderer writes the format; personal data masked.
+
+Free text is redacted like the API does, every cell is escaped against formula injection, and the
+workbook is written to an anonymous temporary file (no name on disk: nothing is left behind).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 
 from xiaobao.complaints.models import Complainant, Complaint
+from xiaobao.lib.spreadsheet import escape_row
 from xiaobao.privacy.masking import mask, mask_name
+from xiaobao.privacy.redaction import redact
 
 HEADER = [
     "台账编号",
@@ -59,7 +66,7 @@ def registry_rows(qs: QuerySet[Complaint], *, limit: int) -> Iterator[list[Any]]
             c.unit.name,
             mask_name(first.name) if first else "",
             mask("phone", first.phone or "") if first else "",
-            c.title,
+            redact(c.title),
             c.business_channel.name if c.business_channel else "",
             str(c.business_category) if c.business_category else "",
             c.cause.name if c.cause else "",
@@ -72,16 +79,26 @@ def registry_rows(qs: QuerySet[Complaint], *, limit: int) -> Iterator[list[Any]]
         ]
 
 
-def registry_workbook(qs: QuerySet[Complaint], *, limit: int) -> str:
-    """Write the rows to a temporary .xlsx with constant memory; returns its path."""
+def registry_workbook(qs: QuerySet[Complaint], *, limit: int) -> IO[bytes]:
+    """The rows as .xlsx with constant memory, in an open anonymous file positioned at its start.
+
+    The caller streams and closes it; the file never has a name, so a failed or abandoned
+    download leaves nothing on disk.
+    """
     book = Workbook(write_only=True)
     sheet = book.create_sheet("投诉台账")
-    sheet.append(HEADER)
-    for row in registry_rows(qs, limit=limit):
-        sheet.append(row)
-    with tempfile.NamedTemporaryFile(
-        prefix="xiaobao-registry-", suffix=".xlsx", delete=False
-    ) as handle:
-        path = handle.name
-    book.save(path)
-    return path
+    out = tempfile.TemporaryFile(prefix="xiaobao-registry-")  # noqa: SIM115 - the response closes it
+    try:
+        sheet.append(HEADER)
+        for row in registry_rows(qs, limit=limit):
+            sheet.append(escape_row(row))
+        book.save(out)
+    except BaseException:
+        out.close()
+        writer = getattr(sheet, "_writer", None)  # openpyxl's own row buffer
+        if writer is not None:
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
+        raise
+    out.seek(0)
+    return out

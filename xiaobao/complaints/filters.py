@@ -158,9 +158,14 @@ class RegistryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("编号/标题/投诉人"),
         method="filter_text",
-        help_text=_("台账编号、转办编号、标题，或投诉人姓名、电话、证件号（精确）"),
+        help_text=_(
+            "台账编号、转办编号、标题或投诉人姓名（精确）；按电话、证件号查找请用“按投诉人查找”"
+        ),
     )
-    person = django_filters.CharFilter(label=_("投诉人姓名、电话或证件号"), method="filter_person")
+    # A phone or ID number never travels in a URL: it is posted once for a token (privacy.lookup).
+    person_token = django_filters.CharFilter(
+        label=_("投诉人查找"), method="filter_person", widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Complaint
@@ -253,17 +258,29 @@ class RegistryFilter(django_filters.FilterSet):
             Q(registry_no__icontains=value)
             | Q(external_ref__icontains=value)
             | Q(title__icontains=value)
-            | Q(pk__in=_people(value).values("complaint_id"))
+            | Q(pk__in=_named(value).values("complaint_id"))
         )
 
     def filter_person(
         self, queryset: QuerySet[Complaint], name: str, value: str
     ) -> QuerySet[Complaint]:
         """Every case of one person, found through the keyed hashes: nothing is decrypted."""
+        from xiaobao.privacy.lookup import person_lookup_hashes
+
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(pk__in=_people(value).values("complaint_id"))
+        user = getattr(self.request, "user", None)
+        hashes = person_lookup_hashes(user=user, token=value)
+        if hashes is None:
+            return queryset.none()  # expired or someone else's token: nothing, not everything
+        match = Q(pk__in=[])
+        if hashes["phone"]:
+            match |= Q(phone_hash=hashes["phone"])
+        if hashes["id_number"]:
+            match |= Q(id_number_hash=hashes["id_number"])
+        people = Complainant.objects.filter(match)
+        return queryset.filter(pk__in=people.values("complaint_id"))
 
     def filter_tag(
         self, queryset: QuerySet[Complaint], name: str, value: Any
@@ -286,18 +303,11 @@ class RegistryFilter(django_filters.FilterSet):
         return queryset.filter(received_at__lt=_day_start(value + timedelta(days=1)))
 
 
-def _people(value: str) -> QuerySet[Complainant]:
-    """Complainants whose phone, ID number or whole name is `value`, by keyed hash only."""
-    from xiaobao.privacy.crypto import blind_index
-
-    match = Q(name_index=name_index_for(value)) if name_index_for(value) else Q(pk__in=[])
-    phone = blind_index(value, kind="phone")
-    if phone:
-        match |= Q(phone_hash=phone)
-    id_hash = blind_index(value, kind="id_number")
-    if id_hash:
-        match |= Q(id_number_hash=id_hash)
-    return Complainant.objects.filter(match)
+def _named(value: str) -> QuerySet[Complainant]:
+    """Complainants whose whole name is `value`, by keyed hash only (phone and ID numbers are
+    looked up by a posted token instead, so they never appear in a URL)."""
+    index = name_index_for(value)
+    return Complainant.objects.filter(name_index=index) if index else Complainant.objects.none()
 
 
 def _day_start(day: Any) -> Any:

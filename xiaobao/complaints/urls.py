@@ -15,6 +15,7 @@ urlpatterns = [
     path("import/report.csv", views_import.import_report, name="import_report"),
     path("calendar/", views_calendar.calendar_year, name="calendar"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
+    path("person-lookup/", views.person_lookup, name="person_lookup"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/actions/<str:name>/", views.action, name="action"),

@@ -182,7 +182,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     rows, next_cursor = _keyset_page(qs, sort, request.GET.get("cursor", ""))
     params = request.GET.copy()
     params.pop("cursor", None)
-    basic = ("q", "person", "status", "due", "received_from", "received_to")
+    basic = ("q", "person_token", "status", "due", "received_from", "received_to")
     total = qs.order_by().values("pk")[: REGISTRY_COUNT_CAP + 1].count()
     context = {
         "filter": flt,
@@ -198,12 +198,42 @@ def registry(request: HttpRequest) -> HttpResponse:
         "next_url": f"?{_with_cursor(params, next_cursor)}" if next_cursor else "",
         "first_url": f"?{params.urlencode()}" if request.GET.get("cursor") else "",
         "query": params.urlencode(),
+        "person_active": bool(request.GET.get("person_token")),
         "saved": SavedFilter.objects.filter(owner=_user(request)),
-        "save_form": forms.SavedFilterForm(initial={"query": params.urlencode()}),
+        "save_form": forms.SavedFilterForm(initial={"query": _without_person(params)}),
         "now": timezone.now(),
     }
     template = "complaints/_registry_rows.html" if request.htmx else "complaints/registry.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+def _without_person(params: Any) -> str:
+    """A query string with no person lookup in it (saved filters outlive the lookup token)."""
+    params = params.copy()
+    for key in ("person", "person_token", "cursor"):
+        params.pop(key, None)
+    return str(params.urlencode())
+
+
+@login_required
+@permission_required("complaints.view_complaint", raise_exception=True)
+@require_POST
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """Every case of one person: the phone or ID number is posted, never put in a URL."""
+    from django.http import QueryDict
+
+    from xiaobao.privacy.lookup import person_lookup_token_create
+
+    params = QueryDict(request.POST.get("query", ""), mutable=True)
+    query = _without_person(params)
+    try:
+        token = person_lookup_token_create(user=request.user, value=request.POST.get("person", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('complaints:registry')}?{query}")
+    params = QueryDict(query, mutable=True)
+    params["person_token"] = token
+    return redirect(f"{reverse('complaints:registry')}?{params.urlencode()}")
 
 
 @login_required
@@ -211,13 +241,16 @@ def registry(request: HttpRequest) -> HttpResponse:
 def saved_filter_create(request: HttpRequest) -> HttpResponse:
     form = forms.SavedFilterForm(request.POST)
     if form.is_valid():
+        from django.http import QueryDict
+
+        query = _without_person(QueryDict(form.cleaned_data["query"]))
         SavedFilter.objects.update_or_create(
             owner=request.user,
             name=form.cleaned_data["name"],
-            defaults={"query": form.cleaned_data["query"]},
+            defaults={"query": query},
         )
         messages.success(request, f"已保存筛选“{form.cleaned_data['name']}”。")
-        return redirect(f"{reverse('complaints:registry')}?{form.cleaned_data['query']}")
+        return redirect(f"{reverse('complaints:registry')}?{query}")
     messages.error(request, "请填写筛选名称。")
     return redirect("complaints:registry")
 
@@ -241,10 +274,9 @@ def registry_export(request: HttpRequest) -> HttpResponseBase:
     _, qs = _registry(request)
     sort = request.GET.get("sort", "received")
     qs = qs.order_by(*SORTS.get(sort, SORTS["received"]))
-    path = registry_workbook(qs, limit=EXPORT_LIMIT)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return FileResponse(
-        open(path, "rb"),
+        registry_workbook(qs, limit=EXPORT_LIMIT),
         as_attachment=True,
         filename=f"投诉台账-{stamp}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from xiaobao.language.models import ClassifierModel
+from xiaobao.lib.admin import ConfigurationAdmin
 
 
 @admin.register(ClassifierModel)
-class ClassifierModelAdmin(admin.ModelAdmin):
+class ClassifierModelAdmin(ConfigurationAdmin):
     """Read-only history of trained versions; training happens through `classifier_train`."""
 
     list_display = ("target", "version", "status", "trained_at", "n", "metrics")

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from xiaobao.audit.services import audit_record
+from xiaobao.organisation.configuration import can_configure
 from xiaobao.organisation.scope import visible_to
 
 
@@ -36,3 +38,52 @@ class AppendOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ConfigurationAdmin(admin.ModelAdmin):
+    """Institution-wide configuration: changed only by head-office configuration roles, audited.
+
+    The model permission alone is not enough (branch roles carry `complaints.change_*` for their
+    cases): adding, changing and deleting also need `organisation.configure_institution` held at
+    head office. Every change writes an audit event filed under head office.
+    """
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return can_configure(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_configure(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_configure(request.user) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        self.audit_change(request, obj, "change" if change else "add", form)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for inline_obj in [*formset.new_objects, *(o for o, _f in formset.changed_objects)]:
+                self.audit_change(request, inline_obj, "change")
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.audit_change(request, obj, "delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.audit_change(request, obj, "delete")
+        super().delete_queryset(request, queryset)
+
+    def audit_change(self, request: HttpRequest, obj: Any, verb: str, form: Any = None) -> None:
+        data: dict[str, Any] = {}
+        if form is not None:
+            data = {f: str(form.cleaned_data.get(f)) for f in form.changed_data}
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{verb}",
+            obj=obj,
+            summary=str(obj),
+            data=data,
+        )

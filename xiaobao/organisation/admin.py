@@ -3,12 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.admin import ScopedAdminMixin
+from xiaobao.audit.services import audit_record
+from xiaobao.lib.admin import ConfigurationAdmin, ScopedAdminMixin
 from xiaobao.organisation import services
 from xiaobao.organisation.models import Department, ResponsiblePerson, Unit, User
 
@@ -111,3 +114,35 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Only a superuser makes another: an administrator cannot lift anyone above themselves.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "is_superuser")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        watched = {"groups", "is_superuser", "is_staff", "is_active", "unit"}
+        changed = sorted(watched & set(form.changed_data))
+        if changed:
+            user = form.instance
+            audit_record(
+                actor=request.user,
+                action="user.admin_change",
+                obj=user,
+                unit=user.unit,
+                summary=user.username,
+                data={
+                    "fields": changed,
+                    "roles": sorted(g.name for g in user.groups.all()),
+                    "is_superuser": user.is_superuser,
+                },
+            )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(ConfigurationAdmin, DjangoGroupAdmin):
+    """Roles and their permissions apply to the whole institution: configuration, audited."""

@@ -53,6 +53,9 @@ class Unit(models.Model):
         verbose_name = _("机构")
         verbose_name_plural = _("机构")
         ordering = ["path"]
+        # Institution-wide configuration (policies, calendar, taxonomies, templates, thresholds,
+        # retention, roles): held by head-office roles only, see organisation/configuration.py.
+        permissions = [("configure_institution", _("修改全机构配置"))]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("id")), name="unit_not_own_parent"

@@ -24,11 +24,13 @@ XIAOBAO_APPS = (
     "reports",
     "language",
     "api",
+    "axes",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.HQ_CP_OFFICER: (
         "*.view_*",
+        "organisation.configure_institution",
         "organisation.change_unit",
         "organisation.add_responsibleperson",
         "organisation.change_responsibleperson",
@@ -95,6 +97,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.*_deadlinepolicy",
         "complaints.*_calendarday",
         "watch.view_scheduledrun",
+        # Login lockouts: read them, and unlock by deleting the attempt.
+        "axes.view_*",
+        "axes.delete_accessattempt",
     ),
 }
 

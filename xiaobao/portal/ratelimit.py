@@ -1,8 +1,8 @@
 """Fixed-window rate limits kept in Django's cache, per client IP (and per tracking number).
 
 Limits are settings, e.g. ``XIAOBAO_PORTAL_RATE_LIMITS = {"file": (5, 3600)}`` (5 per hour).
-The default cache is per process; a deployment with several processes should configure a shared
-cache (Redis or the database cache) so the limits hold across them.
+The counters live in the shared cache (the database by default, Redis when XIAOBAO_CACHE_URL is
+set; see settings.py), so every web process and machine counts the same requests.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.http import HttpRequest
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "file": (5, 3600),
     "lookup": (20, 600),
-    "lookup_number": (5, 900),  # failed tries against one tracking number, from anywhere
+    "lookup_number": (5, 900),  # failed tries against one tracking number from one address
     "action": (20, 600),
 }
 

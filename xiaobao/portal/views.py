@@ -145,7 +145,9 @@ def track(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         ip = ratelimit.client_ip(request)
-        number_key = services.tracking_key(request.POST.get("tracking_number", ""))
+        # Failures against one tracking number count per address: guessing from one address
+        # stops, and nobody can lock the true owner out of their own case from elsewhere.
+        number_key = services.tracking_key(request.POST.get("tracking_number", "")) + "|" + ip
         if ratelimit.exceeded("lookup_number", number_key) or not ratelimit.hit("lookup", ip):
             return _too_many(request)
         if form.is_valid():

@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.admin import AppendOnlyAdmin, ScopedAdminMixin
+from xiaobao.lib.admin import AppendOnlyAdmin, ConfigurationAdmin, ScopedAdminMixin
+from xiaobao.lib.spreadsheet import escape_row
 from xiaobao.privacy.masking import mask
 from xiaobao.privacy.models import DataSubjectRequest, PersonalDataAccess, RetentionPolicy
 
@@ -32,20 +33,22 @@ class PersonalDataAccessAdmin(AppendOnlyAdmin):
         writer.writerow(["时间", "查看人", "案件所属机构", "案件编号", "字段", "理由"])
         for row in queryset.select_related("actor", "unit").order_by("occurred_at"):
             writer.writerow(
-                [
-                    f"{row.occurred_at:%Y-%m-%d %H:%M:%S}",
-                    row.actor,
-                    row.unit,
-                    row.case_ref,
-                    row.field,
-                    row.reason,
-                ]
+                escape_row(
+                    [
+                        f"{row.occurred_at:%Y-%m-%d %H:%M:%S}",
+                        str(row.actor),
+                        str(row.unit),
+                        row.case_ref,
+                        row.field,
+                        row.reason,
+                    ]
+                )
             )
         return response
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(ConfigurationAdmin):
     list_display = ("record_type", "years", "basis", "updated_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -9,8 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from xiaobao.audit.services import audit_record
-from xiaobao.lib.admin import ScopedAdminMixin
+from xiaobao.lib.admin import ConfigurationAdmin, ScopedAdminMixin
 from xiaobao.reports.models import Alert, ReportRun, ReportTemplate, TypicalCase
 from xiaobao.reports.texts import default_source, validate_template
 
@@ -59,7 +58,7 @@ class ReportTemplateForm(forms.ModelForm):
 
 
 @admin.register(ReportTemplate)
-class ReportTemplateAdmin(admin.ModelAdmin):
+class ReportTemplateAdmin(ConfigurationAdmin):
     form = ReportTemplateForm
     list_display = ("key", "updated_at")
 
@@ -69,12 +68,3 @@ class ReportTemplateAdmin(admin.ModelAdmin):
         if key:
             initial["body"] = default_source(key)
         return initial
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="report_template.change" if change else "report_template.add",
-            obj=obj,
-            summary=str(obj),
-        )

@@ -12,6 +12,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from xiaobao.lib.spreadsheet import escape_formula
+
 # Where the header and the first data row sit on every sheet, so readers (and tests) find them.
 TITLE_ROW, SUBTITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 4, 5
 
@@ -56,7 +58,7 @@ class Sheet:
 def _cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
-    return value
+    return escape_formula(value)
 
 
 def write_xlsx(sheets: Iterable[Sheet]) -> bytes:

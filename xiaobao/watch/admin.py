@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.admin import AppendOnlyAdmin, ScopedAdminMixin
+from xiaobao.lib.admin import AppendOnlyAdmin, ConfigurationAdmin, ScopedAdminMixin
 from xiaobao.watch.models import (
     Delivery,
     EscalationRule,
@@ -46,14 +46,14 @@ class EscalationRuleInline(admin.TabularInline):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(_RearmOnChange, admin.ModelAdmin):
+class ThresholdAdmin(_RearmOnChange, ConfigurationAdmin):
     list_display = ("name", "code", "fraction", "offset_hours", "sort_order", "is_active")
     list_editable = ("sort_order", "is_active")
     inlines = [EscalationRuleInline]
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(_RearmOnChange, admin.ModelAdmin):
+class EscalationRuleAdmin(_RearmOnChange, ConfigurationAdmin):
     list_display = ("threshold", "level", "reach", "urgent", "is_active")
     list_filter = ("threshold", "level", "reach", "urgent")
 

@@ -59,7 +59,7 @@ def test_the_api_finds_by_name_number_reference_unit_and_handler(client_for, peo
     named, referral = cases
     api = client_for(people.officer_a)
     assert _numbers(api, q="李娜") == [named.registry_no]
-    assert _numbers(api, person="王芳") == [referral.registry_no]
+    assert _numbers(api, q="王芳") == [referral.registry_no]
     assert _numbers(api, q="12315-2026-0456") == [referral.registry_no]
     assert _numbers(api, q=named.registry_no) == [named.registry_no]
     assert _numbers(api, handler="张磊") == [named.registry_no]

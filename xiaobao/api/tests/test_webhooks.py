@@ -74,7 +74,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    # The test receiver listens on loopback, which only an allow-listed host may use.
+    settings.XIAOBAO_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     with Receiver() as r:
         yield r
 
@@ -172,6 +174,7 @@ def test_failures_are_retried_with_back_off_and_every_attempt_logged(subscribe, 
 def test_gives_up_after_the_last_attempt(subscribe, settings, case_a):
     settings.XIAOBAO_WEBHOOK_MAX_ATTEMPTS = 2
     settings.XIAOBAO_WEBHOOK_TIMEOUT = 2
+    settings.XIAOBAO_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     # Nothing listens on this port: connection refused.
     with Receiver() as gone:
         url = gone.url

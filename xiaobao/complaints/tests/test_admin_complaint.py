@@ -2,17 +2,24 @@ from __future__ import annotations
 
 import pytest
 
+from xiaobao.organisation.choices import Role
+
 from .conftest import PHONE, VALID_ID
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(people):
-    for user in (people.officer_a, people.officer_b, people.auditor):
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+def staff(people, org, make_user):
+    """The admin is for administrators (here one per branch) and auditors."""
+    people.officer_a = make_user("admin_a", org.branch_a, Role.SYSADMIN)
+    people.officer_b = make_user("admin_b", org.branch_b, Role.SYSADMIN)
     return people
+
+
+def test_branch_officer_reads_cases_in_the_workbench_not_the_admin(notified, people, client):
+    client.force_login(people.officer_a)
+    assert client.get(f"/admin/complaints/complaint/{notified.pk}/change/").status_code == 403
 
 
 def test_admin_shows_the_whole_case_with_its_timeline_and_masked_personal_data(

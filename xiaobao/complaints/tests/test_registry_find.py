@@ -60,7 +60,7 @@ def test_find_by_complainant_name_number_or_reference_from_one_box(client, peopl
     assert ledger["other"].registry_no in page and ledger["mine"].registry_no not in page
     page = _rows(client, q=ledger["mine"].registry_no)
     assert ledger["mine"].registry_no in page and "共 1 件" in page
-    page = _rows(client, person="王芳")
+    page = _rows(client, q="王芳")
     assert ledger["other"].registry_no in page and ledger["mine"].registry_no not in page
     # A part of a name is not a name: nothing is matched by halves of hashes.
     assert "共 0 件" in _rows(client, q="李")

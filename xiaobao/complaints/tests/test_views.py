@@ -323,6 +323,16 @@ def test_registry_filters_update_in_place_with_htmx(client, accepted, people):
     )
 
 
+def _person_rows(client, value, query=""):
+    """Post the number (never in a URL), follow to the registry with the lookup token."""
+    response = client.post(reverse("complaints:person_lookup"), {"person": value, "query": query})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert "person_token=" in location
+    assert re.sub(r"\D", "", value) not in re.sub(r"person_token=[^&]*", "", location)
+    return client.get(location).context["rows"], location
+
+
 def test_all_cases_of_one_person_by_phone_or_id_without_decrypting(
     client, register, people, frozen
 ):
@@ -333,13 +343,40 @@ def test_all_cases_of_one_person_by_phone_or_id_without_decrypting(
     second = register(received_at=at(2026, 1, 8, 10))
     other = register(complainants=[person(phone="13911112222", id_number="")])
     client.force_login(people.officer_a)
-    rows = client.get(reverse("complaints:registry"), {"person": "138 0013 8000"}).context["rows"]
+    rows, _ = _person_rows(client, "138 0013 8000")
     assert {c.pk for c in rows} == {first.pk, second.pk}
-    rows = client.get(reverse("complaints:registry"), {"person": VALID_ID.lower()}).context["rows"]
+    rows, _ = _person_rows(client, VALID_ID.lower())
     assert {c.pk for c in rows} == {first.pk, second.pk}
-    assert (
-        other not in client.get(reverse("complaints:registry"), {"person": PHONE}).context["rows"]
+    rows, _ = _person_rows(client, PHONE)
+    assert other not in rows
+
+
+def test_person_lookup_never_puts_the_number_in_urls_or_saved_filters(
+    client, register, people, frozen
+):
+    frozen(at(2026, 1, 9, 11))
+    case = register(received_at=at(2026, 1, 5, 10))
+    client.force_login(people.officer_a)
+    # The old GET parameter is not a filter any more: a number in a URL finds nothing special.
+    assert client.get(reverse("complaints:registry"), {"person": PHONE}).status_code == 200
+    rows, location = _person_rows(client, PHONE, query="status=registered")
+    assert [c.pk for c in rows] == [case.pk] and "status=registered" in location
+    page = client.get(location).content.decode()
+    assert PHONE not in page
+    token = location.split("person_token=")[1].split("&")[0]
+    client.post(
+        reverse("complaints:saved_filter_create"),
+        {"name": "某投诉人", "query": location.split("?", 1)[1]},
     )
+    saved = SavedFilter.objects.get(owner=people.officer_a, name="某投诉人")
+    assert "person" not in saved.query and token not in saved.query
+    # Another member of staff cannot use the token: it finds nothing rather than everything.
+    client.force_login(people.head_a)
+    assert list(client.get(location).context["rows"]) == []
+    # A blank lookup is explained, not a 500.
+    client.force_login(people.officer_a)
+    response = client.post(reverse("complaints:person_lookup"), {"person": " "}, follow=True)
+    assert "请输入投诉人的联系电话或证件号码" in response.content.decode()
 
 
 def test_classification_is_confirmed_or_corrected_on_the_case_page(client, accepted, people):
@@ -377,10 +414,11 @@ def test_tag_and_person_filters_list_each_case_once_without_distinct(
     register(tags=["MEDIA"], complainants=[person(phone="13911112222", id_number="")])
     client.force_login(people.officer_a)
     url = reverse("complaints:registry")
+    lookup = client.post(reverse("complaints:person_lookup"), {"person": PHONE})["Location"]
     with CaptureQueriesContext(connection) as queries:
         rows = client.get(url, {"tag": ["ELDERLY", "MEDIA"]}).context["rows"]
         assert len(rows) == 2 and sum(c.pk == both.pk for c in rows) == 1
-        rows = client.get(url, {"person": PHONE}).context["rows"]
+        rows = client.get(lookup).context["rows"]
         assert [c.pk for c in rows] == [both.pk]
         rows = client.get(url, {"status": ["registered", "accepted"], "cause": "PRICING"})
         assert len(rows.context["rows"]) == 2

@@ -87,3 +87,48 @@ def test_production_refuses_missing_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def _manage_check(tmp_path, **env):
+    base = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "XIAOBAO_VAR_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+    )
+
+
+def test_insecure_key_switch_is_off_by_default(tmp_path):
+    """With DEBUG=0 and nothing else set the server refuses instead of using the public key."""
+    result = _manage_check(tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_the_public_development_key(tmp_path):
+    result = _manage_check(
+        tmp_path,
+        SECRET_KEY="django-insecure-xiaobao-development-key-do-not-use-in-production",
+        XIAOBAO_PI_KEYS="k1:" + "A" * 43,
+        XIAOBAO_PI_HMAC_KEY="B" * 43,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_missing_personal_data_keys(tmp_path):
+    """Personal-data keys are never derived from the web secret in production."""
+    result = _manage_check(tmp_path, SECRET_KEY="t" * 64)
+    assert result.returncode != 0
+    assert "XIAOBAO_PI_KEYS and XIAOBAO_PI_HMAC_KEY must be set" in result.stderr
+    only_hmac = _manage_check(tmp_path, SECRET_KEY="t" * 64, XIAOBAO_PI_KEYS="k1:" + "A" * 43)
+    assert only_hmac.returncode != 0
+    assert "XIAOBAO_PI_HMAC_KEY must be set" in only_hmac.stderr
+    complete = _manage_check(
+        tmp_path,
+        SECRET_KEY="t" * 64,
+        XIAOBAO_PI_KEYS="k1:" + "A" * 43,
+        XIAOBAO_PI_HMAC_KEY="B" * 43,
+    )
+    assert complete.returncode == 0, complete.stderr

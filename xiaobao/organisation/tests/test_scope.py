@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from xiaobao.audit.models import AuditEvent
 from xiaobao.organisation import services
-from xiaobao.organisation.choices import DepartmentFunction, ResponsibilityDuty
+from xiaobao.organisation.choices import DepartmentFunction, ResponsibilityDuty, Role
 from xiaobao.organisation.models import Department, ResponsiblePerson, Unit, User
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope, visible_to
 
@@ -119,13 +119,10 @@ def _admin_urls(model, obj):
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_admin_scope(client, model, objects, people):
+def test_admin_scope(client, model, objects, org, make_user):
     obj = objects[model]
     changelist, change = _admin_urls(model, obj)
-    officer_a = people.officer_a
-    officer_a.is_staff = True
-    officer_a.save()
-    client.force_login(officer_a)
+    client.force_login(make_user("admin_a", org.branch_a, Role.SYSADMIN))
     listing = client.get(changelist)
     assert listing.status_code == 200
     assert obj.pk not in [o.pk for o in listing.context["cl"].result_list]
@@ -134,10 +131,8 @@ def test_admin_scope(client, model, objects, people):
     assert response.status_code in (302, 404)
 
 
-def test_admin_shows_own_scope(client, objects, org, people):
-    people.officer_b.is_staff = True
-    people.officer_b.save()
-    client.force_login(people.officer_b)
+def test_admin_shows_own_scope(client, objects, org, make_user):
+    client.force_login(make_user("admin_b", org.branch_b, Role.SYSADMIN))
     _, change = _admin_urls(Unit, org.sub_b)
     assert client.get(change).status_code == 200
 

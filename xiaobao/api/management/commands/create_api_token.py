@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username", nargs="?", help="the token's owner")
         parser.add_argument("--name", default="命令行签发", help="what the token is for")
+        parser.add_argument("--days", type=int, default=None, help="validity (default 90)")
         parser.add_argument("--revoke", metavar="PREFIX", help="revoke the token with this prefix")
 
     def handle(self, *args, **options):
@@ -31,10 +32,13 @@ class Command(BaseCommand):
             owner = User.objects.filter(username=options["username"]).first()
             if owner is None:
                 raise CommandError(f"找不到用户 {options['username']}。")
-            token, raw = api_token_create(actor=None, owner=owner, name=options["name"])
+            token, raw = api_token_create(
+                actor=None, owner=owner, name=options["name"], days=options["days"]
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(
-            f"已为 {owner.username} 签发令牌 {token.prefix}（只显示这一次，请妥善保存）："
+            f"已为 {owner.username} 签发令牌 {token.prefix}，有效期至 "
+            f"{token.expires_at:%Y-%m-%d}（只显示这一次，请妥善保存）："
         )
         self.stdout.write(raw)
