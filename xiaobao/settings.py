@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",
+    "xiaobao.intake",
     "xiaobao.language",
     "xiaobao.watch",
     "xiaobao.reports",
@@ -157,6 +158,15 @@ if env_str("XIAOBAO_S3_BUCKET"):
         },
     }
 XIAOBAO_ATTACHMENT_MAX_BYTES = env_int("XIAOBAO_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Imports (xiaobao.intake): upload size, unpacked size and ratio of an XLSX archive, rows, and
+# how long an abandoned upload may stay on disk before the sweep removes it.
+XIAOBAO_IMPORT = {
+    "MAX_BYTES": env_int("XIAOBAO_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+    "MAX_UNPACKED_BYTES": env_int("XIAOBAO_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
+    "MAX_RATIO": 100,
+    "MAX_ROWS": env_int("XIAOBAO_IMPORT_MAX_ROWS", 200_000),
+    "KEEP_UPLOAD_HOURS": env_int("XIAOBAO_IMPORT_KEEP_UPLOAD_HOURS", 24),
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

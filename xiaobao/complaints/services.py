@@ -260,6 +260,15 @@ class DeferredNumbers:
         self.counts[key] = n = self.counts.get(key, 0) + 1
         return f"~{self.token}{key[0]}{year}-{n}"
 
+    def mark(self) -> dict[tuple[str, int], int]:
+        """Where the placeholders stand, to `release()` those a rolled-back savepoint took."""
+        return dict(self.counts)
+
+    def release(self, mark: dict[tuple[str, int], int]) -> None:
+        """Forget the placeholders taken since `mark` (their cases were rolled back), so the
+        next cases take them again and the numbers keep having no gaps."""
+        self.counts = dict(mark)
+
     def saved(self, complaint: Complaint) -> None:
         low, high = self.ids or (complaint.pk, complaint.pk)
         self.ids = (min(low, complaint.pk), max(high, complaint.pk))
@@ -368,7 +377,9 @@ class ComplainantData:
     is_representative: bool = False
 
 
-def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
+def _clean_complainant(
+    data: ComplainantData, index: int, *, contact_with_referrer: bool = False
+) -> ComplainantData:
     where = f"第{index + 1}位投诉人"
     field_prefix = f"complainants.{index}"
     _need(data.name, f"{where}：请填写姓名或单位名称。", f"{field_prefix}.name")
@@ -385,7 +396,7 @@ def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
             code="invalid_phone",
             field=f"{field_prefix}.phone",
         )
-    if not (phone or data.email.strip() or data.address.strip()):
+    if not (phone or data.email.strip() or data.address.strip() or contact_with_referrer):
         raise DomainError(
             f"{where}：请至少留下一种联系方式（电话、邮箱或地址）。",
             code="contact_required",
@@ -497,8 +508,13 @@ def complaint_register(
     referrer_received_on: date | None = None,
     group_size: int | None = None,
     handler: User | None = None,
+    contact_with_referrer: bool = False,
 ) -> Complaint:
-    """Put a new complaint into the registry and start its clock (Art. 13, 18)."""
+    """Put a new complaint into the registry and start its clock (Art. 13, 18).
+
+    `contact_with_referrer`: a referral (12345, 12363 …) may come without the consumer's contact
+    details, which the referrer holds; the register event records that.
+    """
     _require(actor, "add_complaint", unit=unit)
     _need(title, "请填写投诉标题。", "title")
     _need(narrative, "请填写投诉事实与理由。", "narrative")
@@ -539,7 +555,14 @@ def complaint_register(
         raise DomainError("涉及金额不能为负数。", field="amount")
     if not complainants:
         raise DomainError("请至少填写一位投诉人。", code="required", field="complainants")
-    people = [_clean_complainant(c, i) for i, c in enumerate(complainants)]
+    if contact_with_referrer and not channel.is_referral:
+        raise DomainError(
+            "只有转办投诉可以不留联系方式（由转办方掌握）。", field="complainants.0.phone"
+        )
+    people = [
+        _clean_complainant(c, i, contact_with_referrer=contact_with_referrer)
+        for i, c in enumerate(complainants)
+    ]
     size = max(group_size or 1, len(people))
     reps = sum(1 for p in people if p.is_representative)
     if channel.code == "COUNTER" and size > 1 and reps > MAX_GROUP_REPRESENTATIVES:
@@ -622,6 +645,7 @@ def complaint_register(
             "channel": channel.code,
             "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
             "group_size": size,
+            **({"contact_with_referrer": True} if contact_with_referrer else {}),
             **_forwarding(referrer_received_on, received_at),
         },
     )
@@ -1029,15 +1053,20 @@ def complaint_decide(
     routes: Sequence[str],
     compensation: Decimal | None = None,
     text: str = "",
+    imported: bool = False,
 ) -> Decision:
-    """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open."""
+    """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open.
+
+    `imported`: a historical case moved in from a ledger that never stated its outcome may be
+    recorded as 未注明 (excluded from outcome statistics); a handler always chooses one.
+    """
     _require(actor, "handle_complaint", complaint)
     complaint = _lock(complaint)
     target_status("decide", complaint.status)
     _need(verified_facts, "请填写核实情况。", "verified_facts")
     _need(basis, "请填写处理依据。", "basis")
     _need(reasons, "请填写处理理由。", "reasons")
-    if outcome not in Outcome.values:
+    if outcome not in Outcome.values or (outcome == Outcome.UNSTATED and not imported):
         raise DomainError("请选择处理结果。", code="required", field="outcome")
     missing = [
         label

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from xiaobao.api import views_import
 from xiaobao.complaints import views
+from xiaobao.intake import views as views_import
 
 app_name = "complaints"
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("new/", views.register, name="register"),
     path("export.xlsx", views.registry_export, name="export"),
     path("import/", views_import.import_page, name="import"),
-    path("import/report.csv", views_import.import_report, name="import_report"),
+    path("import/<int:pk>/", views_import.import_run, name="import_run"),
+    path("import/<int:pk>/report.csv", views_import.import_report, name="import_report"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("<int:pk>/", views.detail, name="detail"),
