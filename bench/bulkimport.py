@@ -7,7 +7,7 @@ Three tasks, each in its own process (so each has its own peak RSS):
   line breaks, tabs and full-width spaces, dates in five notations, codes or names, amounts with
   currency signs) from the generator's narratives;
 * `import` records the highest primary key of every table, then runs
-  `xiaobao.complaints.importing.import_complaints` (what `manage.py import_complaints` calls) on
+  `xiaobao.intake.importing.import_complaints` (what `manage.py import_complaints` calls) on
   the file, sampling its resident memory against the rows read so far;
 * `import-raw` reads back every row the import inserted (primary key above the recorded one, in
   every table), deletes them, inserts them again with `sqlite3` / `psycopg` (executemany / COPY)
@@ -133,10 +133,10 @@ def write_file(path: Path, rows: int, seed: int) -> dict[str, Any]:
     """The referral file: `rows` new cases received over the last 90 days, streamed to disk."""
     from bench.narratives import Composer, Corpus
     from xiaobao.complaints.choices import Axis
-    from xiaobao.complaints.importing import SEPARATORS
     from xiaobao.complaints.models import TaxonomyTerm
     from xiaobao.complaints.textgen import compose_person
     from xiaobao.deadlines.engine import TZ
+    from xiaobao.intake.importing import SEPARATORS
     from xiaobao.lib.clock import now
     from xiaobao.organisation.models import Unit
 
@@ -297,7 +297,8 @@ def proc_status_self() -> float | None:
 
 
 def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
-    from xiaobao.complaints import importing, services
+    from xiaobao.complaints import services
+    from xiaobao.intake import importing
 
     actor = importing.importer_user()  # created before the marks, so it is not "imported"
     marks = high_water_marks()

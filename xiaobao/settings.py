@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",
+    "xiaobao.intake",
     "xiaobao.language",
     "xiaobao.watch",
     "xiaobao.reports",
@@ -229,6 +230,15 @@ XIAOBAO_ATTACHMENT_MAX_BYTES = env_int("XIAOBAO_ATTACHMENT_MAX_BYTES", 20 * 1024
 XIAOBAO_BACKDATE_DAYS = env_int("XIAOBAO_BACKDATE_DAYS", 7)
 # 待回访: every major and every dissatisfied case is called back, and this share of the rest.
 XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT = env_int("XIAOBAO_FOLLOW_UP_SAMPLE_PERCENT", 20)
+# Imports (xiaobao.intake): upload size, unpacked size and ratio of an XLSX archive, rows, and
+# how long an abandoned upload may stay on disk before the sweep removes it.
+XIAOBAO_IMPORT = {
+    "MAX_BYTES": env_int("XIAOBAO_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+    "MAX_UNPACKED_BYTES": env_int("XIAOBAO_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
+    "MAX_RATIO": 100,
+    "MAX_ROWS": env_int("XIAOBAO_IMPORT_MAX_ROWS", 200_000),
+    "KEEP_UPLOAD_HOURS": env_int("XIAOBAO_IMPORT_KEEP_UPLOAD_HOURS", 24),
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -15,11 +15,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from xiaobao.complaints.choices import (
+    DECIDABLE_OUTCOMES,
     ComplainantRole,
     IdType,
     MajorReason,
     NoticeMethod,
-    Outcome,
     PauseReason,
     Route,
     Satisfaction,
@@ -462,7 +462,7 @@ class ExtensionRejectIn(serializers.Serializer):
 
 class DecideIn(serializers.Serializer):
     verified_facts = serializers.CharField()
-    outcome = serializers.ChoiceField(Outcome.choices)
+    outcome = serializers.ChoiceField(DECIDABLE_OUTCOMES)
     basis = serializers.CharField()
     reasons = serializers.CharField()
     routes = serializers.ListField(child=serializers.ChoiceField(Route.choices), allow_empty=False)

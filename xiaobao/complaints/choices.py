@@ -72,6 +72,13 @@ class Outcome(models.TextChoices):
     UPHELD = "upheld", _("诉求成立")
     PARTLY_UPHELD = "partly_upheld", _("部分成立")
     NOT_UPHELD = "not_upheld", _("诉求不成立")
+    # Only imported historical cases whose ledger never said: excluded from outcome statistics.
+    UNSTATED = "unstated", _("未注明")
+
+
+# The outcomes a handler may choose; 未注明 exists only for cases moved in from old ledgers.
+DECIDABLE_OUTCOMES = [(v, label) for v, label in Outcome.choices if v != Outcome.UNSTATED]
+STATED_OUTCOMES = (Outcome.UPHELD, Outcome.PARTLY_UPHELD, Outcome.NOT_UPHELD)
 
 
 class Route(models.TextChoices):

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.complaints.choices import (
+    DECIDABLE_OUTCOMES,
     Axis,
     ComplainantRole,
     IdType,
     MajorReason,
     NoticeMethod,
-    Outcome,
     PauseReason,
     Route,
     Satisfaction,
@@ -173,7 +173,9 @@ class ClassifyForm(forms.Form):
 class DecisionForm(forms.Form):
     verified_facts = forms.CharField(label=_("核实情况"), widget=forms.Textarea(attrs={"rows": 3}))
     # No outcome chosen in advance: the handler decides it (a pre-set 诉求成立 was sent unread).
-    outcome = forms.ChoiceField(label=_("处理结果"), choices=[("", "---------"), *Outcome.choices])
+    outcome = forms.ChoiceField(
+        label=_("处理结果"), choices=[("", "---------"), *DECIDABLE_OUTCOMES]
+    )
     basis = forms.CharField(label=_("处理依据"), widget=forms.Textarea(attrs={"rows": 2}))
     reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
     compensation = forms.DecimalField(label=_("补偿/赔偿金额（元）"), required=False, min_value=0)

@@ -7,15 +7,16 @@ inside one transaction: a refused request leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -71,6 +72,8 @@ REGULATOR_CHANNELS = frozenset({"R12363", "R12378", "REGULATOR_LETTER"})
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+P = ParamSpec("P")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -300,6 +303,15 @@ class DeferredNumbers:
         self.counts[key] = n = self.counts.get(key, 0) + 1
         return f"~{self.token}{key[0]}{year}-{n}"
 
+    def mark(self) -> dict[tuple[str, int], int]:
+        """Where the placeholders stand, to `release()` those a rolled-back savepoint took."""
+        return dict(self.counts)
+
+    def release(self, mark: dict[tuple[str, int], int]) -> None:
+        """Forget the placeholders taken since `mark` (their cases were rolled back), so the
+        next cases take them again and the numbers keep having no gaps."""
+        self.counts = dict(mark)
+
     def saved(self, complaint: Complaint) -> None:
         low, high = self.ids or (complaint.pk, complaint.pk)
         self.ids = (min(low, complaint.pk), max(high, complaint.pk))
@@ -408,7 +420,9 @@ class ComplainantData:
     is_representative: bool = False
 
 
-def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
+def _clean_complainant(
+    data: ComplainantData, index: int, *, contact_with_referrer: bool = False
+) -> ComplainantData:
     where = f"第{index + 1}位投诉人"
     field_prefix = f"complainants.{index}"
     _need(data.name, f"{where}：请填写姓名或单位名称。", f"{field_prefix}.name")
@@ -425,7 +439,7 @@ def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
             code="invalid_phone",
             field=f"{field_prefix}.phone",
         )
-    if not (phone or data.email.strip() or data.address.strip()):
+    if not (phone or data.email.strip() or data.address.strip() or contact_with_referrer):
         raise DomainError(
             f"{where}：请至少留下一种联系方式（电话、邮箱或地址）。",
             code="contact_required",
@@ -479,7 +493,13 @@ def _clean_complainant(data: ComplainantData, index: int) -> ComplainantData:
 
 
 def _save_complainant(complaint: Complaint, data: ComplainantData) -> Complainant:
-    return Complainant.objects.create(
+    complainant = _complainant_row(complaint, data)
+    complainant.save(force_insert=True)
+    return complainant
+
+
+def _complainant_row(complaint: Complaint, data: ComplainantData) -> Complainant:
+    return Complainant(
         complaint=complaint,
         role=data.role,
         name=data.name,
@@ -513,8 +533,7 @@ def _escalate(complaint: Complaint, *, actor: Any, reason: str) -> None:
     )
 
 
-@transaction.atomic
-def complaint_register(
+def registration_prepare(
     *,
     actor: User,
     unit: Unit,
@@ -538,8 +557,14 @@ def complaint_register(
     referrer_received_on: date | None = None,
     group_size: int | None = None,
     handler: User | None = None,
-) -> Complaint:
-    """Put a new complaint into the registry and start its clock (Art. 13, 18)."""
+    contact_with_referrer: bool = False,
+) -> Registration:
+    """Check a registration and build the case in memory, writing nothing (but the placeholder
+    number of an import); `registration_save` or `registrations_save_bulk` writes it.
+
+    `contact_with_referrer`: a referral (12345, 12363 …) may come without the consumer's contact
+    details, which the referrer holds; the register event records that.
+    """
     _require(actor, "add_complaint", unit=unit)
     _need(title, "请填写投诉标题。", "title")
     _need(narrative, "请填写投诉事实与理由。", "narrative")
@@ -580,7 +605,14 @@ def complaint_register(
         raise DomainError("涉及金额不能为负数。", field="amount")
     if not complainants:
         raise DomainError("请至少填写一位投诉人。", code="required", field="complainants")
-    people = [_clean_complainant(c, i) for i, c in enumerate(complainants)]
+    if contact_with_referrer and not channel.is_referral:
+        raise DomainError(
+            "只有转办投诉可以不留联系方式（由转办方掌握）。", field="complainants.0.phone"
+        )
+    people = [
+        _clean_complainant(c, i, contact_with_referrer=contact_with_referrer)
+        for i, c in enumerate(complainants)
+    ]
     size = max(group_size or 1, len(people))
     reps = sum(1 for p in people if p.is_representative)
     if channel.code == "COUNTER" and size > 1 and reps > MAX_GROUP_REPRESENTATIVES:
@@ -648,39 +680,127 @@ def complaint_register(
     )
     complaint.allowed_days = int(complaint.deadline_policy["days"])
     clock.apply_deadline(complaint)
-    complaint.save()
-    _numbered_later(complaint)
-    # A new case has no links yet: insert them directly (`.set()` would read them back first).
-    links: list[tuple[Any, list[TaxonomyTerm]]] = [
-        (Complaint.demands.through, demand_terms),
-        (Complaint.tags.through, tag_terms),
-    ]
-    for through, terms in links:
-        if terms:
-            through.objects.bulk_create(
-                [through(complaint=complaint, taxonomyterm=t) for t in dict.fromkeys(terms)]
-            )
-    for person in people:
-        _save_complainant(complaint, person)
-    _event(
-        complaint,
-        "register",
+    return Registration(
+        complaint=complaint,
         actor=actor,
-        to_status=Status.REGISTERED,
-        data={
+        people=people,
+        demand_terms=list(dict.fromkeys(demand_terms)),
+        tag_terms=list(dict.fromkeys(tag_terms)),
+        event_data={
             "channel": channel.code,
             "due_date": complaint.due_date.isoformat() if complaint.due_date else None,
             "group_size": size,
             "complained_staff": complained_staff.pk if complained_staff else None,
             "recusal_unchecked": complaint.recusal_unchecked,
+            **({"contact_with_referrer": True} if contact_with_referrer else {}),
             **_forwarding(referrer_received_on, received_at),
         },
     )
-    if is_major:
+
+
+@dataclass
+class Registration:
+    """A checked registration, not yet written: the case, its people, links and event data."""
+
+    complaint: Complaint
+    actor: User
+    people: list[ComplainantData]
+    demand_terms: list[TaxonomyTerm]
+    tag_terms: list[TaxonomyTerm]
+    event_data: dict[str, Any]
+
+
+def _registering(prepare: Callable[P, Registration]) -> Callable[P, Complaint]:
+    @functools.wraps(prepare)
+    def register(*args: P.args, **kwargs: P.kwargs) -> Complaint:
+        with transaction.atomic():
+            return registration_save(prepare(*args, **kwargs))
+
+    register.__name__ = register.__qualname__ = "complaint_register"
+    register.__doc__ = (
+        "Put a new complaint into the registry and start its clock (Art. 13, 18); the "
+        "arguments are `registration_prepare`'s."
+    )
+    return register
+
+
+complaint_register = _registering(registration_prepare)
+
+
+def registration_save(reg: Registration) -> Complaint:
+    """Write one prepared registration: the case, its links, complainants and events."""
+    complaint = reg.complaint
+    complaint.save()
+    _numbered_later(complaint)
+    # A new case has no links yet: insert them directly (`.set()` would read them back first).
+    links: list[tuple[Any, list[TaxonomyTerm]]] = [
+        (Complaint.demands.through, reg.demand_terms),
+        (Complaint.tags.through, reg.tag_terms),
+    ]
+    for through, terms in links:
+        if terms:
+            through.objects.bulk_create(
+                [through(complaint=complaint, taxonomyterm=t) for t in terms]
+            )
+    for person in reg.people:
+        _save_complainant(complaint, person)
+    _event(complaint, "register", actor=reg.actor, to_status=Status.REGISTERED, data=reg.event_data)
+    if complaint.is_major:
         _escalate(
-            complaint, actor=actor, reason=f"{size}名投诉人共同投诉，自动认定为重大（群体性）投诉。"
+            complaint,
+            actor=reg.actor,
+            reason=f"{complaint.group_size}名投诉人共同投诉，自动认定为重大（群体性）投诉。",
         )
     return complaint
+
+
+@transaction.atomic
+def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
+    """Write many prepared registrations with one insert per table (a bulk import's chunk):
+    the same rows `registration_save` writes one by one, and the same event listeners called.
+    Only inside `deferred_registry_numbers()`: the cases carry placeholders until `assign()`."""
+    if _deferred.get() is None:
+        raise RuntimeError("registrations_save_bulk needs deferred_registry_numbers()")
+    complaints = Complaint.objects.bulk_create([r.complaint for r in regs])
+    for complaint in complaints:
+        _numbered_later(complaint)
+    for through, attr in (
+        (Complaint.demands.through, "demand_terms"),
+        (Complaint.tags.through, "tag_terms"),
+    ):
+        rows: list[Any] = [
+            through(complaint=r.complaint, taxonomyterm=t) for r in regs for t in getattr(r, attr)
+        ]
+        if rows:
+            through.objects.bulk_create(rows)
+    Complainant.objects.bulk_create(
+        [_complainant_row(r.complaint, person) for r in regs for person in r.people]
+    )
+    now = _now()
+    events = ComplaintEvent.objects.bulk_create(
+        [
+            ComplaintEvent(
+                complaint=r.complaint,
+                action="register",
+                occurred_at=now,
+                actor=r.actor if getattr(r.actor, "pk", None) else None,
+                to_status=Status.REGISTERED,
+                data=r.event_data,
+            )
+            for r in regs
+        ]
+    )
+    for event in events:
+        for listener in hooks.event_listeners:
+            listener(event)
+    for r in regs:
+        if r.complaint.is_major:
+            _escalate(
+                r.complaint,
+                actor=r.actor,
+                reason=f"{r.complaint.group_size}名投诉人共同投诉，自动认定为重大（群体性）投诉。",
+            )
+    return complaints
 
 
 def _forwarding(referrer_received_on: date | None, received_at: datetime) -> dict[str, Any]:
@@ -1168,10 +1288,14 @@ def complaint_decide(
     compensation: Decimal | None = None,
     text: str = "",
     decided_at: datetime | None = None,
+    imported: bool = False,
 ) -> Decision:
     """Record the decision (Art. 19): what was verified, outcome, basis, reasons, routes open.
 
-    `decided_at` may be earlier than the entry (see `_claimed_moment`); the event keeps both."""
+    `decided_at` may be earlier than the entry (see `_claimed_moment`); the event keeps both.
+    `imported`: a historical case moved in from a ledger that never stated its outcome may be
+    recorded as 未注明 (excluded from outcome statistics); a handler always chooses one.
+    """
     _require(actor, "handle_complaint", complaint)
     complaint = _lock(complaint)
     target_status("decide", complaint.status)
@@ -1179,7 +1303,7 @@ def complaint_decide(
     _need(verified_facts, "请填写核实情况。", "verified_facts")
     _need(basis, "请填写处理依据。", "basis")
     _need(reasons, "请填写处理理由。", "reasons")
-    if outcome not in Outcome.values:
+    if outcome not in Outcome.values or (outcome == Outcome.UNSTATED and not imported):
         raise DomainError("请选择处理结果。", code="required", field="outcome")
     missing = [
         label

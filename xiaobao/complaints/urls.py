@@ -1,7 +1,7 @@
 from django.urls import path
 
-from xiaobao.api import views_import
 from xiaobao.complaints import views, views_calendar
+from xiaobao.intake import views as views_import
 
 app_name = "complaints"
 
@@ -12,7 +12,8 @@ urlpatterns = [
     path("new/", views.register, name="register"),
     path("export.xlsx", views.registry_export, name="export"),
     path("import/", views_import.import_page, name="import"),
-    path("import/report.csv", views_import.import_report, name="import_report"),
+    path("import/<int:pk>/", views_import.import_run, name="import_run"),
+    path("import/<int:pk>/report.csv", views_import.import_report, name="import_report"),
     path("calendar/", views_calendar.calendar_year, name="calendar"),
     path("saved-filters/", views.saved_filter_create, name="saved_filter_create"),
     path("person-lookup/", views.person_lookup, name="person_lookup"),

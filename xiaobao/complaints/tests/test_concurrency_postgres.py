@@ -99,9 +99,8 @@ def test_an_import_in_progress_does_not_hold_up_other_registrations(tmp_path, pe
     year from another connection: it must not wait for the import (which may run for many
     minutes), and the import's cases are numbered after it."""
     from xiaobao.complaints import hooks
-    from xiaobao.complaints.importing import import_complaints
-
-    from .test_importing import MAP, ROWS, write_csv
+    from xiaobao.intake.importing import import_complaints
+    from xiaobao.intake.tests.test_importing import MAP, ROWS, write_csv
 
     meanwhile: list[object] = []
 
