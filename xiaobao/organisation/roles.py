@@ -18,6 +18,7 @@ XIAOBAO_APPS = (
     "organisation",
     "audit",
     "evidence",
+    "outreach",
     "complaints",
     "privacy",
     "watch",
@@ -37,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reports.*",
         "watch.*",
         "language.*",
+        "outreach.*",
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -53,6 +55,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "privacy.add_datasubjectrequest",
         "privacy.change_datasubjectrequest",
         "reports.*",
+        # Approves the activities of its subtree, records its own, exports its campaign report.
+        "outreach.add_activity",
+        "outreach.change_activity",
+        "outreach.approve_activity",
+        "outreach.export_campaign",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -62,6 +69,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_complaint",
         "complaints.handle_complaint",
         "privacy.unmask_personal_data",
+        # Outlet staff record the outreach activities of their unit.
+        "outreach.view_*",
+        "outreach.add_activity",
+        "outreach.change_activity",
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -71,6 +82,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.approve_extension_60",
         "complaints.flag_major",
         "privacy.unmask_personal_data",
+        "outreach.add_activity",
+        "outreach.change_activity",
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
