@@ -367,7 +367,9 @@ def activity_create(*, actor: Any, data: ActivityData, photos: Iterable[Any] = (
 
 def _lock(activity: Activity) -> Activity:
     return (
-        Activity.objects.select_for_update().select_related("unit", "campaign").get(pk=activity.pk)
+        Activity.objects.select_for_update(of=("self",))
+        .select_related("unit", "campaign")
+        .get(pk=activity.pk)
     )
 
 
