@@ -16,5 +16,6 @@ router.register("units", views.UnitViewSet, basename="unit")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs, name="docs"),
+    path("outreach/", include("xiaobao.outreach.api_urls")),
     path("", include(router.urls)),
 ]
