@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xiaobao.audit.selectors import timeline
@@ -76,7 +78,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "outreach/campaign_form.html", {"form": form}, status=_status(exc)
             )
-        messages.success(request, "活动方案已创建（草稿）。")
+        messages.success(request, _("活动方案已创建（草稿）。"))
         return redirect("outreach:campaign", pk=campaign.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "outreach/campaign_form.html", {"form": form}, status=status)
@@ -156,7 +158,7 @@ def campaign_advance(request: HttpRequest, pk: int) -> HttpResponse:
             if _status(exc) == 400
             else HttpResponse(exc.message, status=_status(exc))
         )
-    messages.success(request, "活动方案状态已更新。")
+    messages.success(request, _("活动方案状态已更新。"))
     return redirect("outreach:campaign", pk=campaign.pk)
 
 
@@ -204,7 +206,7 @@ def activity_new(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
             context = {"form": form, "activity": None}
             return render(request, "outreach/activity_form.html", context, status=_status(exc))
-        messages.success(request, "活动已保存为草稿；请核对照片后提交审核。")
+        messages.success(request, _("活动已保存为草稿；请核对照片后提交审核。"))
         return redirect("outreach:activity", pk=activity.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -244,7 +246,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
             context = {"form": form, "activity": activity}
             return render(request, "outreach/activity_form.html", context, status=_status(exc))
-        messages.success(request, "活动已修改。")
+        messages.success(request, _("活动已修改。"))
         return redirect("outreach:activity", pk=activity.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -297,10 +299,10 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 ACTIONS = {
-    "submit": ("activity_submit", "活动已提交审核。"),
-    "approve": ("activity_approve", "活动已审核通过，已计入合计。"),
-    "return": ("activity_return", "活动已退回。"),
-    "reopen": ("activity_reopen", "活动已重新打开。"),
+    "submit": ("activity_submit", gettext_lazy("活动已提交审核。")),
+    "approve": ("activity_approve", gettext_lazy("活动已审核通过，已计入合计。")),
+    "return": ("activity_return", gettext_lazy("活动已退回。")),
+    "reopen": ("activity_reopen", gettext_lazy("活动已重新打开。")),
 }
 
 
@@ -331,7 +333,7 @@ def activity_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_visible_or_404(request.user, Activity.objects.all(), pk=pk)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择要上传的文件。")
+        messages.error(request, _("请选择要上传的文件。"))
         return redirect("outreach:activity", pk=activity.pk)
     try:
         for upload in form.cleaned_data["photos"]:
@@ -340,7 +342,7 @@ def activity_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         context = _activity_context(request, activity)
         return render(request, "outreach/activity_detail.html", context, status=_status(exc))
-    messages.success(request, "材料已上传。")
+    messages.success(request, _("材料已上传。"))
     return redirect("outreach:activity", pk=activity.pk)
 
 

@@ -24,6 +24,17 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _topics(django_db_blocker):
+    """The default topics, even after a transactional (browser) test flushed them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        import_module("xiaobao.outreach.migrations.0001_initial").load(apps, None)
+
+
 def photo(name: str = "p.jpg", seed: int = 1, quality: int = 90) -> SimpleUploadedFile:
     """A real JPEG of random grey blocks: another seed is another picture."""
     rng = random.Random(seed)

@@ -155,3 +155,10 @@ def test_the_schema_documents_the_outreach_endpoints(api, people):
     assert {"403", "409", "422"} <= set(
         paths["/api/v1/outreach/activities/{id}/approve/"]["post"]["responses"]
     )
+    posts = {p: item["post"] for p, item in paths.items() if "post" in item}
+    created = sorted(p for p, op in posts.items() if "201" in op["responses"] and "/outreach/" in p)
+    assert created == [
+        "/api/v1/outreach/activities/",
+        "/api/v1/outreach/activities/{id}/evidence/",
+        "/api/v1/outreach/campaigns/",
+    ]

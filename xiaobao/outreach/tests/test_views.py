@@ -157,3 +157,13 @@ def test_outlet_staff_cannot_export_or_create_campaigns(client, people, campaign
 def test_hq_pages_render(client, people, name):
     login(client, people.hq_officer)
     assert client.get(reverse(f"outreach:{name}")).status_code == 200
+
+
+def test_the_pages_speak_english_when_asked(client, people, make_activity):
+    activity = make_activity(status="submitted")
+    login(client, people.officer_a)
+    client.cookies["django_language"] = "en"
+    index = client.get(reverse("outreach:index")).content.decode()
+    assert "Record an activity" in index and "Education &" in index
+    detail = client.get(reverse("outreach:activity", args=[activity.pk])).content.decode()
+    assert "Approve" in detail and "Awaiting approval" in detail and "审核通过" not in detail
