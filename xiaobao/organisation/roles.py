@@ -18,6 +18,7 @@ XIAOBAO_APPS = (
     "organisation",
     "audit",
     "evidence",
+    "plans",
     "complaints",
     "privacy",
     "watch",
