@@ -162,15 +162,21 @@ def _schedule(
     notifications: list[Notification],
     preferences: dict[int, NotificationPreference],
     timing: Timing,
+    *,
+    grouped: bool = False,
 ) -> None:
     """The notices' deliveries on their recipients' push channels, and the jobs that send the
-    ones not held for a digest (one insert each, however many notices)."""
+    ones not held for a digest (one insert each, however many notices).
+
+    `grouped` notices (e.g. many task reminders of one sweep) are bundled like a digest but at
+    their own working moment, so a person with twenty due tasks gets one message listing them.
+    """
     deliveries = []
     for notification in notifications:
         preference = preferences.get(notification.recipient_id)
-        digest = preference is not None and preference.daily_digest and not notification.urgent
+        daily = preference is not None and preference.daily_digest and not notification.urgent
         for name in push_channels(preference):
-            if digest:
+            if daily or (grouped and conf.channel(name).digest):
                 if not conf.channel(name).digest:
                     continue  # the digest is one e-mail; other channels wait for urgent notices
                 # No job yet: each sweep pass queues the digests that are due
@@ -181,7 +187,9 @@ def _schedule(
                         notification=notification,
                         channel=name,
                         digest=True,
-                        deliver_after=timing.next_morning(),
+                        deliver_after=(
+                            timing.next_morning() if daily else notification.deliver_after
+                        ),
                     )
                 )
             else:
@@ -297,6 +305,7 @@ def notify_record(
     url: str,
     urgent: bool = False,
     dedupe_key: str | None = None,
+    grouped: bool = False,
     now: datetime | None = None,
     timing: Timing | None = None,
 ) -> list[Notification]:
@@ -308,7 +317,9 @@ def notify_record(
     queued with it. `recipients` are users or (ladder step, user) pairs. `dedupe_key` makes the
     call idempotent per recipient: a recipient who already has a notice with that key gets
     nothing new (a sweep that runs twice tells nobody twice). `title` and `body` must carry no
-    personal data; the link to `url` is added to the body for e-mail readers.
+    personal data; the link to `url` is added to the body for e-mail readers. `grouped`
+    notices are pushed bundled per recipient (one e-mail listing all of them) at their working
+    moment, for callers that write many notices in one pass.
     """
     if timing is None:
         from xiaobao.complaints.clock import current_calendar
@@ -353,7 +364,8 @@ def notify_record(
             for pk, (step, user) in sorted(people.items())
         ]
     )
-    _schedule(notifications, _preferences(u for _s, u in people.values()), timing)
+    preferences = _preferences(u for _s, u in people.values())
+    _schedule(notifications, preferences, timing, grouped=grouped)
     return notifications
 
 
