@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reports.*",
         "watch.*",
         "language.*",
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -54,6 +56,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "privacy.add_datasubjectrequest",
         "privacy.change_datasubjectrequest",
         "reports.*",
+        # Its own subtree's plans, and verification of the tasks it issued.
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -63,6 +68,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_complaint",
         "complaints.handle_complaint",
         "privacy.unmask_personal_data",
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "evidence.view_evidencefile",
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -72,12 +81,18 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.approve_extension_60",
         "complaints.flag_major",
         "privacy.unmask_personal_data",
+        "plans.approve_plan",
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
         "organisation.view_department",
-        "complaints.view_rectification",
-        "complaints.change_rectification",
+        # Progress and submission of the tasks its department owns (rectification included).
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "plans.report_task",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),

@@ -19,7 +19,7 @@ TASK_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "progress": ((T.OPEN, T.IN_PROGRESS, T.RETURNED), T.IN_PROGRESS),
     "submit": ((T.OPEN, T.IN_PROGRESS, T.RETURNED), T.SUBMITTED),
     "accept": ((T.SUBMITTED,), T.DONE),
-    "return": ((T.SUBMITTED,), T.IN_PROGRESS),
+    "return": ((T.SUBMITTED,), T.RETURNED),
     "cancel": ((T.OPEN, T.IN_PROGRESS, T.SUBMITTED, T.RETURNED), T.CANCELLED),
 }
 
