@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -158,10 +158,7 @@ def _day(d: date) -> str:
 
 
 def task_url(task: Task) -> str:
-    try:
-        return reverse("plans:task_detail", args=[task.pk])
-    except NoReverseMatch:  # the task pages are not installed (yet)
-        return ""
+    return reverse("plans:task", args=[task.pk])
 
 
 def texts(task: Task, step: Step) -> tuple[str, str]:

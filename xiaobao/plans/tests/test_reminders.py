@@ -63,6 +63,7 @@ def test_many_due_tasks_give_each_recipient_one_message(make_task, staff, frozen
     notices = Notification.objects.filter(recipient=staff.handler_a)
     assert notices.count() == 6
     assert {n.target for n in notices} == set(Task.objects.all())
+    assert {n.link for n in notices} == {f"/plans/tasks/{t.pk}/" for t in Task.objects.all()}
     assert all(n.kind == NotificationKind.REMINDER for n in notices)
     # … and one e-mail listing all of them.
     assert send_at(at(2026, 4, 7, 10, 1)) == 1
