@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "xiaobao.organisation",
     "xiaobao.audit",
     "xiaobao.evidence",
+    "xiaobao.plans",
     "xiaobao.outreach",
     "xiaobao.jobs",
     "xiaobao.privacy",

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
-from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
+from xiaobao.complaints.models import Attachment, Complaint, Extension, SavedFilter
 from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
 from xiaobao.deadlines.engine import days_left
 from xiaobao.lib.errors import DomainError
@@ -33,6 +33,8 @@ from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import User
 from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
+from xiaobao.plans import selectors as task_selectors
+from xiaobao.plans.choices import OPEN_TASK_STATUSES, TaskSourceKind
 from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 
@@ -56,11 +58,11 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     user = request.user
-    rectifications = visible_to(user, Rectification.objects.filter(status="open")).select_related(
-        "complaint", "department__unit"
+    rectifications = task_selectors.tasks_visible(user).filter(
+        source_kind=TaskSourceKind.COMPLAINT_RECTIFICATION, status__in=OPEN_TASK_STATUSES
     )
     if user.department_id:  # type: ignore[union-attr]
-        mine = rectifications.filter(department=user.department_id)  # type: ignore[union-attr]
+        mine = rectifications.filter(owner_department=user.department_id)  # type: ignore[union-attr]
         rectifications = mine if mine.exists() else rectifications
     context = {
         "mine": selectors.my_cases(user=user).order_by("due_at")[:50],
@@ -445,7 +447,7 @@ def _detail_context(
         # A missing one-to-one raises a subclass of AttributeError, so getattr's default applies.
         "decision": getattr(complaint, "decision", None),
         "notice": getattr(complaint, "notice", None),
-        "rectifications": complaint.rectifications.select_related("department__unit"),
+        "rectifications": task_selectors.tasks_for_source(complaint),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         "reviews": complaint.reviews.all(),
         "review_window": services.review_deadline(complaint),

@@ -19,6 +19,7 @@ XIAOBAO_APPS = (
     "audit",
     "evidence",
     "outreach",
+    "plans",
     "complaints",
     "privacy",
     "watch",
@@ -39,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "watch.*",
         "language.*",
         "outreach.*",
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -60,6 +63,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.change_activity",
         "outreach.approve_activity",
         "outreach.export_campaign",
+        # Its own subtree's plans, and verification of the tasks it issued.
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -73,6 +79,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.view_*",
         "outreach.add_activity",
         "outreach.change_activity",
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "evidence.view_evidencefile",
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -84,12 +94,18 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "privacy.unmask_personal_data",
         "outreach.add_activity",
         "outreach.change_activity",
+        "plans.approve_plan",
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
         "organisation.view_department",
-        "complaints.view_rectification",
-        "complaints.change_rectification",
+        # Progress and submission of the tasks its department owns (rectification included).
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "plans.report_task",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),

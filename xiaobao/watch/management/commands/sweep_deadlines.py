@@ -7,6 +7,9 @@ Cron, every minute (several machines may run it at once; rows are claimed atomic
 
 or as a service: ``python manage.py sweep_deadlines --loop --interval 60``.
 
+Each pass also runs the periodic functions that are due (`xiaobao.watch.schedule`, e.g. the
+task reminders of `xiaobao.plans.periodic`).
+
 With the embedded queue (XIAOBAO_QUEUE=database, the default) each pass also runs the queued
 jobs (e-mails, digests); pass ``--no-jobs`` when separate ``run_jobs`` workers or Celery do it.
 """
@@ -21,6 +24,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from xiaobao.jobs.services import run_pending
+from xiaobao.lib.clock import now
+from xiaobao.watch.schedule import run_due
 from xiaobao.watch.sweep import sweep
 
 
@@ -50,6 +55,9 @@ class Command(BaseCommand):
         while True:
             report = sweep(batch=options["batch"], reconcile_all=reconcile)
             reconcile = False
+            periodic = run_due(now=now())
+            if periodic and options["verbosity"] > 1:
+                self.stdout.write(f"periodic: {periodic}")
             ran = run_pending(limit=10_000) if run_jobs else 0
             if options["verbosity"] > 1 or report.fired or report.errors or ran:
                 self.stdout.write(f"{report}; jobs run {ran}")
