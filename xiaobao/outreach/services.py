@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -539,3 +539,66 @@ def activity_link_complaint(
         data={"complaint": registered.pk, "registry_no": registered.registry_no},
     )
     return link
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def _recorders(outlet: Unit) -> list[Any]:
+    """Who should record the outlet's activities: its own staff who may, else the nearest
+    consumer-protection officers above it (an outlet without accounts reports through them)."""
+    from xiaobao.organisation.models import User
+    from xiaobao.watch.selectors import escalation_ladder
+
+    staff = [
+        u
+        for u in User.objects.filter(unit=outlet, is_active=True)
+        if u.has_perm("outreach.add_activity")
+    ]
+    if staff:
+        return staff
+    ladder = escalation_ladder(unit=outlet)
+    return list(ladder[0][1]) if ladder else []
+
+
+@transaction.atomic
+def campaign_remind_non_reporters(*, now: datetime) -> int:
+    """Remind every outlet that has not reported to an open campaign whose deadline is near.
+
+    Runs from the periodic scheduler (`outreach/periodic.py`); safe to run again: one notice per
+    recipient, campaign and outlet (dedupe key). Returns how many notices were written.
+    """
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from xiaobao.outreach.selectors import non_reporters
+    from xiaobao.watch.choices import NotificationKind
+    from xiaobao.watch.notify import notify_record
+
+    today = timezone.localdate(now)
+    window = today + timedelta(days=conf.remind_days())
+    written = 0
+    campaigns = Campaign.objects.filter(
+        status__in=CAMPAIGN_OPEN, report_deadline__gte=today, report_deadline__lte=window
+    ).select_related("unit")
+    for campaign in campaigns:
+        for outlet in non_reporters(campaign, campaign.unit):
+            recipients = _recorders(outlet)
+            if not recipients:
+                continue
+            notices = notify_record(
+                recipients=recipients,
+                target=campaign,
+                unit=outlet,
+                kind=NotificationKind.REMINDER,
+                title=f"宣传活动报送提醒：{campaign.name}"[:200],
+                body=(
+                    f"{outlet.name}尚未报送“{campaign.name}”的宣传活动，"
+                    f"报送截止日为{campaign.report_deadline:%Y-%m-%d}。请及时录入活动并上传现场照片。"
+                ),
+                url=reverse("outreach:campaign", args=[campaign.pk]),
+                dedupe_key=f"outreach.remind:{campaign.pk}:{outlet.pk}",
+                now=now,
+            )
+            written += len(notices)
+    return written
