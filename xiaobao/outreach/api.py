@@ -231,6 +231,19 @@ class EvidenceIn(serializers.Serializer):
     label = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
+class SpotComplaintIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    narrative = serializers.CharField(max_length=5000)
+    complainant_name = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=30, required=False, default="", allow_blank=True)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class SpotComplaintOut(serializers.Serializer):
+    complaint = serializers.IntegerField()
+    registry_no = serializers.CharField()
+
+
 class EvidenceOut(serializers.Serializer):
     id = serializers.IntegerField()
     original_name = serializers.CharField()
@@ -421,6 +434,20 @@ class ActivityViewSet(ChineseMessages, viewsets.GenericViewSet):
             "sha256": kept.sha256,
             "reused_elsewhere": bool(reused.get(kept.pk)),
         }
+        return Response(body, status=201)
+
+    @extend_schema(
+        summary="登记现场受理的投诉（经投诉登记流程，柜面/现场渠道）并关联到活动",
+        request=SpotComplaintIn,
+        responses={201: SpotComplaintOut, **ERRORS},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def complaints(self, request: Request, pk: Any = None) -> Response:
+        activity = self._own(pk)
+        v = _valid(SpotComplaintIn, request).validated_data
+        link = services.activity_link_complaint(actor=request.user, activity=activity, **v)
+        body = {"complaint": link.complaint_id, "registry_no": link.complaint.registry_no}
         return Response(body, status=201)
 
     def _step(self, request: Request, pk: Any, service: str, reason: bool = False) -> Response:

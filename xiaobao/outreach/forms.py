@@ -206,3 +206,12 @@ class ReasonForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     photos = MultipleFileField(label=_("现场照片 / 截图"))
+
+
+class SpotComplaintForm(forms.Form):
+    """A complaint a consumer raised at the activity, registered through the complaint intake."""
+
+    complainant_name = forms.CharField(label=_("投诉人姓名"), max_length=100)
+    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
+    title = forms.CharField(label=_("投诉标题"), max_length=200)
+    narrative = forms.CharField(label=_("投诉事实与理由"), widget=forms.Textarea(attrs={"rows": 3}))

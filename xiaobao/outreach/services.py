@@ -522,13 +522,38 @@ def activity_reopen(*, actor: Any, activity: Activity, reason: str) -> Activity:
 
 @transaction.atomic
 def activity_link_complaint(
-    *, actor: Any, activity: Activity, **complaint: Any
+    *,
+    actor: Any,
+    activity: Activity,
+    title: str,
+    narrative: str,
+    complainant_name: str,
+    phone: str = "",
+    received_at: datetime | None = None,
 ) -> ActivityComplaint:
-    """Register a complaint received on the spot through the complaint intake, and link it."""
-    from xiaobao.complaints.services import complaint_register
+    """Register a complaint received on the spot through the complaint intake (counter channel,
+    the activity's lead unit) and link it to the activity; the complaint core never sees outreach."""
+    from xiaobao.complaints.services import ComplainantData, complaint_register
 
     _require(actor, "change_activity", activity.unit)
-    registered = complaint_register(actor=actor, unit=activity.unit, **complaint)
+    if activity.status == ActivityStatus.LOCKED:
+        raise InvalidTransitionError("活动已锁定，不能再登记现场投诉。", code="invalid_transition")
+    try:
+        registered = complaint_register(
+            actor=actor,
+            unit=activity.unit,
+            received_at=received_at or clock_now(),
+            intake_channel="COUNTER",
+            title=title,
+            narrative=narrative,
+            complainants=[ComplainantData(name=complainant_name, phone=phone)],
+        )
+    except DomainError as exc:
+        # Name the field of this form, not the intake's nested one.
+        if exc.field and exc.field.startswith("complainants.0."):
+            last = exc.field.rsplit(".", 1)[-1]
+            exc.field = "complainant_name" if last == "name" else last
+        raise
     link = ActivityComplaint.objects.create(activity=activity, complaint=registered)
     record_event(
         activity,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("activities/<int:pk>/", views.activity_detail, name="activity"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/evidence/", views.activity_evidence, name="activity_evidence"),
+    path("activities/<int:pk>/complaint/", views.activity_complaint, name="activity_complaint"),
     path("activities/<int:pk>/<str:name>/", views.activity_action, name="activity_action"),
     path("materials/", views.materials, name="materials"),
 ]

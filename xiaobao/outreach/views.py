@@ -24,7 +24,13 @@ from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope, visible_to
 from xiaobao.outreach import exports, report_form, selectors, services
 from xiaobao.outreach.choices import CAMPAIGN_OPEN, CAMPAIGN_TRANSITIONS, EDITABLE, ActivityStatus
-from xiaobao.outreach.forms import ActivityRecordForm, CampaignForm, EvidenceForm, ReasonForm
+from xiaobao.outreach.forms import (
+    ActivityRecordForm,
+    CampaignForm,
+    EvidenceForm,
+    ReasonForm,
+    SpotComplaintForm,
+)
 from xiaobao.outreach.models import Activity, Campaign, Material
 
 
@@ -288,6 +294,11 @@ def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any
         and request.user.has_perm("outreach.approve_activity"),
         "reason_form": ReasonForm(),
         "evidence_form": EvidenceForm(),
+        "complaint_form": SpotComplaintForm(),
+        "can_register_complaint": owned
+        and activity.status != ActivityStatus.LOCKED
+        and request.user.has_perm("outreach.change_activity")
+        and request.user.has_perm("complaints.add_complaint"),
     }
 
 
@@ -343,6 +354,30 @@ def activity_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         context = _activity_context(request, activity)
         return render(request, "outreach/activity_detail.html", context, status=_status(exc))
     messages.success(request, _("材料已上传。"))
+    return redirect("outreach:activity", pk=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_visible_or_404(request.user, Activity.objects.all(), pk=pk)
+    form = SpotComplaintForm(request.POST)
+    context = _activity_context(request, activity)
+    if not form.is_valid():
+        messages.error(request, _("请填写现场投诉的必填项。"))
+        return render(
+            request, "outreach/activity_detail.html", context | {"complaint_form": form}, status=400
+        )
+    try:
+        link = services.activity_link_complaint(
+            actor=request.user, activity=activity, **form.cleaned_data
+        )
+    except DomainError as exc:
+        _form_error(form, exc)
+        messages.error(request, exc.message)
+        context = context | {"complaint_form": form}
+        return render(request, "outreach/activity_detail.html", context, status=_status(exc))
+    messages.success(request, _("现场投诉已登记：%(no)s。") % {"no": link.complaint.registry_no})
     return redirect("outreach:activity", pk=activity.pk)
 
 

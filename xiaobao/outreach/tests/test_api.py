@@ -159,6 +159,26 @@ def test_the_schema_documents_the_outreach_endpoints(api, people):
     created = sorted(p for p, op in posts.items() if "201" in op["responses"] and "/outreach/" in p)
     assert created == [
         "/api/v1/outreach/activities/",
+        "/api/v1/outreach/activities/{id}/complaints/",
         "/api/v1/outreach/activities/{id}/evidence/",
         "/api/v1/outreach/campaigns/",
     ]
+
+
+def test_a_complaint_received_on_the_spot_is_registered_through_the_api(api, people, make_activity):
+    activity = make_activity()
+    url = f"/api/v1/outreach/activities/{activity.pk}/complaints/"
+    payload = {
+        "title": "现场反映信用卡分期手续费",
+        "narrative": "客户在宣传活动现场反映信用卡分期手续费未告知。",
+        "complainant_name": "李娜",
+    }
+    no_contact = api(people.outlet_handler_a).post(url, payload, format="json")
+    assert no_contact.status_code == 422 and no_contact.json()["field"] == "phone"
+    payload["phone"] = "13900139000"
+    assert api(people.handler_b).post(url, payload, format="json").status_code == 404
+    created = api(people.outlet_handler_a).post(url, payload, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["registry_no"] == activity.complaints.get().complaint.registry_no
+    bad = api(people.outlet_handler_a).post(url, payload | {"narrative": " "}, format="json")
+    assert bad.status_code in (400, 422) and bad.json()["field"] == "narrative"

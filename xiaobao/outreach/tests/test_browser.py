@@ -3,6 +3,9 @@ the branch officer approves it, and the campaign totals and the XLSX change by e
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from openpyxl import load_workbook
 
@@ -44,7 +47,9 @@ def _totals(page) -> dict[str, int]:
 def _xlsx_total(page) -> dict[str, int]:
     with page.expect_download() as info:
         page.click("#report-xlsx")
-    rows = list(load_workbook(info.value.path()).active.values)
+    # The download has no file suffix, which openpyxl refuses by name: read the bytes.
+    content = io.BytesIO(Path(info.value.path()).read_bytes())
+    rows = list(load_workbook(content).active.values)
     header, total = rows[1], rows[-1]
     assert total[0] == "合计"
     return dict(zip(header[1:], total[1:], strict=True))

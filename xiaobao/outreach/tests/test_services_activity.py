@@ -244,17 +244,26 @@ def test_a_reused_photo_is_flagged(people, make_activity):
 def test_a_complaint_received_on_the_spot_goes_through_the_intake_and_is_linked(
     people, make_activity
 ):
-    from xiaobao.complaints.services import ComplainantData
-
     activity = make_activity()
     link = services.activity_link_complaint(
         actor=people.outlet_handler_a,
         activity=activity,
         received_at=yesterday(),
-        intake_channel="COUNTER",
         title="宣传现场反映理财赎回到账慢",
         narrative="客户在宣传活动现场反映理财赎回资金到账慢。",
-        complainants=[ComplainantData(name="王芳", phone="13800138000")],
+        complainant_name="王芳",
+        phone="13800138000",
     )
     assert link.complaint.unit == activity.unit
+    assert link.complaint.intake_channel.code == "COUNTER"
     assert [e.action for e in timeline(activity)][-1] == "complaint"
+    with pytest.raises(DomainError) as exc:
+        services.activity_link_complaint(
+            actor=people.outlet_handler_a,
+            activity=activity,
+            title="",
+            narrative="x",
+            complainant_name="王芳",
+        )
+    assert exc.value.field == "title"
+    assert activity.complaints.count() == 1

@@ -167,3 +167,26 @@ def test_the_pages_speak_english_when_asked(client, people, make_activity):
     assert "Record an activity" in index and "Education &" in index
     detail = client.get(reverse("outreach:activity", args=[activity.pk])).content.decode()
     assert "Approve" in detail and "Awaiting approval" in detail and "审核通过" not in detail
+
+
+def test_a_complaint_received_on_the_spot_is_registered_from_the_activity_page(
+    client, people, make_activity
+):
+    activity = make_activity()
+    login(client, people.outlet_handler_a)
+    url = reverse("outreach:activity_complaint", args=[activity.pk])
+    missing = client.post(url, {"complainant_name": "王芳", "title": "", "narrative": "x"})
+    assert missing.status_code == 400 and not activity.complaints.exists()
+    done = client.post(
+        url,
+        {
+            "complainant_name": "王芳",
+            "phone": "13800138000",
+            "title": "现场反映理财赎回到账慢",
+            "narrative": "客户在宣传活动现场反映理财赎回资金到账慢，要求尽快处理。",
+        },
+    )
+    assert done.status_code == 302
+    link = activity.complaints.get()
+    page = client.get(reverse("outreach:activity", args=[activity.pk])).content.decode()
+    assert link.complaint.registry_no in page and "13800138000" not in page
