@@ -215,3 +215,23 @@ class SpotComplaintForm(forms.Form):
     phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
     title = forms.CharField(label=_("投诉标题"), max_length=200)
     narrative = forms.CharField(label=_("投诉事实与理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MaterialForm(forms.Form):
+    code = forms.CharField(label=_("编号"), max_length=32)
+    title = forms.CharField(label=_("名称"), max_length=120)
+    version = forms.CharField(label=_("版本"), max_length=20, initial="1")
+    format = forms.CharField(label=_("形式"), max_length=40, required=False)
+    valid_from = forms.DateField(
+        label=_("有效期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("有效期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    topics = forms.ModelMultipleChoiceField(
+        label=_("主题"),
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    key_groups = _groups_field(_("重点人群"))

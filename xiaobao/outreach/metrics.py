@@ -44,6 +44,13 @@ _counter(
     _("线下活动的受众人次（不含员工，不含线上阅读量）"),
 )
 _counter("outreach.audience_online", "audience_online", _("线上参与（平台统计）"), PEOPLE)
+_counter(
+    "outreach.divisions_reached",
+    "divisions_reached",
+    _("覆盖县/乡镇/村"),
+    _("个"),
+    _("线下活动登记的不同行政区划代码个数"),
+)
 _counter("outreach.materials", "materials", _("发放宣传资料"), COPIES)
 _counter("outreach.sms", "sms", _("发送短信"), _("条"))
 _counter("outreach.posts", "posts", _("发布信息"), _("篇"))

@@ -23,6 +23,7 @@ BASE_COLUMNS: dict[str, Any] = {
     "audience_online": _("线上参与人次（平台统计）"),
     "audience_sign_in": _("其中签到人次"),
     "audience_estimate": _("其中估算人次"),
+    "divisions_reached": _("覆盖县/乡镇/村（个）"),
     "materials": _("发放宣传资料（份）"),
     "sms": _("发送短信（条）"),
     "posts": _("发布信息（篇）"),

@@ -108,6 +108,10 @@ def figures(activities: QuerySet[Activity], *, unit: Unit) -> Figures:
     out["outlets_covered"] = (
         counted.filter(unit__kind=UnitKind.OUTLET).values("unit").distinct().count()
     )
+    # Counties, townships and villages reached (县域行): distinct division codes of offline events.
+    out["divisions_reached"] = (
+        counted.filter(offline).exclude(division_code="").values("division_code").distinct().count()
+    )
     out["outlets_total"] = Unit.objects.filter(
         path__startswith=unit.path, kind=UnitKind.OUTLET, is_active=True
     ).count()

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from xiaobao.audit.services import record_event
 from xiaobao.evidence.models import EvidenceFile
@@ -66,6 +67,49 @@ def _move(
         )
     obj.status = to
     return current
+
+
+# --- materials ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def material_create(
+    *,
+    actor: Any,
+    code: str,
+    title: str,
+    version: str = "1",
+    format: str = "",
+    topics: Sequence[Topic] = (),
+    key_groups: Sequence[str] = (),
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> Material:
+    """Add one material (or a new version of one) to the shared library."""
+    from xiaobao.audit.services import audit_record
+
+    _require(actor, "add_material", None)
+    if not code.strip() or not title.strip():
+        raise DomainError(
+            "请填写资料编号和名称。", code="required", field="code" if not code.strip() else "title"
+        )
+    if valid_from and valid_to and valid_to < valid_from:
+        raise DomainError("有效期止不能早于有效期起。", code="invalid", field="valid_to")
+    version = version.strip() or "1"
+    if Material.objects.filter(code=code.strip(), version=version).exists():
+        raise DomainError("该编号的此版本已在资料库中。", code="duplicate", field="version")
+    material = Material.objects.create(
+        code=code.strip(),
+        title=title.strip(),
+        version=version,
+        format=format.strip(),
+        key_groups=_check_groups(key_groups, "key_groups"),
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    material.topics.set(topics)
+    audit_record(actor=actor, action="material_create", obj=material, summary=str(material))
+    return material
 
 
 # --- campaigns ------------------------------------------------------------------------------------
@@ -279,6 +323,16 @@ def _clean_activity(data: ActivityData) -> bool:
             raise DomainError("数量不能为负数。", code="invalid", field=name)
     if any(q <= 0 for q in (data.materials or {}).values()):
         raise DomainError("发放数量须大于零。", code="invalid", field="materials")
+    held_on = timezone.localdate(data.starts_at)
+    for material in data.materials or {}:
+        if (material.valid_from and held_on < material.valid_from) or (
+            material.valid_to and held_on > material.valid_to
+        ):
+            raise DomainError(
+                f"宣传资料“{material.title}”（v{material.version}）在活动当天不在有效期内。",
+                code="material_expired",
+                field="materials",
+            )
     if any(u.pk == data.unit.pk for u in data.co_units):
         raise DomainError("牵头机构不必再列为协办机构。", code="invalid", field="co_units")
     campaign = data.campaign
@@ -594,7 +648,6 @@ def campaign_remind_non_reporters(*, now: datetime) -> int:
     recipient, campaign and outlet (dedupe key). Returns how many notices were written.
     """
     from django.urls import reverse
-    from django.utils import timezone
 
     from xiaobao.outreach.selectors import non_reporters
     from xiaobao.watch.choices import NotificationKind

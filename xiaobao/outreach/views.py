@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +29,7 @@ from xiaobao.outreach.forms import (
     ActivityRecordForm,
     CampaignForm,
     EvidenceForm,
+    MaterialForm,
     ReasonForm,
     SpotComplaintForm,
 )
@@ -270,10 +272,15 @@ def _activity(request: HttpRequest, pk: int) -> Activity:
 def _activity_context(request: HttpRequest, activity: Activity) -> dict[str, Any]:
     files = list(evidence_for(activity))
     reused = reused_elsewhere(files)
+    held_on = timezone.localdate(activity.starts_at)
+    # Advisory only: apps often strip or rewrite EXIF, so a mismatch is a question, not a refusal.
+    taken_elsewhen = {
+        f.pk for f in files if f.taken_at and timezone.localdate(f.taken_at) != held_on
+    }
     owned = unit_in_scope(request.user, activity.unit)
     return {
         "activity": activity,
-        "files": [(f, reused.get(f.pk, [])) for f in files],
+        "files": [(f, reused.get(f.pk, []), f.pk in taken_elsewhen) for f in files],
         "reused_count": len(reused),
         "audiences": activity.audiences.all(),
         "materials": activity.materials.select_related("material"),
@@ -384,5 +391,24 @@ def activity_complaint(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("outreach.view_material", raise_exception=True)
 def materials(request: HttpRequest) -> HttpResponse:
+    """The library; HQ adds materials (and new versions) here."""
+    form = MaterialForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not request.user.has_perm("outreach.add_material"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.material_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = _status(exc)
+            else:
+                messages.success(request, _("宣传资料已加入资料库。"))
+                return redirect("outreach:materials")
+        else:
+            status = 400
     rows = Material.objects.prefetch_related("topics")
-    return render(request, "outreach/materials.html", {"materials": rows})
+    return render(
+        request, "outreach/materials.html", {"materials": rows, "form": form}, status=status
+    )

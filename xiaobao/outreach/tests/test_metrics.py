@@ -36,6 +36,7 @@ def varied(settings, people, org, campaign, make_activity):
         materials={leaflet: 300, poster: 10},
         sms_sent=200,
         co_units=[outlet_a2, org.outlet_b],
+        division_code="330106",
     )
     make_activity(
         campaign=campaign,
@@ -45,6 +46,7 @@ def varied(settings, people, org, campaign, make_activity):
         audience_count=800,
         staff_count=9,
         media_reports=1,
+        division_code="330106001",
         consultations=30,
     )
     make_activity(
@@ -82,6 +84,7 @@ def varied(settings, people, org, campaign, make_activity):
         n_photos=1,
         audience_count=60,
         audience_by_group={"rural": 60},
+        division_code="330106",
         materials={leaflet: 80},
     )
     make_activity(
@@ -129,6 +132,7 @@ def direct(unit: Unit, first, last, campaign=None) -> dict[str, int]:
         "consultations": sum(r.consultations for r in rows),
         "materials": sum(m.quantity for r in rows for m in r.materials.all()),
         "outlets_covered": len({r.unit_id for r in rows if r.unit.kind == UnitKind.OUTLET}),
+        "divisions_reached": len({r.division_code for r in offline if r.division_code}),
     }
     for group in KeyGroup:
         out[f"group_{group.value}"] = sum(
@@ -153,6 +157,7 @@ METRIC_OF = {
     "consultations": "outreach.consultations",
     "materials": "outreach.materials",
     "outlets_covered": "outreach.outlets_covered",
+    "divisions_reached": "outreach.divisions_reached",
     **{f"group_{g.value}": f"outreach.audience.{g.value}" for g in KeyGroup},
 }
 
