@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoticeMethodEnum": "xiaobao.complaints.choices.NoticeMethod",
         "ComplainantRoleEnum": "xiaobao.complaints.choices.ComplainantRole",
+        "CampaignKindEnum": "xiaobao.outreach.choices.CampaignKind",
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.
