@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "xiaobao.organisation",
     "xiaobao.audit",
     "xiaobao.evidence",
+    "xiaobao.plans",
+    "xiaobao.outreach",
     "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",
@@ -327,6 +329,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoticeMethodEnum": "xiaobao.complaints.choices.NoticeMethod",
         "ComplainantRoleEnum": "xiaobao.complaints.choices.ComplainantRole",
+        "CampaignKindEnum": "xiaobao.outreach.choices.CampaignKind",
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("search/", include("xiaobao.language.urls")),
     path("complaints/", include("xiaobao.complaints.urls")),
     path("evidence/", include("xiaobao.evidence.urls")),
+    path("plans/", include("xiaobao.plans.urls")),
+    path("outreach/", include("xiaobao.outreach.urls")),
     path("", include("xiaobao.front.urls")),
 ]
 if settings.DEBUG:

@@ -19,5 +19,6 @@ router.register(
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs, name="docs"),
+    path("outreach/", include("xiaobao.outreach.api_urls")),
     path("", include(router.urls)),
 ]

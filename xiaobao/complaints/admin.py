@@ -25,7 +25,6 @@ from xiaobao.complaints.models import (
     FollowUp,
     Notice,
     Pause,
-    Rectification,
     TaxonomyRevision,
     TaxonomyTerm,
 )
@@ -208,12 +207,6 @@ class NoticeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class RectificationInline(ReadOnlyInline):
-    model = Rectification
-    fields = ("department", "description", "due_date", "status", "result", "completed_at")
-    readonly_fields = fields
-
-
 class FollowUpInline(ReadOnlyInline):
     model = FollowUp
     fields = ("made_at", "method", "result", "comments", "made_by")
@@ -251,7 +244,6 @@ class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
         NoticeInline,
         PauseInline,
         ExtensionInline,
-        RectificationInline,
         FollowUpInline,
         EventInline,
     ]
@@ -337,26 +329,3 @@ class ComplaintEventAdmin(AppendOnlyAdmin):
     list_filter = ("action",)
     search_fields = ("complaint__registry_no",)
     list_select_related = ("complaint", "actor")
-
-
-@admin.register(Rectification)
-class RectificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("complaint", "department", "due_date", "status", "completed_at")
-    list_select_related = ("complaint", "department__unit")
-    list_filter = ("status",)
-    readonly_fields = (
-        "complaint",
-        "department",
-        "description",
-        "due_date",
-        "status",
-        "result",
-        "completed_at",
-        "created_by",
-    )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

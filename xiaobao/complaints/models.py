@@ -23,7 +23,6 @@ from xiaobao.complaints.choices import (
     Outcome,
     PauseReason,
     PolicyKind,
-    RectificationStatus,
     Satisfaction,
     Status,
 )
@@ -608,40 +607,6 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint.registry_no} {self.get_method_display()} {self.given_at:%Y-%m-%d}"
-
-
-class Rectification(models.Model):
-    """A fix owed by a department when a product or process was at fault (溯源整改, Art. 26)."""
-
-    scope_unit_field: ClassVar[str] = "complaint__unit"
-
-    complaint = models.ForeignKey(
-        Complaint, verbose_name=_("投诉"), on_delete=models.PROTECT, related_name="rectifications"
-    )
-    department = models.ForeignKey(
-        "organisation.Department", verbose_name=_("整改部门"), on_delete=models.PROTECT
-    )
-    description = models.TextField(_("整改要求"))
-    due_date = models.DateField(_("整改期限"))
-    status = models.CharField(
-        _("状态"),
-        max_length=16,
-        choices=RectificationStatus.choices,
-        default=RectificationStatus.OPEN,
-    )
-    result = models.TextField(_("整改结果"), blank=True)
-    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("整改任务")
-        verbose_name_plural = _("整改任务")
-        ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["status", "due_date"], name="rectification_due_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.department} {self.due_date:%Y-%m-%d}"
 
 
 class FollowUp(models.Model):

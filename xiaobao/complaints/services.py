@@ -20,6 +20,7 @@ from typing import Any, ParamSpec
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from xiaobao.complaints import clock, hooks
@@ -35,7 +36,6 @@ from xiaobao.complaints.choices import (
     Outcome,
     PauseReason,
     PolicyKind,
-    RectificationStatus,
     Route,
     Satisfaction,
     Status,
@@ -49,7 +49,6 @@ from xiaobao.complaints.models import (
     FollowUp,
     Notice,
     Pause,
-    Rectification,
     RegistrySequence,
     TaxonomyTerm,
     name_index_for,
@@ -63,6 +62,8 @@ from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import unit_in_scope
+from xiaobao.plans.choices import TaskSourceKind
+from xiaobao.plans.services import task_create
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
 
@@ -1503,12 +1504,18 @@ def complaint_close(
                 f"第{i + 1}项整改任务：整改期限不能早于今天。", field="rectifications"
             )
     tasks = [
-        Rectification.objects.create(
-            complaint=complaint,
-            department=r.department,
+        task_create(
+            actor=actor,
+            source=complaint,
+            source_kind=TaskSourceKind.COMPLAINT_RECTIFICATION,
+            source_label=complaint.registry_no,
+            source_url=reverse("complaints:detail", args=[complaint.pk]),
+            issuing_unit=complaint.unit,
+            owner_unit=r.department.unit,
+            owner_department=r.department,
+            title=f"投诉{complaint.registry_no}溯源整改",
             description=r.description.strip(),
             due_date=r.due_date,
-            created_by=actor,
         )
         for r in rectifications
     ]
@@ -1523,25 +1530,6 @@ def complaint_close(
         update_fields=["root_cause", "at_fault", "ended_at"],
     )
     return complaint
-
-
-@transaction.atomic
-def rectification_complete(*, actor: User, task: Rectification, result: str) -> Rectification:
-    in_scope = unit_in_scope(actor, task.complaint.unit) or unit_in_scope(
-        actor, task.department.unit
-    )
-    if not (actor.has_perm("complaints.change_rectification") and in_scope):
-        raise PermissionDeniedError("您没有处理该整改任务的权限。")
-    task = Rectification.objects.select_for_update().get(pk=task.pk)
-    if task.status != RectificationStatus.OPEN:
-        raise DomainError("该整改任务已结束。", code="already_done")
-    _need(result, "请填写整改结果。", "result")
-    task.status = RectificationStatus.DONE
-    task.result = result.strip()
-    task.completed_at = _now()
-    task.save()
-    _event(task.complaint, "rectification_done", actor=actor, reason=result, data={"task": task.pk})
-    return task
 
 
 # --- ending without a decision -------------------------------------------------------------------
@@ -1868,7 +1856,6 @@ __all__ = [
     "extension_reject",
     "extension_request",
     "follow_up_record",
-    "rectification_complete",
     "review_deadline",
     "review_request",
 ]

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from xiaobao.complaints import forms, selectors, services
 from xiaobao.complaints.choices import OPEN_STATUSES, Status
 from xiaobao.complaints.filters import RegistryFilter
-from xiaobao.complaints.models import Attachment, Complaint, Extension, Rectification, SavedFilter
+from xiaobao.complaints.models import Attachment, Complaint, Extension, SavedFilter
 from xiaobao.complaints.transitions import action_label, allowed_actions, target_status
 from xiaobao.deadlines.engine import days_left
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
@@ -38,6 +38,8 @@ from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.roles import user_roles
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
+from xiaobao.plans import selectors as task_selectors
+from xiaobao.plans.choices import OPEN_TASK_STATUSES, TaskSourceKind
 from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 
@@ -66,11 +68,11 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     user = request.user
-    rectifications = visible_to(user, Rectification.objects.filter(status="open")).select_related(
-        "complaint", "department__unit"
+    rectifications = task_selectors.tasks_visible(user).filter(
+        source_kind=TaskSourceKind.COMPLAINT_RECTIFICATION, status__in=OPEN_TASK_STATUSES
     )
     if user.department_id:  # type: ignore[union-attr]
-        mine = rectifications.filter(department=user.department_id)  # type: ignore[union-attr]
+        mine = rectifications.filter(owner_department=user.department_id)  # type: ignore[union-attr]
         rectifications = mine if mine.exists() else rectifications
     context = {
         "mine": selectors.my_cases(user=user).order_by("due_at")[:50],
@@ -547,7 +549,7 @@ def _detail_context(
         "notice": getattr(complaint, "notice", None),
         "letter": complaint.events.filter(action="letter_generated").order_by("-pk").first(),
         "forwarding": selectors.forwarding(complaint=complaint),
-        "rectifications": complaint.rectifications.select_related("department__unit"),
+        "rectifications": task_selectors.tasks_for_source(complaint),
         "follow_ups": complaint.follow_ups.select_related("made_by"),
         # The consumer's own rating in the portal (xiaobao.portal), beside the staff's calls.
         "portal_rating": getattr(complaint, "portal_rating", None),

@@ -18,6 +18,8 @@ XIAOBAO_APPS = (
     "organisation",
     "audit",
     "evidence",
+    "outreach",
+    "plans",
     "complaints",
     "privacy",
     "watch",
@@ -39,6 +41,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reports.*",
         "watch.*",
         "language.*",
+        "outreach.*",
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -61,6 +66,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "privacy.add_datasubjectrequest",
         "privacy.change_datasubjectrequest",
         "reports.*",
+        # Approves the activities of its subtree, records its own, exports its campaign report.
+        "outreach.add_activity",
+        "outreach.change_activity",
+        "outreach.approve_activity",
+        "outreach.export_campaign",
+        # Its own subtree's plans, and verification of the tasks it issued.
+        "plans.*",
+        "evidence.add_evidencefile",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -70,6 +83,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_complaint",
         "complaints.handle_complaint",
         "privacy.unmask_personal_data",
+        # Outlet staff record the outreach activities of their unit.
+        "outreach.view_*",
+        "outreach.add_activity",
+        "outreach.change_activity",
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "evidence.view_evidencefile",
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -79,12 +100,20 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.approve_extension_60",
         "complaints.flag_major",
         "privacy.unmask_personal_data",
+        "outreach.add_activity",
+        "outreach.change_activity",
+        "plans.approve_plan",
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
         "organisation.view_department",
-        "complaints.view_rectification",
-        "complaints.change_rectification",
+        # Progress and submission of the tasks its department owns (rectification included).
+        "plans.view_task",
+        "plans.view_taskprogress",
+        "plans.view_taskmilestone",
+        "plans.report_task",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q
+from django.contrib.contenttypes.models import ContentType
 from django.utils.timezone import localdate
 
-from xiaobao.complaints.choices import RectificationStatus
-from xiaobao.complaints.models import Rectification
+from xiaobao.complaints.models import Complaint
 from xiaobao.lib.clock import now
 from xiaobao.lib.officialdoc import OfficialDocument, html_document, html_signature
 from xiaobao.organisation.scope import visible_to
+from xiaobao.plans.choices import TaskSourceKind
+from xiaobao.plans.selectors import task_figures, tasks_visible
 from xiaobao.reports.choices import TemplateKey
 from xiaobao.reports.models import TypicalCase
 from xiaobao.reports.selectors import (
@@ -190,39 +191,23 @@ def _year_earlier(day: date) -> date:
 
 
 def _rectifications(viewer: Any, filters: dict[str, Any]) -> dict[str, Any]:
-    """Tasks owed for the period's counted cases (in the viewer's scope)."""
+    """Rectification tasks owed for the period's counted cases (in the viewer's scope), read
+    through the task engine like every other task."""
     cases = scoped_population(user=viewer, filters=filters)
-    tasks = visible_to(viewer, Rectification.objects.filter(complaint__in=cases.values("pk")))
-    tasks = tasks.exclude(status=RectificationStatus.CANCELLED)
-    today = localdate(now())
-    by_department = list(
-        tasks.values("department__name", "department__unit__name")
-        .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=Q(status=RectificationStatus.DONE)),
-            open=Count("pk", filter=Q(status=RectificationStatus.OPEN)),
-        )
-        .order_by("-total", "department__name")
+    tasks = tasks_visible(viewer).filter(
+        source_kind=TaskSourceKind.COMPLAINT_RECTIFICATION,
+        source_type=ContentType.objects.get_for_model(Complaint),
+        source_id__in=cases.values("pk"),
     )
-    total = sum(d["total"] for d in by_department)
-    done = sum(d["done"] for d in by_department)
+    figures = task_figures(tasks, localdate(now()))
+    rows = figures["by_department"]
     return {
-        "total": total,
-        "done": done,
-        "open": total - done,
-        "overdue": tasks.filter(status=RectificationStatus.OPEN, due_date__lt=today).count(),
-        "departments": "、".join(
-            f"{d['department__unit__name']}{d['department__name']}" for d in by_department
-        ),
-        "rows": [
-            [
-                f"{d['department__unit__name']}{d['department__name']}",
-                d["total"],
-                d["done"],
-                d["open"],
-            ]
-            for d in by_department
-        ],
+        "total": figures["total"],
+        "done": figures["done"],
+        "open": figures["open"],
+        "overdue": figures["overdue"],
+        "departments": "、".join(d["name"] for d in rows),
+        "rows": [[d["name"], d["total"], d["done"], d["open"]] for d in rows],
     }
 
 

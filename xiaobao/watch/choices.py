@@ -25,3 +25,7 @@ class NotificationKind(models.TextChoices):
     DEADLINE = "deadline", _("期限提醒")
     MAJOR = "major", _("重大投诉上报")
     TRANSFER = "transfer", _("投诉移交")
+    # Notices about records other than complaints (tasks, reviews, sessions …).
+    REMINDER = "reminder", _("到期提醒")
+    ESCALATION = "escalation", _("逾期督办")
+    NOTICE = "notice", _("工作通知")

@@ -6,7 +6,10 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.audit.models import AppendOnlyModel
@@ -226,23 +229,48 @@ class Firing(AppendOnlyModel):
 
 
 class Notification(models.Model):
-    """One notice to one member of staff: the inbox row, and what every channel sends.
+    """One notice to one member of staff about one record: the inbox row, and what every
+    channel sends.
 
-    The text names the case by registry number, title, unit and deadline only: never the
-    complainant's name, phone, ID or account.
+    A notice belongs to a unit (its scope) and points at the record it is about: a complaint
+    (`complaint`, kept for the deadline sweeper and its constraints) or any other record
+    (`target`, e.g. a task). The text names the record by number, title, unit and date only:
+    never a complainant's name, phone, ID or account.
     """
 
-    scope_unit_field: ClassVar[str] = "complaint__unit"
+    scope_unit_field: ClassVar[str] = "unit"
 
     recipient = models.ForeignKey(
         USER, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
     )
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("所属机构"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("投诉"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    target_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("事项类型"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    target_id = models.PositiveBigIntegerField(_("事项编号"), null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    # Makes a notice idempotent per recipient (e.g. "task 12 due 2026-04-07, 7 days before"):
+    # a sweep that runs twice writes it once.
+    dedupe_key = models.CharField(_("去重键"), max_length=120, blank=True)
     firing = models.ForeignKey(
         Firing,
         verbose_name=_("阈值触发"),
@@ -252,7 +280,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     kind = models.CharField(_("类型"), max_length=16, choices=NotificationKind.choices)
-    step = models.PositiveSmallIntegerField(_("接收人层级"), choices=LadderStep.choices)
+    step = models.PositiveSmallIntegerField(
+        _("接收人层级"), choices=LadderStep.choices, null=True, blank=True
+    )
     urgent = models.BooleanField(_("紧急"), default=False)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
@@ -266,6 +296,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            models.Index(fields=["target_type", "target_id"], name="notification_target_idx"),
             models.Index(
                 fields=["recipient"],
                 name="notification_unread_idx",
@@ -281,6 +312,11 @@ class Notification(models.Model):
                 condition=models.Q(kind="major"),
                 name="notification_major_once",
             ),
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_once_per_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,11 +326,20 @@ class Notification(models.Model):
     def is_read(self) -> bool:
         return self.read_at is not None
 
+    @property
+    def link(self) -> str:
+        """Where the inbox sends the reader: the stored link, else the complaint's page."""
+        if self.url:
+            return self.url
+        if self.complaint_id:
+            return reverse("complaints:detail", args=[self.complaint_id])
+        return ""
+
 
 class Delivery(models.Model):
     """One notification pushed through one channel (e-mail, SMS …), or held for the digest."""
 
-    scope_unit_field: ClassVar[str] = "notification__complaint__unit"
+    scope_unit_field: ClassVar[str] = "notification__unit"
 
     notification = models.ForeignKey(
         Notification, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="deliveries"

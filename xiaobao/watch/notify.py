@@ -9,6 +9,9 @@ after it begins).
 
 The text never carries the complainant's personal data: registry number, case title (with any
 ID, phone, card, e-mail or complainant name masked), unit and deadline only.
+
+Other records (tasks, and later reviews, sessions, licences …) use `notify_record`, which writes
+the same rows with the same timing and digest rules.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,7 +35,7 @@ from xiaobao.deadlines.engine import TZ
 from xiaobao.deadlines.workcal import WorkCalendar
 from xiaobao.jobs.services import enqueue, enqueue_many
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.organisation.models import User
+from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.masking import mask_name
 from xiaobao.privacy.redaction import redact
 from xiaobao.watch import conf
@@ -186,15 +191,21 @@ def _schedule(
     notifications: list[Notification],
     preferences: dict[int, NotificationPreference],
     timing: Timing,
+    *,
+    grouped: bool = False,
 ) -> None:
     """The notices' deliveries on their recipients' push channels, and the jobs that send the
-    ones not held for a digest (one insert each, however many notices)."""
+    ones not held for a digest (one insert each, however many notices).
+
+    `grouped` notices (e.g. many task reminders of one sweep) are bundled like a digest but at
+    their own working moment, so a person with twenty due tasks gets one message listing them.
+    """
     deliveries = []
     for notification in notifications:
         preference = preferences.get(notification.recipient_id)
-        digest = preference is not None and preference.daily_digest and not notification.urgent
+        daily = preference is not None and preference.daily_digest and not notification.urgent
         for name in push_channels(preference):
-            if digest:
+            if daily or (grouped and conf.channel(name).digest):
                 if not conf.channel(name).digest:
                     continue  # the digest is one e-mail; other channels wait for urgent notices
                 # No job yet: each sweep pass queues the digests that are due
@@ -205,7 +216,9 @@ def _schedule(
                         notification=notification,
                         channel=name,
                         digest=True,
-                        deliver_after=timing.next_morning(),
+                        deliver_after=(
+                            timing.next_morning() if daily else notification.deliver_after
+                        ),
                     )
                 )
             else:
@@ -243,7 +256,9 @@ def _create(
         [
             Notification(
                 recipient=user,
+                unit_id=complaint.unit_id,
                 complaint=complaint,
+                url=reverse("complaints:detail", args=[complaint.pk]),
                 firing=firing,
                 kind=kind,
                 step=step,
@@ -324,6 +339,92 @@ def notify_transfer(event: Any) -> list[Notification]:
     )
 
 
+# --- notices about any record ----------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    """A link for a message that leaves the product (e-mail): BASE_URL + the page's path."""
+    return conf.get("BASE_URL").rstrip("/") + path if path.startswith("/") else path
+
+
+Recipient = User | tuple[int | None, User]
+
+
+def notify_record(
+    *,
+    recipients: Iterable[Recipient],
+    target: Model,
+    unit: Unit,
+    kind: str,
+    title: str,
+    body: str,
+    url: str,
+    urgent: bool = False,
+    dedupe_key: str | None = None,
+    grouped: bool = False,
+    now: datetime | None = None,
+    timing: Timing | None = None,
+) -> list[Notification]:
+    """Tell staff about any record (a task, a review, a session …): the public entry point.
+
+    Writes one inbox notice per recipient (each once, inactive users skipped), one delivery per
+    push channel and the jobs that push them, with exactly the working-hour, holiday and daily-
+    digest rules of complaint notices. Call it inside the caller's transaction: the jobs are
+    queued with it. `recipients` are users or (ladder step, user) pairs. `dedupe_key` makes the
+    call idempotent per recipient: a recipient who already has a notice with that key gets
+    nothing new (a sweep that runs twice tells nobody twice). `title` and `body` must carry no
+    personal data; the link to `url` is added to the body for e-mail readers. `grouped`
+    notices are pushed bundled per recipient (one e-mail listing all of them) at their working
+    moment, for callers that write many notices in one pass.
+    """
+    if timing is None:
+        from xiaobao.complaints.clock import current_calendar
+
+        timing = Timing(now=now or clock_now(), calendar=current_calendar())
+    people: dict[int, tuple[int | None, User]] = {}
+    for entry in recipients:
+        step, user = entry if isinstance(entry, tuple) else (None, entry)
+        if user.is_active:
+            people.setdefault(user.pk, (step, user))
+    if dedupe_key:
+        told = set(
+            Notification.objects.filter(
+                recipient_id__in=list(people), dedupe_key=dedupe_key
+            ).values_list("recipient_id", flat=True)
+        )
+        people = {pk: p for pk, p in people.items() if pk not in told}
+    if not people:
+        return []
+    with translation.override(settings.LANGUAGE_CODE):
+        link = _("请登录消保平台查看：%(url)s") % {"url": absolute_url(url)} if url else ""
+    full_body = f"{body}\n\n{link}" if link else body
+    target_type = ContentType.objects.get_for_model(target)
+    deliver_after = timing.deliver_after(urgent=urgent)
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                unit=unit,
+                target_type=target_type,
+                target_id=target.pk,
+                url=url,
+                dedupe_key=dedupe_key or "",
+                kind=kind,
+                step=step,
+                urgent=urgent,
+                title=title[:200],
+                body=full_body,
+                created_at=timing.now,
+                deliver_after=deliver_after,
+            )
+            for pk, (step, user) in sorted(people.items())
+        ]
+    )
+    preferences = _preferences(u for _s, u in people.values())
+    _schedule(notifications, preferences, timing, grouped=grouped)
+    return notifications
+
+
 # --- sending (job handlers call these) -----------------------------------------------------------
 
 
@@ -343,7 +444,7 @@ def delivery_send(*, delivery_id: int) -> dict[str, Any]:
         if claimed != 1:
             return {"delivery": delivery_id, "sent": False, "note": "already delivered"}
         delivery = Delivery.objects.select_related(
-            "notification__recipient", "notification__complaint"
+            "notification__recipient", "notification__unit"
         ).get(pk=delivery_id)
         note = conf.channel(delivery.channel).send(delivery.notification)
         Delivery.objects.filter(pk=delivery_id).update(note=note[:200])
@@ -363,7 +464,7 @@ def digest_send(*, user_id: int) -> dict[str, Any]:
                 delivered_at__isnull=True,
                 deliver_after__lte=moment,
             )
-            .select_related("notification__complaint", "notification__recipient")
+            .select_related("notification__unit", "notification__recipient")
             .order_by("notification__created_at", "pk")
         )
         if not rows:

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from xiaobao.complaints.models import Complaint
 from xiaobao.organisation.choices import Role
-from xiaobao.organisation.models import User
+from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.roles import group_name
 from xiaobao.organisation.scope import scope_q
 from xiaobao.watch.choices import LadderStep
@@ -87,13 +87,49 @@ def recipients(
         reach += 1
 
 
+def escalation_ladder(*, unit: Unit) -> list[tuple[Unit, list[User]]]:
+    """The consumer-protection officers a matter of `unit` escalates to, bottom to top.
+
+    Rungs: the officers of the nearest unit at or above `unit` that has any, then those of the
+    next unit above that has any, then the head-office consumer-protection office (the root).
+    A unit without officers is skipped (an outlet reports to its sub-branch's or branch's
+    officer); empty rungs are left out and nobody appears twice. For tasks and later programme
+    records: the complaint sweeper keeps its own ladder (handler, unit head …) above.
+    """
+    chain = [int(seg) for seg in unit.path.strip("/").split("/") if seg]
+    if not chain:
+        return []
+    officer_roles = [group_name(Role.BRANCH_CP_OFFICER), group_name(Role.HQ_CP_OFFICER)]
+    by_unit: dict[int, list[int]] = {}
+    for pk, unit_id in (
+        User.objects.filter(is_active=True, unit_id__in=chain, groups__name__in=officer_roles)
+        .values_list("pk", "unit_id")
+        .order_by("pk")
+        .distinct()
+    ):
+        by_unit.setdefault(unit_id, []).append(pk)
+    root = chain[0]
+    below_root = [u for u in reversed(chain[1:]) if by_unit.get(u)][:2]
+    picked = [*below_root, root] if by_unit.get(root) else below_root
+    users = User.objects.in_bulk({pk for u in picked for pk in by_unit[u]})
+    units = Unit.objects.in_bulk(picked)
+    seen: set[int] = set()
+    rungs: list[tuple[Unit, list[User]]] = []
+    for unit_id in picked:
+        fresh = [users[pk] for pk in by_unit[unit_id] if pk not in seen]
+        seen.update(u.pk for u in fresh)
+        if fresh:
+            rungs.append((units[unit_id], fresh))
+    return rungs
+
+
 def inbox(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's own notices about cases still in their scope (a move to another branch
     takes the old branch's cases out of sight, notices included)."""
     qs = Notification.objects.filter(recipient=user).filter(scope_q(user, Notification))
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return qs.select_related("complaint", "complaint__unit").order_by("-created_at", "-id")
+    return qs.select_related("complaint", "unit").order_by("-created_at", "-id")
 
 
 def unread_count(*, user: Any) -> int:

@@ -123,7 +123,12 @@ def test_browsable_api_pages_render(client, people, notified_a):
 def test_documented_status_codes_match_the_responses(api_a):
     schema = json.loads(api_a.get("/api/v1/schema/?format=json").content)
     posts = {p: item["post"] for p, item in schema["paths"].items() if "post" in item}
-    created = sorted(p for p, op in posts.items() if "201" in op["responses"])
+    # Other apps' endpoints (outreach …) check their own 201s in their own tests.
+    created = sorted(
+        p
+        for p, op in posts.items()
+        if "201" in op["responses"] and p.startswith("/api/v1/complaints/")
+    )
     assert created == [
         "/api/v1/complaints/",
         "/api/v1/complaints/{id}/extension-request/",

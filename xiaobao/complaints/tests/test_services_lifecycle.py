@@ -6,7 +6,7 @@ import pytest
 
 from xiaobao.complaints import services
 from xiaobao.complaints.choices import Status
-from xiaobao.complaints.models import Complaint, ComplaintEvent, Decision, Pause, Rectification
+from xiaobao.complaints.models import Complaint, ComplaintEvent, Decision, Pause
 from xiaobao.complaints.transitions import TRANSITIONS
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.organisation.models import Department
@@ -242,8 +242,11 @@ def test_close_requires_a_cause_analysis_and_rectification_when_at_fault(
     )
     notified.refresh_from_db()
     assert notified.status == Status.CLOSED and notified.ended_at is not None
-    task = Rectification.objects.get()
-    assert (task.department, task.status) == (department, "open")
+    from xiaobao.plans.selectors import tasks_for_source
+
+    task = tasks_for_source(notified).get()
+    assert (task.owner_department, task.owner_unit, task.status) == (department, org.hq, "open")
+    assert (task.source_kind, task.issuing_unit) == ("complaint_rectification", notified.unit)
 
 
 def test_withdrawal_ends_the_case_on_the_day_it_arrives(accepted, people, frozen):

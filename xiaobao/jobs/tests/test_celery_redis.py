@@ -141,6 +141,7 @@ def test_a_notice_queued_on_commit_is_sent_by_a_celery_worker(celery_queue, peop
         with transaction.atomic():
             notice = Notification.objects.create(
                 recipient=people.handler_a,
+                unit=complaint.unit,
                 complaint=complaint,
                 kind=NotificationKind.DEADLINE,
                 step=1,

@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from docx import Document
 
-from xiaobao.complaints.services import rectification_complete
 from xiaobao.reports.choices import TemplateKey
 from xiaobao.reports.models import ReportTemplate
 from xiaobao.reports.pdf import chromium_path
@@ -91,13 +90,13 @@ def test_typical_case_in_summary_is_redacted(summary):
 
 
 def test_rectification_done_and_year_on_year(quarter, people, make_case):
-    from xiaobao.complaints.models import Rectification
     from xiaobao.complaints.tests.conftest import at
+    from xiaobao.plans.models import Task
+    from xiaobao.plans.services import task_accept, task_submit
 
     make_case.move(at(2026, 3, 31, 19))
-    rectification_complete(
-        actor=people.hq_officer, task=Rectification.objects.get(), result="已修订告知书"
-    )
+    task = task_submit(actor=people.hq_officer, task=Task.objects.get(), note="已修订告知书")
+    task_accept(actor=people.hq_officer, task=task)
     content = work_summary_content(
         viewer=viewer_for(None), first=date(2026, 1, 1), last=date(2026, 3, 31)
     )

@@ -10,7 +10,8 @@ or as a service: ``python manage.py sweep_deadlines --loop --interval 60``.
 With the embedded queue (XIAOBAO_QUEUE=database, the default) each pass also runs the queued
 jobs (e-mails, digests); pass ``--no-jobs`` when separate ``run_jobs`` workers or Celery do it.
 Each pass also runs the periodic jobs that are due (`xiaobao.watch.schedule`: early warning,
-retention, classifier retraining, key purge, search-index catch-up); ``--no-periodic`` leaves
+retention, classifier retraining, key purge, search-index catch-up, task reminders);
+``--no-periodic`` leaves
 them to another sweeper or to Celery beat.
 """
 

@@ -1,0 +1,76 @@
+"""The one table of allowed status changes for plans and tasks, checked in one place."""
+
+from __future__ import annotations
+
+from xiaobao.lib.errors import InvalidTransitionError
+from xiaobao.plans.choices import PlanStatus as P
+from xiaobao.plans.choices import TaskStatus as T
+
+# action -> (statuses it may start from, status it leads to)
+PLAN_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": ((P.DRAFT, P.RETURNED), P.SUBMITTED),
+    "approve": ((P.SUBMITTED,), P.APPROVED),
+    "return": ((P.SUBMITTED,), P.RETURNED),
+    "start": ((P.APPROVED,), P.IN_PROGRESS),
+    "close": ((P.APPROVED, P.IN_PROGRESS), P.CLOSED),
+}
+
+TASK_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "progress": ((T.OPEN, T.IN_PROGRESS, T.RETURNED), T.IN_PROGRESS),
+    "submit": ((T.OPEN, T.IN_PROGRESS, T.RETURNED), T.SUBMITTED),
+    "accept": ((T.SUBMITTED,), T.DONE),
+    "return": ((T.SUBMITTED,), T.RETURNED),
+    "cancel": ((T.OPEN, T.IN_PROGRESS, T.SUBMITTED, T.RETURNED), T.CANCELLED),
+}
+
+PLAN_ACTION_LABELS = {
+    "create": "起草计划",
+    "submit": "提交审批",
+    "approve": "批准",
+    "return": "退回修改",
+    "start": "开始执行",
+    "close": "年末结束",
+    "copy": "沿用上年计划",
+    "measure_add": "新增措施",
+    "measure_update": "修改措施",
+    "cascade": "分解到分支机构",
+}
+
+TASK_ACTION_LABELS = {
+    "create": "下达任务",
+    "progress": "报送进展",
+    "submit": "提交验收",
+    "accept": "验收通过",
+    "return": "退回重办",
+    "cancel": "撤销",
+    "year_end": "年末评定",
+    "carry_over": "结转下年",
+}
+
+
+def _target(table: dict[str, tuple[tuple[str, ...], str]], action: str, current: str) -> str:
+    sources, target = table[action]
+    if current not in sources:
+        raise InvalidTransitionError(
+            f"当前状态不能执行“{(PLAN_ACTION_LABELS | TASK_ACTION_LABELS).get(action, action)}”。",
+            code="invalid_transition",
+        )
+    return target
+
+
+def plan_target(action: str, current: str) -> str:
+    """The plan status `action` leads to from `current`; raises when not allowed."""
+    return _target(PLAN_TRANSITIONS, action, current)
+
+
+def task_target(action: str, current: str) -> str:
+    """The task status `action` leads to from `current`; raises when not allowed."""
+    return _target(TASK_TRANSITIONS, action, current)
+
+
+def plan_actions(current: str) -> list[str]:
+    return [a for a, (sources, _) in PLAN_TRANSITIONS.items() if current in sources]
+
+
+def task_actions(current: str) -> list[str]:
+    return [a for a, (sources, _) in TASK_TRANSITIONS.items() if current in sources]
