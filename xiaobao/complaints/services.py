@@ -331,8 +331,9 @@ class DeferredNumbers:
         One UPDATE per prefix and year computes each number from its placeholder's ordinal,
         over the primary-key range the placeholders were given (other sessions' cases in that
         range keep their numbers: the LIKE leaves them out). It is called only when every case
-        that took a placeholder was saved (the import commits all rows or none), so the numbers
-        have no gaps; a count that does not match aborts the transaction."""
+        that took a placeholder was saved (a refused row's savepoint is rolled back and its
+        placeholder `release`d), so the numbers have no gaps; a count that does not match
+        aborts the transaction."""
         if self.ids is None:
             return 0
         table = connection.ops.quote_name(Complaint._meta.db_table)
