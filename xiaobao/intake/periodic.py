@@ -11,4 +11,4 @@ from xiaobao.watch.schedule import periodic
 @periodic("intake.sweep_uploads", every=timedelta(hours=1))
 def sweep_uploads(*, now: datetime) -> str:
     """Uploads of abandoned imports, runs left behind by a dead worker, files no run holds."""
-    return ", ".join(f"{k} {v}" for k, v in services.import_runs_sweep().items())
+    return ", ".join(f"{k} {v}" for k, v in services.import_runs_sweep(now=now).items())
