@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from xiaobao.api import views
+from xiaobao.plans import api as plans_api
 
 app_name = "api"
 
@@ -12,6 +13,8 @@ router.include_format_suffixes = False
 router.register("complaints", views.ComplaintViewSet, basename="complaint")
 router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
 router.register("units", views.UnitViewSet, basename="unit")
+router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("tasks", plans_api.TaskViewSet, basename="task")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
