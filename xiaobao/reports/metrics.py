@@ -32,7 +32,7 @@ def _totals(unit: Any, first: date, last: date) -> Any:
     "complaints.received",
     label=_("受理投诉量"),
     unit_label=_("件"),
-    description=_("期内受理的投诉（不含合并、不予受理的重复件）"),
+    description=_("期内受理的投诉（不含已合并、不予受理的）"),
 )
 def received(*, unit: Any, first: date, last: date) -> int:
     return int(_totals(unit, first, last).received)
