@@ -100,3 +100,33 @@ def test_my_tasks_inbox_lists_department_tasks_whatever_the_source(client, peopl
     )
     page = _client(client, biz.card_user).get("/plans/tasks/").content.decode()
     assert soon.title in page and "即将到期" in page
+
+
+def test_a_task_with_milestones_and_a_measurable_target_from_the_plan_page(
+    client, hq_plan, people, org
+):
+    plan, measure, _ = hq_plan
+    c = _client(client, people.hq_officer)
+    form = {
+        "measure": measure.pk,
+        "title": "全年投诉按时办结",
+        "owner_unit": org.branch_a.pk,
+        "due_date": f"{plan.year}-12-31",
+        "milestones": f"{plan.year}-06-30 半年评估\n{plan.year}-13-01 错误",
+        "target_metric": "complaints.timely_rate",
+        "target_comparator": "gte",
+        "target_value": "98",
+    }
+    bad = c.post(f"/plans/{plan.pk}/task/", form)
+    assert bad.status_code == 400 and "第2行" in bad.content.decode()
+    assert not plan.tasks.filter(title="全年投诉按时办结").exists()
+    form["milestones"] = f"{plan.year}-06-30 半年评估"
+    assert c.post(f"/plans/{plan.pk}/task/", form).status_code == 302
+    task = plan.tasks.get(title="全年投诉按时办结")
+    assert task.milestones.get().title == "半年评估" and task.target_value == 98
+    page = c.get(f"/plans/tasks/{task.pk}/").content.decode()
+    assert "半年评估" in page and "按时办结率" in page and "≥" in page
+    # A unit outside the officer's scope is not offered, so it cannot be chosen.
+    c = _client(client, people.officer_a)
+    form["owner_unit"] = org.branch_b.pk
+    assert c.post(f"/plans/{plan.pk}/task/", form).status_code == 404  # HQ plan not in A's scope
