@@ -74,6 +74,20 @@ class ProgressForm(forms.Form):
     pct = forms.IntegerField(label=_("进度（%）"), min_value=0, max_value=100)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     evidence = MultipleFileField(label=_("证明材料"))
+    milestones_done = forms.TypedMultipleChoiceField(
+        label=_("已完成的节点"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, task: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        open_ones = task.milestones.filter(done_at__isnull=True) if task is not None else []
+        field: Any = self.fields["milestones_done"]
+        field.choices = [(m.pk, f"{m.due_date:%Y-%m-%d} {m.title}") for m in open_ones]
+        if not field.choices:
+            del self.fields["milestones_done"]
 
 
 class SubmitForm(forms.Form):

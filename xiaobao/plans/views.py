@@ -252,7 +252,7 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "milestones": task.milestones.all(),
         "evidence": evidence_for(task),
         "events": timeline(task),
-        "progress_form": bound.get("progress") or forms.ProgressForm(),
+        "progress_form": bound.get("progress") or forms.ProgressForm(task=task),
         "submit_form": bound.get("submit") or forms.SubmitForm(),
         "reason_form": bound.get("reason") or forms.ReasonForm(),
     }
@@ -278,7 +278,8 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     }.get(action)
     if form_class is None:
         return HttpResponse(status=404)
-    form = form_class(request.POST, request.FILES)
+    extra = {"task": task} if form_class is forms.ProgressForm else {}
+    form = form_class(request.POST, request.FILES, **extra)
     key = "reason" if form_class is forms.ReasonForm else action
     status = 400
     if form.is_valid():
@@ -286,7 +287,12 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "progress":
                 services.task_progress_add(
-                    actor=user, task=task, pct=d["pct"], text=d["text"], files=d["evidence"]
+                    actor=user,
+                    task=task,
+                    pct=d["pct"],
+                    text=d["text"],
+                    files=d["evidence"],
+                    milestones_done=d.get("milestones_done") or [],
                 )
             elif action == "submit":
                 services.task_submit(actor=user, task=task, note=d["note"], files=d["evidence"])
