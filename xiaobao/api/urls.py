@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from xiaobao.api import views, views_privacy
+from xiaobao.plans import api as plans_api
 
 app_name = "api"
 
@@ -15,6 +16,8 @@ router.register("units", views.UnitViewSet, basename="unit")
 router.register(
     "privacy-requests", views_privacy.DataSubjectRequestViewSet, basename="privacy-request"
 )
+router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("tasks", plans_api.TaskViewSet, basename="task")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.plans.choices import RegulatorElement, YearEndResult
+from xiaobao.plans.choices import Comparator, RegulatorElement, YearEndResult
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -74,6 +74,20 @@ class ProgressForm(forms.Form):
     pct = forms.IntegerField(label=_("进度（%）"), min_value=0, max_value=100)
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 3}))
     evidence = MultipleFileField(label=_("证明材料"))
+    milestones_done = forms.TypedMultipleChoiceField(
+        label=_("已完成的节点"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, task: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        open_ones = task.milestones.filter(done_at__isnull=True) if task is not None else []
+        field: Any = self.fields["milestones_done"]
+        field.choices = [(m.pk, f"{m.due_date:%Y-%m-%d} {m.title}") for m in open_ones]
+        if not field.choices:
+            del self.fields["milestones_done"]
 
 
 class SubmitForm(forms.Form):
@@ -97,3 +111,75 @@ class YearEndForm(forms.Form):
             self.fields[f"reason_{t.pk}"] = forms.CharField(
                 label=_("原因"), required=False, max_length=500
             )
+
+
+class TaskForm(forms.Form):
+    """A task under a measure, for one owner (units, departments and people in the user's scope)."""
+
+    measure = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.CharField(label=_("任务名称"), max_length=200)
+    description = forms.CharField(
+        label=_("要求"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # Querysets are set per user in __init__ (only units, departments and staff in scope).
+    owner_unit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("责任机构"), queryset=None
+    )
+    owner_department: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("责任部门"), queryset=None, required=False
+    )
+    responsible: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("责任人"), queryset=None, required=False
+    )
+    start_date = forms.DateField(label=_("开始日期"), required=False, widget=DATE)
+    due_date = forms.DateField(label=_("完成期限"), widget=DATE)
+    milestones = forms.CharField(
+        label=_("节点（每行一个：日期 名称）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "2027-03-31 制定方案"}),
+    )
+    target_metric = forms.ChoiceField(label=_("量化指标"), required=False)
+    target_comparator = forms.ChoiceField(
+        label=_("比较"), required=False, choices=[("", "—"), *Comparator.choices]
+    )
+    target_value = forms.DecimalField(
+        label=_("目标值"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from xiaobao.lib import metrics
+        from xiaobao.organisation.models import Department, Unit, User
+        from xiaobao.organisation.scope import visible_to
+
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["owner_unit"].queryset = visible_to(
+            user, Unit.objects.filter(is_active=True)
+        ).order_by("path")
+        fields["owner_department"].queryset = visible_to(
+            user, Department.objects.filter(is_active=True).select_related("unit")
+        ).order_by("unit__path", "code")
+        fields["responsible"].queryset = visible_to(
+            user, User.objects.filter(is_active=True)
+        ).order_by("unit__path", "username")
+        fields["target_metric"].choices = [
+            ("", "—"),
+            *((key, f"{m.label}（{key}）") for key, m in metrics.registry().items()),
+        ]
+
+    def clean_milestones(self) -> list[tuple[str, Any]]:
+        from datetime import date
+
+        rows = []
+        for i, line in enumerate(self.cleaned_data["milestones"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            day, _sep, name = line.strip().partition(" ")
+            try:
+                when = date.fromisoformat(day)
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    _("第%(n)s行：请以“日期 名称”填写，如 2027-03-31 制定方案。") % {"n": i}
+                ) from exc
+            rows.append((name.strip(), when))
+        return rows

@@ -49,7 +49,7 @@ def my_tasks(user: Any) -> QuerySet[Task]:
 
 def to_verify(user: Any) -> QuerySet[Task]:
     """Tasks submitted for acceptance to an office in the user's scope."""
-    if not user.has_perm("plans.verify_task"):
+    if not user.has_perm("plans.verify_task") or getattr(user, "unit", None) is None:
         return Task.objects.none()
     return tasks_visible(user).filter(
         status=TaskStatus.SUBMITTED, issuing_unit__path__startswith=user.unit.path

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from xiaobao.audit.selectors import timeline
@@ -19,7 +20,7 @@ from xiaobao.evidence.selectors import evidence_for
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.organisation.scope import get_visible_or_404
 from xiaobao.plans import forms, selectors, services
-from xiaobao.plans.choices import OPEN_TASK_STATUSES
+from xiaobao.plans.choices import OPEN_TASK_STATUSES, TaskSourceKind
 from xiaobao.plans.docx import plan_docx
 from xiaobao.plans.models import Plan
 from xiaobao.plans.services._common import today
@@ -92,6 +93,7 @@ def _plan_context(request: HttpRequest, plan: Plan, **bound: Any) -> dict[str, A
         "actions": plan_actions(plan.status),
         "measure_form": bound.get("measure") or forms.MeasureForm(),
         "cascade_form": bound.get("cascade") or forms.CascadeForm(),
+        "task_form": bound.get("task") or forms.TaskForm(user=request.user),
         "reason_form": bound.get("reason") or forms.ReasonForm(),
         "year_end_form": bound.get("year_end")
         or forms.YearEndForm(tasks=tasks.filter(status__in=(*OPEN_TASK_STATUSES, "done"))),
@@ -142,6 +144,35 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 title=d["title"],
                 description=d["description"],
                 due_date=d["due_date"],
+            )
+        elif action == "task":
+            bound["task"] = form = forms.TaskForm(request.POST, user=user)
+            if not form.is_valid():
+                return _plan_error(request, plan, bound)
+            d = form.cleaned_data
+            measure = plan.measures.filter(pk=d["measure"]).first()
+            if measure is None:
+                raise DomainError("工作措施不存在。", field="measure")
+            services.task_create(
+                actor=user,
+                source=measure,
+                source_kind=TaskSourceKind.PLAN_MEASURE,
+                source_label=f"{plan.title} {measure.number}. {measure.heading}"[:200],
+                source_url=reverse("plans:plan", args=[plan.pk]),
+                issuing_unit=plan.unit,
+                owner_unit=d["owner_unit"],
+                owner_department=d["owner_department"],
+                responsible=d["responsible"],
+                title=d["title"],
+                description=d["description"],
+                start_date=d["start_date"],
+                due_date=d["due_date"],
+                plan=plan,
+                measure=measure,
+                milestones=d["milestones"],
+                target_metric=d["target_metric"],
+                target_comparator=d["target_comparator"],
+                target_value=d["target_value"],
             )
         elif action == "close":
             tasks = plan.tasks.exclude(status="cancelled")
@@ -221,7 +252,7 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "milestones": task.milestones.all(),
         "evidence": evidence_for(task),
         "events": timeline(task),
-        "progress_form": bound.get("progress") or forms.ProgressForm(),
+        "progress_form": bound.get("progress") or forms.ProgressForm(task=task),
         "submit_form": bound.get("submit") or forms.SubmitForm(),
         "reason_form": bound.get("reason") or forms.ReasonForm(),
     }
@@ -247,7 +278,8 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     }.get(action)
     if form_class is None:
         return HttpResponse(status=404)
-    form = form_class(request.POST, request.FILES)
+    extra = {"task": task} if form_class is forms.ProgressForm else {}
+    form = form_class(request.POST, request.FILES, **extra)
     key = "reason" if form_class is forms.ReasonForm else action
     status = 400
     if form.is_valid():
@@ -255,7 +287,12 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "progress":
                 services.task_progress_add(
-                    actor=user, task=task, pct=d["pct"], text=d["text"], files=d["evidence"]
+                    actor=user,
+                    task=task,
+                    pct=d["pct"],
+                    text=d["text"],
+                    files=d["evidence"],
+                    milestones_done=d.get("milestones_done") or [],
                 )
             elif action == "submit":
                 services.task_submit(actor=user, task=task, note=d["note"], files=d["evidence"])

@@ -96,7 +96,13 @@ def test_browsable_api_root_lists_the_resources(client, people):
 
     client.login(username="handler_a", password=PASSWORD)
     response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
-    assert set(json.loads(response.content)) == {"complaints", "taxonomies", "units"}
+    assert set(json.loads(response.content)) == {
+        "complaints",
+        "taxonomies",
+        "units",
+        "plans",
+        "tasks",
+    }
 
 
 def test_browsable_api_pages_render(client, people, notified_a):

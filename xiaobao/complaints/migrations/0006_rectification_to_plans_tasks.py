@@ -1,7 +1,8 @@
 """Complaint rectification moves onto the one task engine: every Rectification becomes a
 plans.Task (source = the complaint, owner = the department's unit), then the model goes away.
 
-Irreversible on purpose: after the move, progress, evidence and acceptance live on the task.
+Going back recreates the (empty) table only: after the move, progress, evidence and acceptance
+live on the tasks, which stay where they are.
 """
 
 from django.db import migrations
@@ -77,6 +78,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(forward, elidable=False),
+        migrations.RunPython(forward, migrations.RunPython.noop, elidable=False),
         migrations.DeleteModel(name="Rectification"),
     ]

@@ -34,7 +34,7 @@ OWN_KINDS = (TaskSourceKind.PLAN_MEASURE, TaskSourceKind.OTHER)
 
 def _lock(task: Task) -> Task:
     return (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
         .select_related("owner_unit", "issuing_unit")
         .get(pk=task.pk)
     )
@@ -237,9 +237,16 @@ def _attach(actor: Any, task: Task, files: Sequence[Any], label: str) -> list[in
 
 @transaction.atomic
 def task_progress_add(
-    *, actor: Any, task: Task, pct: Any, text: str, files: Sequence[Any] = ()
+    *,
+    actor: Any,
+    task: Task,
+    pct: Any,
+    text: str,
+    files: Sequence[Any] = (),
+    milestones_done: Sequence[int] = (),
 ) -> TaskProgress:
-    """Report progress (percentage, text, evidence files); an open task becomes in progress."""
+    """Report progress (percentage, text, evidence files, milestones reached); an open task
+    becomes in progress."""
     _require_report(actor, task)
     task = _lock(task)
     task_target("progress", task.status)
@@ -251,8 +258,14 @@ def task_progress_add(
     if not 0 <= pct <= 100:
         raise DomainError("进度须为0—100之间的整数。", code="invalid", field="pct")
     _check_files(files)
+    reached = list(task.milestones.filter(pk__in=milestones_done, done_at__isnull=True))
+    if len(reached) != len(set(milestones_done)):
+        raise DomainError("所选节点不属于该任务或已完成。", code="invalid", field="milestones_done")
     at = now()
     progress = TaskProgress.objects.create(task=task, at=at, by=actor, pct=pct, text=text)
+    for milestone in reached:
+        milestone.done_at = at
+        milestone.save(update_fields=["done_at"])
     evidence = _attach(actor, task, files, "进展材料")
     task.progress_pct = pct
     before = task.status
@@ -265,7 +278,12 @@ def task_progress_add(
         from_status=before,
         to_status=task.status,
         reason=text,
-        data={"pct": pct, "progress": progress.pk, "evidence": evidence},
+        data={
+            "pct": pct,
+            "progress": progress.pk,
+            "evidence": evidence,
+            "milestones": [m.pk for m in reached],
+        },
     )
     return progress
 

@@ -100,3 +100,65 @@ def test_my_tasks_inbox_lists_department_tasks_whatever_the_source(client, peopl
     )
     page = _client(client, biz.card_user).get("/plans/tasks/").content.decode()
     assert soon.title in page and "即将到期" in page
+
+
+def test_a_task_with_milestones_and_a_measurable_target_from_the_plan_page(
+    client, hq_plan, people, org
+):
+    plan, measure, _ = hq_plan
+    c = _client(client, people.hq_officer)
+    form = {
+        "measure": measure.pk,
+        "title": "全年投诉按时办结",
+        "owner_unit": org.branch_a.pk,
+        "due_date": f"{plan.year}-12-31",
+        "milestones": f"{plan.year}-06-30 半年评估\n{plan.year}-13-01 错误",
+        "target_metric": "complaints.timely_rate",
+        "target_comparator": "gte",
+        "target_value": "98",
+    }
+    bad = c.post(f"/plans/{plan.pk}/task/", form)
+    assert bad.status_code == 400 and "第2行" in bad.content.decode()
+    assert not plan.tasks.filter(title="全年投诉按时办结").exists()
+    form["milestones"] = f"{plan.year}-06-30 半年评估"
+    assert c.post(f"/plans/{plan.pk}/task/", form).status_code == 302
+    task = plan.tasks.get(title="全年投诉按时办结")
+    assert task.milestones.get().title == "半年评估" and task.target_value == 98
+    page = c.get(f"/plans/tasks/{task.pk}/").content.decode()
+    assert "半年评估" in page and "按时办结率" in page and "≥" in page
+    # A unit outside the officer's scope is not offered, so it cannot be chosen.
+    c = _client(client, people.officer_a)
+    form["owner_unit"] = org.branch_b.pk
+    assert c.post(f"/plans/{plan.pk}/task/", form).status_code == 404  # HQ plan not in A's scope
+
+
+def test_progress_marks_milestones_reached(client, people, org):
+    from datetime import date
+
+    from xiaobao.plans import services
+
+    task = services.task_create(
+        actor=people.hq_officer,
+        issuing_unit=org.hq,
+        owner_unit=org.branch_a,
+        title="网点适老化改造",
+        due_date=date(2099, 12, 31),
+        milestones=[("制定方案", date(2099, 3, 31)), ("完成改造", date(2099, 9, 30))],
+    )
+    plan_m, build_m = task.milestones.order_by("due_date")
+    c = _client(client, people.officer_a)
+    assert "制定方案" in c.get(f"/plans/tasks/{task.pk}/").content.decode()
+    response = c.post(
+        f"/plans/tasks/{task.pk}/progress/",
+        {"pct": "30", "text": "方案已印发", "milestones_done": [plan_m.pk]},
+    )
+    assert response.status_code == 302
+    plan_m.refresh_from_db()
+    build_m.refresh_from_db()
+    assert plan_m.done_at is not None and build_m.done_at is None
+    # A milestone already reached is no longer offered: choosing it again is refused.
+    again = c.post(
+        f"/plans/tasks/{task.pk}/progress/",
+        {"pct": "40", "text": "推进中", "milestones_done": [plan_m.pk]},
+    )
+    assert again.status_code == 400 and task.progress.count() == 1
