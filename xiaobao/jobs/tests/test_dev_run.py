@@ -41,7 +41,9 @@ def _wait(condition, seconds: float = 60) -> bool:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "xiaobao.settings"}
+    """`dev.py run`'s environment: the embedded SQLite default, whatever the test run uses."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return {**env, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "xiaobao.settings"}
 
 
 def test_when_one_process_stops_the_others_are_stopped():

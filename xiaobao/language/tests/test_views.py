@@ -111,7 +111,8 @@ def test_suggest_endpoint_classifies_unsaved_text(client, people, trained_classi
     best = data["category"][0]
     assert best["code"] == "CARD_CREDIT" and best["name"] == "信用卡"
     assert best["term_id"] == card.pk and 0.5 < best["confidence"] <= 1
-    assert len(data["category"]) == 3
+    # Only guesses above the confidence floor are shown (test_suggest_floor.py), at most three.
+    assert 1 <= len(data["category"]) <= 3
     assert data["cause"][0]["code"] == "PRICING" and data["demand"][0]["code"] == "REFUND"
     assert Complaint.objects.count() == before  # unsaved text stays unsaved
 
