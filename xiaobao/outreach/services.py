@@ -272,8 +272,9 @@ class ActivityData:
     no_marketing: bool = False
 
 
-def _clean_activity(data: ActivityData) -> bool:
-    """Check the record; returns whether it is an online activity."""
+def _clean_activity(data: ActivityData, current: Activity | None = None) -> bool:
+    """Check the record; returns whether it is an online activity. A reopened activity keeps its
+    (possibly locked) campaign; only a new or moved activity needs an open one."""
     if not data.title.strip():
         raise DomainError("请填写活动标题。", code="required", field="title")
     if data.form not in ActivityForm.values:
@@ -339,7 +340,8 @@ def _clean_activity(data: ActivityData) -> bool:
     if campaign is not None:
         # The caller's copy may be stale: the campaign may have been locked meanwhile.
         campaign = data.campaign = Campaign.objects.select_related("unit").get(pk=campaign.pk)
-        if campaign.status not in CAMPAIGN_OPEN:
+        moved = current is None or current.campaign_id != campaign.pk
+        if moved and campaign.status not in CAMPAIGN_OPEN:
             raise DomainError(
                 "该活动方案未发布或已锁定，不能登记活动。", code="campaign_closed", field="campaign"
             )
@@ -438,7 +440,7 @@ def activity_update(*, actor: Any, activity: Activity, data: ActivityData) -> Ac
             code="invalid_transition",
         )
     data.unit = activity.unit
-    online = _clean_activity(data)
+    online = _clean_activity(data, current=activity)
     _apply(activity, data, online)
     activity.save()
     _write_details(activity, data)
@@ -460,6 +462,14 @@ def activity_add_evidence(
     )
 
 
+def _was_reopened(activity: Activity) -> bool:
+    """A correction after approval (reopened with a reason) may be resubmitted to a locked
+    campaign; a first report after the lock may not."""
+    from xiaobao.audit.selectors import timeline
+
+    return timeline(activity).filter(action="reopen").exists()
+
+
 def _evidence_problem(activity: Activity) -> str:
     files = list(evidence_for(activity))
     if activity.online:
@@ -478,7 +488,11 @@ def activity_submit(*, actor: Any, activity: Activity) -> Activity:
     """Send the activity to the branch officer: evidence and the no-marketing attestation needed."""
     _require(actor, "change_activity", activity.unit)
     activity = _lock(activity)
-    if activity.campaign is not None and activity.campaign.status not in CAMPAIGN_OPEN:
+    if (
+        activity.campaign is not None
+        and activity.campaign.status not in CAMPAIGN_OPEN
+        and not _was_reopened(activity)
+    ):
         raise InvalidTransitionError("该活动方案已锁定，不能再提交。", code="campaign_closed")
     if ActivityStatus.SUBMITTED not in ACTIVITY_TRANSITIONS[activity.status]:
         _move(activity, ACTIVITY_TRANSITIONS, ActivityStatus.SUBMITTED, "提交")
@@ -526,6 +540,19 @@ def activity_approve(*, actor: Any, activity: Activity) -> Activity:
         from_status=before,
         to_status=activity.status,
     )
+    if activity.campaign is not None and activity.campaign.status == CampaignStatus.LOCKED:
+        # A corrected activity of a closed campaign is locked again at once.
+        _move(activity, ACTIVITY_TRANSITIONS, ActivityStatus.LOCKED, "锁定")
+        activity.save(update_fields=["status"])
+        record_event(
+            activity,
+            action="lock",
+            action_label="随活动方案锁定",
+            actor=actor,
+            unit=activity.unit,
+            from_status=ActivityStatus.APPROVED,
+            to_status=ActivityStatus.LOCKED,
+        )
     return activity
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -189,8 +190,12 @@ def campaign_report(request: HttpRequest, pk: int) -> HttpResponse:
 # --- activities -----------------------------------------------------------------------------------
 
 
-def _activity_form(request: HttpRequest, **kwargs: Any) -> ActivityRecordForm:
-    campaigns = selectors.campaigns_for(request.user).filter(status__in=CAMPAIGN_OPEN)
+def _activity_form(
+    request: HttpRequest, current: Activity | None = None, **kwargs: Any
+) -> ActivityRecordForm:
+    # Open campaigns, and the one a reopened activity already belongs to (even if locked).
+    keep = Q(pk=current.campaign_id) if current is not None and current.campaign_id else Q()
+    campaigns = selectors.campaigns_for(request.user).filter(Q(status__in=CAMPAIGN_OPEN) | keep)
     return ActivityRecordForm(
         request.POST or None,
         request.FILES or None,
@@ -244,7 +249,7 @@ def _initial(activity: Activity) -> dict[str, Any]:
 @permission_required("outreach.change_activity", raise_exception=True)
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_visible_or_404(request.user, Activity.objects.all(), pk=pk)
-    form = _activity_form(request, initial=_initial(activity))
+    form = _activity_form(request, current=activity, initial=_initial(activity))
     if request.method == "POST" and form.is_valid():
         try:
             services.activity_update(actor=request.user, activity=activity, data=form.data_object())

@@ -158,6 +158,7 @@ def test_locking_the_campaign_locks_approved_activities_and_reopen_needs_a_reaso
 ):
     approved = make_activity(campaign=campaign, status="approved")
     pending = make_activity(campaign=campaign, status="submitted")
+    pending_draft = make_activity(campaign=campaign)
     services.campaign_advance(
         actor=people.hq_officer, campaign=campaign, to=CampaignStatus.REPORTING
     )
@@ -175,6 +176,25 @@ def test_locking_the_campaign_locks_approved_activities_and_reopen_needs_a_reaso
     assert approved.status == ActivityStatus.DRAFT
     [event] = [e for e in timeline(approved) if e.action == "reopen"]
     assert (event.from_status, event.to_status, event.reason) == ("locked", "draft", "受众人次填错")
+    # The correction is made, resubmitted and approved again: locked with its campaign.
+    data = services.ActivityData(
+        title=approved.title,
+        form=approved.form,
+        unit=approved.unit,
+        campaign=campaign,
+        starts_at=approved.starts_at,
+        audience_count=38,
+        counting_method="sign_in",
+        no_marketing=True,
+    )
+    services.activity_update(actor=people.outlet_handler_a, activity=approved, data=data)
+    services.activity_submit(actor=people.outlet_handler_a, activity=approved)
+    services.activity_approve(actor=people.officer_a, activity=approved)
+    approved.refresh_from_db()
+    assert (approved.status, approved.audience_count) == (ActivityStatus.LOCKED, 38)
+    # A first report after the lock stays refused.
+    with pytest.raises(InvalidTransitionError):
+        services.activity_submit(actor=people.outlet_handler_a, activity=pending_draft)
 
 
 def test_campaign_transitions_follow_the_table(people, campaign):

@@ -190,3 +190,35 @@ def test_a_complaint_received_on_the_spot_is_registered_from_the_activity_page(
     link = activity.complaints.get()
     page = client.get(reverse("outreach:activity", args=[activity.pk])).content.decode()
     assert link.complaint.registry_no in page and "13800138000" not in page
+
+
+def test_a_reopened_activity_of_a_locked_campaign_is_corrected_on_the_page(
+    client, people, campaign, make_activity
+):
+    from django.utils import timezone
+
+    from xiaobao.outreach import services
+    from xiaobao.outreach.choices import CampaignStatus
+
+    activity = make_activity(campaign=campaign, status="approved")
+    services.campaign_advance(
+        actor=people.hq_officer, campaign=campaign, to=CampaignStatus.REPORTING
+    )
+    services.campaign_advance(actor=people.hq_officer, campaign=campaign, to=CampaignStatus.LOCKED)
+    services.activity_reopen(actor=people.officer_a, activity=activity, reason="人次有误")
+    login(client, people.outlet_handler_a)
+    url = reverse("outreach:activity_edit", args=[activity.pk])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, [], "")}
+    data |= {
+        "campaign": campaign.pk,
+        "unit": activity.unit_id,
+        "starts_at": timezone.localtime(activity.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "audience_count": 31,
+        "no_marketing": "on",
+    }
+    data.pop("ends_at", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    activity.refresh_from_db()
+    assert activity.audience_count == 31 and activity.status == ActivityStatus.DRAFT
