@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "xiaobao.audit",
     "xiaobao.evidence",
     "xiaobao.plans",
+    "xiaobao.governance",
     "xiaobao.jobs",
     "xiaobao.privacy",
     "xiaobao.complaints",

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("complaints/", include("xiaobao.complaints.urls")),
     path("evidence/", include("xiaobao.evidence.urls")),
     path("plans/", include("xiaobao.plans.urls")),
+    path("governance/", include("xiaobao.governance.urls")),
     path("", include("xiaobao.front.urls")),
 ]
 if settings.DEBUG:

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from xiaobao.api import views
+from xiaobao.governance import api as governance_api
 
 app_name = "api"
 
@@ -12,6 +13,8 @@ router.include_format_suffixes = False
 router.register("complaints", views.ComplaintViewSet, basename="complaint")
 router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
 router.register("units", views.UnitViewSet, basename="unit")
+router.register("governance/meetings", governance_api.MeetingViewSet, basename="meeting")
+router.register("governance/rules", governance_api.RuleViewSet, basename="rule")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

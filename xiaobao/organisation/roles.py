@@ -19,6 +19,7 @@ XIAOBAO_APPS = (
     "audit",
     "evidence",
     "plans",
+    "governance",
     "complaints",
     "privacy",
     "watch",
@@ -40,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "language.*",
         "plans.*",
         "evidence.add_evidencefile",
+        "governance.*",
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -59,6 +61,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Its own subtree's plans, and verification of the tasks it issued.
         "plans.*",
         "evidence.add_evidencefile",
+        "governance.add_*",
+        "governance.change_*",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
