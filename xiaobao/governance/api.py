@@ -27,7 +27,7 @@ from xiaobao.organisation.scope import get_visible_or_404, visible_to
 TAG = ["消保治理"]
 
 
-class DecisionOut(serializers.ModelSerializer):
+class GovernanceDecisionOut(serializers.ModelSerializer):
     task = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -35,9 +35,9 @@ class DecisionOut(serializers.ModelSerializer):
         fields = ["number", "text", "task"]
 
 
-class MeetingOut(serializers.ModelSerializer):
+class GovernanceMeetingOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    decisions = DecisionOut(many=True, read_only=True)
+    decisions = GovernanceDecisionOut(many=True, read_only=True)
 
     class Meta:
         model = Meeting
@@ -54,7 +54,7 @@ class MeetingOut(serializers.ModelSerializer):
         ]
 
 
-class MeetingIn(serializers.Serializer):
+class GovernanceMeetingIn(serializers.Serializer):
     unit = serializers.CharField(required=False, help_text="机构代码；默认为本人所属机构")
     body = serializers.ChoiceField(choices=MeetingBody.choices)
     title = serializers.CharField(max_length=200)
@@ -63,14 +63,14 @@ class MeetingIn(serializers.Serializer):
     topics = serializers.CharField()
 
 
-class DecisionIn(serializers.Serializer):
+class GovernanceDecisionIn(serializers.Serializer):
     text = serializers.CharField()
     task_owner_unit = serializers.CharField(required=False, help_text="据此下达任务：责任机构代码")
     task_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     task_due_date = serializers.DateField(required=False)
 
 
-class RuleOut(serializers.ModelSerializer):
+class GovernanceRuleOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     review_overdue = serializers.SerializerMethodField()
 
@@ -95,7 +95,7 @@ class RuleOut(serializers.ModelSerializer):
         return rule.review_overdue(services.today())
 
 
-class RuleIn(serializers.Serializer):
+class GovernanceRuleIn(serializers.Serializer):
     unit = serializers.CharField(required=False, help_text="机构代码；默认为本人所属机构")
     title = serializers.CharField(max_length=200)
     doc_number = serializers.CharField(max_length=80)
@@ -105,7 +105,7 @@ class RuleIn(serializers.Serializer):
     next_review_on = serializers.DateField()
 
 
-class RuleReviseIn(serializers.Serializer):
+class GovernanceRuleReviseIn(serializers.Serializer):
     version = serializers.CharField(max_length=20)
     doc_number = serializers.CharField(max_length=80)
     effective_on = serializers.DateField()
@@ -113,12 +113,12 @@ class RuleReviseIn(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class RuleReviewIn(serializers.Serializer):
+class GovernanceRuleReviewIn(serializers.Serializer):
     next_review_on = serializers.DateField()
     reason = serializers.CharField()
 
 
-class ReasonIn(serializers.Serializer):
+class GovernanceReasonIn(serializers.Serializer):
     reason = serializers.CharField()
 
 
@@ -139,10 +139,12 @@ def _unit(request: Request, code: str | None, field: str = "unit") -> Unit:
 
 @extend_schema_view(
     list=extend_schema(
-        summary="会议列表", responses={200: MeetingOut(many=True), **READ_ERRORS}, tags=TAG
+        summary="会议列表",
+        responses={200: GovernanceMeetingOut(many=True), **READ_ERRORS},
+        tags=TAG,
     ),
     retrieve=extend_schema(
-        summary="会议详情", responses={200: MeetingOut, **READ_ERRORS}, tags=TAG
+        summary="会议详情", responses={200: GovernanceMeetingOut, **READ_ERRORS}, tags=TAG
     ),
 )
 class MeetingViewSet(
@@ -152,31 +154,34 @@ class MeetingViewSet(
 
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "governance.view_meeting"
-    serializer_class = MeetingOut
+    serializer_class = GovernanceMeetingOut
 
     def get_queryset(self) -> QuerySet[Meeting]:
         return selectors.meetings(self.request.user).prefetch_related("decisions")
 
     @extend_schema(
-        summary="登记会议", request=MeetingIn, responses={201: MeetingOut, **ERRORS}, tags=TAG
+        summary="登记会议",
+        request=GovernanceMeetingIn,
+        responses={201: GovernanceMeetingOut, **ERRORS},
+        tags=TAG,
     )
     def create(self, request: Request) -> Response:
-        d = _parse(MeetingIn, request)
+        d = _parse(GovernanceMeetingIn, request)
         meeting = services.meeting_create(
             actor=request.user, unit=_unit(request, d.pop("unit", None)), **d
         )
-        return Response(MeetingOut(meeting).data, status=201)
+        return Response(GovernanceMeetingOut(meeting).data, status=201)
 
     @extend_schema(
         summary="记录决议（可据此下达督办任务）",
-        request=DecisionIn,
-        responses={201: MeetingOut, **ERRORS},
+        request=GovernanceDecisionIn,
+        responses={201: GovernanceMeetingOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def decisions(self, request: Request, pk: str) -> Response:
         meeting = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
-        d = _parse(DecisionIn, request)
+        d = _parse(GovernanceDecisionIn, request)
         task = None
         if d.get("task_owner_unit") or d.get("task_due_date"):
             task = services.DecisionTask(
@@ -185,25 +190,29 @@ class MeetingViewSet(
                 due_date=d.get("task_due_date"),
             )
         services.decision_add(actor=request.user, meeting=meeting, text=d["text"], task=task)
-        return Response(MeetingOut(self.get_queryset().get(pk=meeting.pk)).data, status=201)
+        return Response(
+            GovernanceMeetingOut(self.get_queryset().get(pk=meeting.pk)).data, status=201
+        )
 
     @extend_schema(
-        summary="确认纪要", request=None, responses={200: MeetingOut, **ERRORS}, tags=TAG
+        summary="确认纪要", request=None, responses={200: GovernanceMeetingOut, **ERRORS}, tags=TAG
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         meeting = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
         services.meeting_confirm(actor=request.user, meeting=meeting)
-        return Response(MeetingOut(self.get_queryset().get(pk=meeting.pk)).data)
+        return Response(GovernanceMeetingOut(self.get_queryset().get(pk=meeting.pk)).data)
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="制度列表（含历史版本；review_overdue 标出逾期未评估）",
-        responses={200: RuleOut(many=True), **READ_ERRORS},
+        responses={200: GovernanceRuleOut(many=True), **READ_ERRORS},
         tags=TAG,
     ),
-    retrieve=extend_schema(summary="制度详情", responses={200: RuleOut, **READ_ERRORS}, tags=TAG),
+    retrieve=extend_schema(
+        summary="制度详情", responses={200: GovernanceRuleOut, **READ_ERRORS}, tags=TAG
+    ),
 )
 class RuleViewSet(
     ChineseMessages, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -212,14 +221,19 @@ class RuleViewSet(
 
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "governance.view_internalrule"
-    serializer_class = RuleOut
+    serializer_class = GovernanceRuleOut
 
     def get_queryset(self) -> QuerySet[InternalRule]:
         return selectors.rules(self.request.user)
 
-    @extend_schema(summary="登记制度", request=RuleIn, responses={201: RuleOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="登记制度",
+        request=GovernanceRuleIn,
+        responses={201: GovernanceRuleOut, **ERRORS},
+        tags=TAG,
+    )
     def create(self, request: Request) -> Response:
-        d = _parse(RuleIn, request)
+        d = _parse(GovernanceRuleIn, request)
         unit = _unit(request, d.pop("unit", None))
         dept_id = d.pop("owner_department", None)
         dept = None
@@ -228,32 +242,46 @@ class RuleViewSet(
             if dept is None:
                 raise DomainError("归口部门须属于发文机构。", field="owner_department")
         rule = services.rule_register(actor=request.user, unit=unit, owner_department=dept, **d)
-        return Response(RuleOut(rule).data, status=201)
+        return Response(GovernanceRuleOut(rule).data, status=201)
 
     @extend_schema(
         summary="发布新版本（原版本保留）",
-        request=RuleReviseIn,
-        responses={201: RuleOut, **ERRORS},
+        request=GovernanceRuleReviseIn,
+        responses={201: GovernanceRuleOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def revise(self, request: Request, pk: str) -> Response:
         rule = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
-        new = services.rule_revise(actor=request.user, rule=rule, **_parse(RuleReviseIn, request))
-        return Response(RuleOut(new).data, status=201)
+        new = services.rule_revise(
+            actor=request.user, rule=rule, **_parse(GovernanceRuleReviseIn, request)
+        )
+        return Response(GovernanceRuleOut(new).data, status=201)
 
     @extend_schema(
-        summary="记录评估", request=RuleReviewIn, responses={200: RuleOut, **ERRORS}, tags=TAG
+        summary="记录评估",
+        request=GovernanceRuleReviewIn,
+        responses={200: GovernanceRuleOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str) -> Response:
         rule = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
-        rule = services.rule_review(actor=request.user, rule=rule, **_parse(RuleReviewIn, request))
-        return Response(RuleOut(rule).data)
+        rule = services.rule_review(
+            actor=request.user, rule=rule, **_parse(GovernanceRuleReviewIn, request)
+        )
+        return Response(GovernanceRuleOut(rule).data)
 
-    @extend_schema(summary="废止", request=ReasonIn, responses={200: RuleOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="废止",
+        request=GovernanceReasonIn,
+        responses={200: GovernanceRuleOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def repeal(self, request: Request, pk: str) -> Response:
         rule = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
-        rule = services.rule_repeal(actor=request.user, rule=rule, **_parse(ReasonIn, request))
-        return Response(RuleOut(rule).data)
+        rule = services.rule_repeal(
+            actor=request.user, rule=rule, **_parse(GovernanceReasonIn, request)
+        )
+        return Response(GovernanceRuleOut(rule).data)
