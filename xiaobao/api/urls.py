@@ -2,7 +2,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from xiaobao.api import views
+from xiaobao.api import views, views_metrics
 from xiaobao.governance import api as governance_api
 
 app_name = "api"
@@ -19,5 +19,7 @@ router.register("governance/rules", governance_api.RuleViewSet, basename="rule")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs, name="docs"),
+    path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
+    path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
     path("", include(router.urls)),
 ]

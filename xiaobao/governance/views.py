@@ -59,7 +59,12 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
                 return redirect("governance:meeting", pk=meeting.pk)
         else:
             status = 400
-    context = {"meetings": selectors.meetings(request.user)[:200], "form": form}
+    meetings = selectors.meetings(request.user)
+    code = request.GET.get("unit")
+    unit = get_visible_or_404(request.user, Unit.objects.all(), code=code) if code else None
+    if unit is not None:
+        meetings = meetings.filter(unit__path__startswith=unit.path)
+    context = {"meetings": meetings[:200], "form": form, "unit": unit}
     return render(request, "governance/meeting_list.html", context, status=status)
 
 

@@ -12,3 +12,10 @@ entry(
     order=10,
     current=("reports:*",),
 )
+entry(
+    "reports",
+    _("指标库"),
+    "front:metrics",
+    permission="reports.view_statistics",
+    order=20,
+)

@@ -96,7 +96,13 @@ def test_browsable_api_root_lists_the_resources(client, people):
 
     client.login(username="handler_a", password=PASSWORD)
     response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
-    assert set(json.loads(response.content)) == {"complaints", "taxonomies", "units"}
+    assert set(json.loads(response.content)) == {
+        "complaints",
+        "taxonomies",
+        "units",
+        "governance/meetings",
+        "governance/rules",
+    }
 
 
 def test_browsable_api_pages_render(client, people, notified_a):
@@ -129,4 +135,8 @@ def test_documented_status_codes_match_the_responses(api_a):
         "/api/v1/complaints/{id}/extension-request/",
         "/api/v1/complaints/{id}/follow-up/",
         "/api/v1/complaints/{id}/review/",
+        "/api/v1/governance/meetings/",
+        "/api/v1/governance/meetings/{id}/decisions/",
+        "/api/v1/governance/rules/",
+        "/api/v1/governance/rules/{id}/revise/",
     ]
