@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from xiaobao.api import views, views_metrics
 from xiaobao.governance import api as governance_api
+from xiaobao.plans import api as plans_api
 
 app_name = "api"
 
@@ -15,6 +16,8 @@ router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
 router.register("units", views.UnitViewSet, basename="unit")
 router.register("governance/meetings", governance_api.MeetingViewSet, basename="meeting")
 router.register("governance/rules", governance_api.RuleViewSet, basename="rule")
+router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("tasks", plans_api.TaskViewSet, basename="task")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

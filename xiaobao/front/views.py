@@ -14,6 +14,11 @@ def home(request: HttpRequest) -> HttpResponse:
         from xiaobao.complaints.views import my_work
 
         return my_work(request)
+    if request.user.has_perm("plans.report_task"):
+        # Business departments land on the tasks they owe (rectifications included).
+        from xiaobao.plans.views import my_tasks
+
+        return my_tasks(request)
     roles = [Role(r).label for r in sorted(user_roles(request.user))]
     return render(request, "front/home.html", {"roles": roles})
 

@@ -102,6 +102,8 @@ def test_browsable_api_root_lists_the_resources(client, people):
         "units",
         "governance/meetings",
         "governance/rules",
+        "plans",
+        "tasks",
     }
 
 

@@ -20,7 +20,8 @@ EDITABLE = (PlanStatus.DRAFT, PlanStatus.RETURNED)
 
 
 def _lock(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().select_related("unit").get(pk=plan.pk)
+    # Lock the plan row only, not the unit joined for display.
+    return Plan.objects.select_for_update(of=("self",)).select_related("unit").get(pk=plan.pk)
 
 
 def _move(plan: Plan, action: str, *, actor: Any, reason: str = "", fields: Iterable[str] = ()):

@@ -34,7 +34,7 @@ OWN_KINDS = (TaskSourceKind.PLAN_MEASURE, TaskSourceKind.OTHER)
 
 def _lock(task: Task) -> Task:
     return (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
         .select_related("owner_unit", "issuing_unit")
         .get(pk=task.pk)
     )

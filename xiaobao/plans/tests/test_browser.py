@@ -99,11 +99,10 @@ def test_department_completes_rectification_with_evidence_and_officer_accepts(
     case = _closed_case_with_rectification(people, org, biz.card)
     assert _figures() == (1, 0, 1)
 
-    # The card department sees the task in its inbox on a phone and completes it with a photo.
+    # The card department lands on its tasks on a phone and completes this one with a photo.
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     _login(page, live_server, "card_user")
-    page.goto(f"{live_server.url}/plans/tasks/")
-    assert case.registry_no in page.content()
+    assert "我的任务" in page.content() and case.registry_no in page.content()
     page.click(f"text=投诉{case.registry_no}溯源整改")
     page.fill("#submit textarea[name=note]", "已在申请表增加年费确认栏并全行启用")
     page.set_input_files(
@@ -120,7 +119,7 @@ def test_department_completes_rectification_with_evidence_and_officer_accepts(
     # Branch A's CP officer (over the issuing sub-branch) accepts it.
     page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     _login(page, live_server, "officer_a")
-    page.goto(f"{live_server.url}/plans/tasks/")
+    page.click("a.btn:has-text('我的任务')")
     page.click(f"text=投诉{case.registry_no}溯源整改")
     page.click("#verify button[name=accept]")
     page.wait_for_selector("#task-status:has-text('已完成')")

@@ -1,0 +1,242 @@
+"""REST endpoints for plans and tasks (`/api/v1/plans/`, `/api/v1/tasks/`): branch-scoped reads,
+and the task actions (progress, submit, accept, return), each calling one service.
+
+Evidence files are uploaded on the task page; the API reports progress as text and percentage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ChineseMessages, ReadPermission
+from xiaobao.plans import selectors, services
+from xiaobao.plans.models import Measure, Plan, Task
+
+CODE = {"slug_field": "code", "read_only": True}
+
+
+class MeasureOut(serializers.ModelSerializer):
+    lead_department = serializers.CharField(
+        source="lead_department.name", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Measure
+        fields = ["id", "number", "heading", "text", "lead_department", "element"]
+
+
+class PlanOut(serializers.ModelSerializer):
+    unit = serializers.SlugRelatedField(**CODE)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    measures = MeasureOut(many=True, read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "year",
+            "unit",
+            "title",
+            "basis",
+            "goals",
+            "status",
+            "parent",
+            "copied_from",
+            "approved_by",
+            "approved_at",
+            "closed_at",
+            "measures",
+        ]
+
+
+class TaskOut(serializers.ModelSerializer):
+    issuing_unit = serializers.SlugRelatedField(**CODE)
+    owner_unit = serializers.SlugRelatedField(**CODE)
+    owner_department = serializers.CharField(
+        source="owner_department.name", read_only=True, allow_null=True, default=None
+    )
+    responsible = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "title",
+            "description",
+            "status",
+            "source_kind",
+            "source_label",
+            "source_url",
+            "plan",
+            "measure",
+            "issuing_unit",
+            "owner_unit",
+            "owner_department",
+            "responsible",
+            "start_date",
+            "due_date",
+            "progress_pct",
+            "target_metric",
+            "target_comparator",
+            "target_value",
+            "submitted_at",
+            "completed_at",
+            "completion_note",
+            "carried_over_from",
+            "year_end_result",
+            "year_end_reason",
+        ]
+
+
+class ProgressIn(serializers.Serializer):
+    pct = serializers.IntegerField(min_value=0, max_value=100, help_text="进度（%）")
+    text = serializers.CharField(max_length=2000, help_text="进展情况")
+
+
+class SubmitIn(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text="完成情况")
+
+
+class AcceptIn(serializers.Serializer):
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class ReturnIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="退回理由")
+
+
+class ById(CursorPagination):
+    ordering = ("-id",)
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    invalid_cursor_message = "翻页游标无效。"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="工作计划（按机构范围）",
+        responses={200: PlanOut(many=True), **LIST_ERRORS, 404: READ_ERRORS[404]},
+        tags=["工作计划"],
+    ),
+    retrieve=extend_schema(
+        summary="工作计划详情（含措施）", responses={200: PlanOut, **READ_ERRORS}, tags=["工作计划"]
+    ),
+)
+class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+    """Plans in the caller's branch scope."""
+
+    permission_classes = [IsAuthenticated, ReadPermission]
+    read_permission = "plans.view_plan"
+    serializer_class = PlanOut
+    pagination_class = ById
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Plan]:
+        return selectors.plans_visible(self.request.user).prefetch_related(
+            "measures__lead_department"
+        )
+
+
+def task_action(path: str, request: type[serializers.Serializer], summary: str) -> Any:
+    def wrap(fn: Any) -> Any:
+        fn = action(
+            detail=True, methods=["post"], url_path=path, pagination_class=None, filter_backends=[]
+        )(fn)
+        return extend_schema(
+            summary=summary,
+            request=request,
+            responses={200: TaskOut, **ERRORS},
+            tags=["督办任务"],
+        )(fn)
+
+    return wrap
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="督办任务（责任机构或督办机构在本机构范围内）",
+        responses={200: TaskOut(many=True), **LIST_ERRORS, 404: READ_ERRORS[404]},
+        tags=["督办任务"],
+    ),
+    retrieve=extend_schema(
+        summary="督办任务详情", responses={200: TaskOut, **READ_ERRORS}, tags=["督办任务"]
+    ),
+)
+class TaskViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+    """Tasks whose owning or issuing unit lies in the caller's scope, whatever their source."""
+
+    permission_classes = [IsAuthenticated, ReadPermission]
+    read_permission = "plans.view_task"
+    serializer_class = TaskOut
+    pagination_class = ById
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Task]:
+        return selectors.tasks_visible(self.request.user)
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        inputs: dict[str, type[serializers.Serializer]] = {
+            "progress": ProgressIn,
+            "submit": SubmitIn,
+            "accept": AcceptIn,
+            "return_": ReturnIn,
+        }
+        return inputs.get(self.action or "", TaskOut)
+
+    def _run(
+        self, request: Request, serializer: type[serializers.Serializer], call: Any
+    ) -> Response:
+        task = self.get_object()
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        call(task, data.validated_data)
+        task.refresh_from_db()
+        return Response(TaskOut(task).data)
+
+    @task_action("progress", ProgressIn, "报送进展")
+    def progress(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(
+            request,
+            ProgressIn,
+            lambda t, d: services.task_progress_add(
+                actor=request.user, task=t, pct=d["pct"], text=d["text"]
+            ),
+        )
+
+    @task_action("submit", SubmitIn, "完成并提交验收")
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(
+            request,
+            SubmitIn,
+            lambda t, d: services.task_submit(actor=request.user, task=t, note=d["note"]),
+        )
+
+    @task_action("accept", AcceptIn, "验收通过（督办机构）")
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(
+            request,
+            AcceptIn,
+            lambda t, d: services.task_accept(actor=request.user, task=t, note=d["note"]),
+        )
+
+    @task_action("return", ReturnIn, "退回重办（督办机构，须说明理由）")
+    def return_(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(
+            request,
+            ReturnIn,
+            lambda t, d: services.task_return(actor=request.user, task=t, reason=d["reason"]),
+        )
