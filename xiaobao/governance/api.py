@@ -154,6 +154,7 @@ class MeetingViewSet(
 
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "governance.view_meeting"
+    lookup_value_regex = r"[0-9]+"
     serializer_class = GovernanceMeetingOut
 
     def get_queryset(self) -> QuerySet[Meeting]:
@@ -221,6 +222,7 @@ class RuleViewSet(
 
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "governance.view_internalrule"
+    lookup_value_regex = r"[0-9]+"
     serializer_class = GovernanceRuleOut
 
     def get_queryset(self) -> QuerySet[InternalRule]:
