@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "xiaobao.privacy",
     "xiaobao.complaints",
     "xiaobao.plans",
+    "xiaobao.governance",
     "xiaobao.outreach",
     "xiaobao.intake",
     "xiaobao.language",

@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("evidence/", include("xiaobao.evidence.urls")),
     path("plans/", include("xiaobao.plans.urls")),
     path("outreach/", include("xiaobao.outreach.urls")),
+    path("governance/", include("xiaobao.governance.urls")),
     path("", include("xiaobao.front.urls")),
 ]
 if settings.DEBUG:

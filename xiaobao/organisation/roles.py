@@ -20,6 +20,7 @@ XIAOBAO_APPS = (
     "evidence",
     "outreach",
     "plans",
+    "governance",
     "complaints",
     "privacy",
     "watch",
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.*",
         "plans.*",
         "evidence.add_evidencefile",
+        "governance.*",
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -74,6 +76,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Its own subtree's plans, and verification of the tasks it issued.
         "plans.*",
         "evidence.add_evidencefile",
+        "governance.add_*",
+        "governance.change_*",
     ),
     Role.HANDLER: (
         "organisation.view_unit",
