@@ -64,6 +64,7 @@ def test_handler_types_applies_a_suggestion_sees_a_duplicate_and_registers(
     page.goto(f"{live_server.url}/complaints/new/")
     page.select_option("#id_intake_channel", label="柜面/现场")
     page.select_option("#id_unit", label="A支行")
+    page.select_option("#id_business_channel", label="营业网点")  # required at registration
     page.fill("#id_name", "张伟")
     page.fill("#id_phone", "13800138000")
     page.fill("#id_title", TITLE)
