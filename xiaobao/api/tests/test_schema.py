@@ -96,7 +96,12 @@ def test_browsable_api_root_lists_the_resources(client, people):
 
     client.login(username="handler_a", password=PASSWORD)
     response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
-    assert set(json.loads(response.content)) == {"complaints", "taxonomies", "units"}
+    assert set(json.loads(response.content)) == {
+        "complaints",
+        "taxonomies",
+        "units",
+        "privacy-requests",
+    }
 
 
 def test_browsable_api_pages_render(client, people, notified_a):
@@ -130,4 +135,5 @@ def test_documented_status_codes_match_the_responses(api_a):
         "/api/v1/complaints/{id}/follow-up/",
         "/api/v1/complaints/{id}/letter/",
         "/api/v1/complaints/{id}/review/",
+        "/api/v1/privacy-requests/",
     ]
