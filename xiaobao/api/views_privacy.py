@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ChineseMessages, ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.privacy import services
@@ -66,12 +66,20 @@ class AnswerIn(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="个人信息权利请求（按机构范围）", tags=["个人信息"]),
-    retrieve=extend_schema(summary="个人信息权利请求详情", tags=["个人信息"]),
+    list=extend_schema(
+        summary="个人信息权利请求（按机构范围）",
+        responses={200: RequestOut(many=True), **LIST_ERRORS},
+        tags=["个人信息"],
+    ),
+    retrieve=extend_schema(
+        summary="个人信息权利请求详情",
+        responses={200: RequestOut, **READ_ERRORS},
+        tags=["个人信息"],
+    ),
     create=extend_schema(
         summary="登记个人信息权利请求（单独计时）",
         request=RequestIn,
-        responses={201: RequestOut},
+        responses={201: RequestOut, **ERRORS},
         tags=["个人信息"],
     ),
 )
@@ -106,10 +114,10 @@ class DataSubjectRequestViewSet(ChineseMessages, viewsets.GenericViewSet):
     @extend_schema(
         summary="答复个人信息权利请求",
         request=AnswerIn,
-        responses={200: RequestOut},
+        responses={200: RequestOut, **ERRORS},
         tags=["个人信息"],
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def answer(self, request: Request, pk: Any = None) -> Response:
         item = get_visible_or_404(request.user, self.get_queryset(), pk=pk)
         data = AnswerIn(data=request.data)

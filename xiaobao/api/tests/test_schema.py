@@ -144,4 +144,5 @@ def test_documented_status_codes_match_the_responses(api_a):
         "/api/v1/complaints/{id}/follow-up/",
         "/api/v1/complaints/{id}/letter/",
         "/api/v1/complaints/{id}/review/",
+        "/api/v1/privacy-requests/",
     ]
