@@ -144,5 +144,4 @@ def test_documented_status_codes_match_the_responses(api_a):
         "/api/v1/complaints/{id}/follow-up/",
         "/api/v1/complaints/{id}/letter/",
         "/api/v1/complaints/{id}/review/",
-        "/api/v1/privacy-requests/",
     ]

@@ -28,6 +28,7 @@ def test_the_person_complained_about_cannot_handle_the_case(browser, live_server
     page.goto(f"{live_server.url}/complaints/new/")
     page.select_option("#id_intake_channel", label="柜面/现场")
     page.select_option("#id_unit", label="A支行")
+    page.select_option("#id_business_channel", label="营业网点")
     # The staff member is chosen from the unit's staff, not typed.
     option = page.locator("#id_complained_staff option", has_text="（handler_a，")
     page.select_option("#id_complained_staff", value=option.get_attribute("value"))

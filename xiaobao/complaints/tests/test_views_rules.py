@@ -70,6 +70,7 @@ def _register_form(people, org, **extra):
         "title": "柜面人员服务态度差",
         "narrative": "客户称柜员态度恶劣，拒绝解释收费项目。",
         "level": term(axis="level", code="NORMAL").pk,
+        "business_channel": term(axis="business_channel", code="COUNTER").pk,
         "group_size": 1,
         "role": "self",
         "name": "张伟",
