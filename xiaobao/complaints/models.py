@@ -394,7 +394,7 @@ class Complainant(models.Model):
     role = models.CharField(
         _("身份"), max_length=16, choices=ComplainantRole.choices, default=ComplainantRole.SELF
     )
-    name = models.CharField(_("姓名/名称"), max_length=100)
+    name = EncryptedTextField(_("姓名/名称"), kind="name")
     id_type = models.CharField(
         _("证件类型"), max_length=16, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
@@ -407,6 +407,8 @@ class Complainant(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     card_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # privacy.crypto.name_index(name): exact lookups by complainant name without decrypting.
+    name_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     represents = models.CharField(
         _("代为投诉的消费者"), max_length=100, blank=True, help_text=_("监护人、代理人、继承人填写")

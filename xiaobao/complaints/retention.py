@@ -68,6 +68,7 @@ def _anonymise(complaint: Complaint, now: datetime) -> None:
             id_number_hash="",
             phone_hash="",
             card_hash="",
+            name_hash="",
             legal_representative="",
             represents="",
         )

@@ -58,7 +58,7 @@ from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import unit_in_scope
-from xiaobao.privacy.crypto import blind_index
+from xiaobao.privacy.crypto import blind_index, name_index
 from xiaobao.privacy.redaction import is_valid_id_number
 
 GROUP_THRESHOLD = 20  # Art. 29: 20 or more complainants filing together make a major complaint
@@ -452,6 +452,7 @@ def _save_complainant(complaint: Complaint, data: ComplainantData) -> Complainan
         id_number_hash=blind_index(data.id_number, kind="id_number") if data.id_number else "",
         phone_hash=blind_index(data.phone, kind="phone") if data.phone else "",
         card_hash=blind_index(data.card_number, kind="card") if data.card_number else "",
+        name_hash=name_index(data.name),
         legal_representative=data.legal_representative,
         represents=data.represents,
         is_representative=data.is_representative,

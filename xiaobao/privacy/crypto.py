@@ -282,6 +282,15 @@ def normalise(kind: str, value: str) -> str:
     raise ValueError(f"no blind index for kind {kind!r}; expected one of {BLIND_INDEX_KINDS}")
 
 
+def name_index(name: str) -> str:
+    """The keyed hash of a complainant's name (spaces folded), for exact lookups by name.
+
+    Store it beside the encrypted name (`Complainant.name_hash`) and filter on
+    `name_hash=name_index(query)`; "" for an empty name.
+    """
+    return blind_index(name, kind="name")
+
+
 def blind_index(value: str, *, kind: str) -> str:
     """Hex HMAC-SHA256 of ``kind:normalised`` for exact lookups; "" when nothing is left."""
     canonical = normalise(kind, value)
