@@ -73,6 +73,5 @@ def test_export_leaves_no_file_behind(client, org, people, monkeypatch, tmp_path
     assert os.listdir(tmp_path) == []  # nothing named on disk while the download runs
     body = b"".join(response.streaming_content)
     # (Not response.close(): outside the test client it would end the database connection.)
-    response.file_to_stream.close()
     assert body.startswith(b"PK")
     assert os.listdir(tmp_path) == []
