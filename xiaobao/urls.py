@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
@@ -28,5 +26,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("governance/", include("xiaobao.governance.urls")),
     path("", include("xiaobao.front.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from /media/, not even in development: attachments are
+# downloaded through the case page, which checks the login and the branch scope.

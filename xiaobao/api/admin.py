@@ -22,6 +22,7 @@ from xiaobao.api.targets import check_target
 from xiaobao.jobs.services import enqueue
 from xiaobao.lib.admin import ScopedAdminMixin
 from xiaobao.lib.errors import DomainError
+from xiaobao.organisation.scope import visible_to
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -176,6 +177,23 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+class ScopedSubscriptionFilter(admin.SimpleListFilter):
+    """The subscription filter offers only subscriptions in the user's branch scope."""
+
+    title = _("订阅")
+    parameter_name = "subscription"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        subs = visible_to(request.user, WebhookSubscription.objects.order_by("name"))
+        return [(sub.pk, sub.name) for sub in subs]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(subscription_id=int(value)) if value.isdigit() else queryset.none()
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -187,7 +205,7 @@ class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "next_attempt_at",
         "delivered_at",
     )
-    list_filter = ("status", "subscription")
+    list_filter = ("status", ScopedSubscriptionFilter)
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     inlines = [AttemptInline]
     actions = ["retry"]

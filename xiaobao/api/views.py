@@ -24,6 +24,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -349,6 +350,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         url_path="person-lookup",
         pagination_class=None,
         filter_backends=[],
+        parser_classes=[JSONParser],
     )
     def person_lookup(self, request: Request) -> Response:
         from xiaobao.privacy.lookup import TOKEN_SECONDS, person_lookup_token_create

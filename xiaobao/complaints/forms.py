@@ -57,6 +57,22 @@ MAGIC = {
 }
 
 
+def _is_text(upload: Any) -> bool:
+    """Plain text in an encoding Chinese offices use, with no NUL bytes (binary in disguise)."""
+    sample = upload.read(1024 * 1024)
+    upload.seek(0)
+    if b"\x00" in sample:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            # A multi-byte character may be cut at the sample's end: ignore a trailing fragment.
+            sample.decode(encoding) if len(sample) < 1024 * 1024 else sample[:-4].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
 class TermChoiceField(forms.ModelChoiceField):
     """A taxonomy picker: active codes only, sub-categories shown under their parent."""
 
@@ -392,6 +408,8 @@ class AttachmentForm(forms.Form):
             )
         head = upload.read(8)
         upload.seek(0)
+        if suffix == ".txt" and not _is_text(upload):
+            raise ValidationError(_("“.txt”文件须为纯文本（UTF-8 或 GB18030 编码）。"))
         if suffix in MAGIC and not any(head.startswith(m) for m in MAGIC[suffix]):
             raise ValidationError(
                 _("文件内容与扩展名“%(s)s”不符，请检查后重新上传。") % {"s": suffix}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -398,12 +397,10 @@ class Complaint(models.Model):
 
 
 def name_index_for(name: str) -> str:
-    """The keyed hash of a complainant's name for exact look-ups, never the name itself:
-    full-width folded, lower-cased, all spaces removed (张 伟 = 张伟, Zhang Wei = zhangwei)."""
-    from xiaobao.privacy.crypto import blind_index
+    """The keyed hash of a complainant's name (`privacy.crypto.name_index`)."""
+    from xiaobao.privacy.crypto import name_index
 
-    canonical = "".join(unicodedata.normalize("NFKC", name or "").lower().split())
-    return blind_index(canonical, kind="name") if canonical else ""
+    return name_index(name)
 
 
 class Complainant(models.Model):
@@ -417,7 +414,7 @@ class Complainant(models.Model):
     role = models.CharField(
         _("身份"), max_length=16, choices=ComplainantRole.choices, default=ComplainantRole.SELF
     )
-    name = models.CharField(_("姓名/名称"), max_length=100)
+    name = EncryptedTextField(_("姓名/名称"), kind="name")
     id_type = models.CharField(
         _("证件类型"), max_length=16, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
@@ -430,7 +427,8 @@ class Complainant(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     card_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    # Keyed hash of the normalised name (`name_index_for`): find a person's cases by name.
+    # Keyed hash of the normalised name (privacy.crypto.name_index): find a person's cases by
+    # name without decrypting.
     name_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     represents = models.CharField(

@@ -603,6 +603,12 @@ def registration_prepare(
         and referrer_received_on > received_at.astimezone(TZ).date()
     ):
         raise DomainError("转办方受理日期不能晚于本机构接收日期。", field="referrer_received_on")
+    if referrer_received_on is not None and referrer_received_on < received_at.astimezone(
+        TZ
+    ).date() - timedelta(days=366):
+        raise DomainError(
+            "转办方受理日期早于本机构接收日期一年以上，请核对。", field="referrer_received_on"
+        )
     if amount is not None and amount < 0:
         raise DomainError("涉及金额不能为负数。", field="amount")
     if not complainants:

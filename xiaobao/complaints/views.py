@@ -117,6 +117,25 @@ def _decode_cursor(token: str) -> list[Any] | None:
         return None
 
 
+def _cursor_position(values: list[Any] | None, name: str) -> tuple[Any, int] | None:
+    """The (sort value, pk) a cursor names, or None for anything that is not one of ours:
+    a tampered cursor shows the first page instead of failing."""
+    if not values or len(values) != 2:
+        return None
+    first, pk = values
+    if not isinstance(pk, int) or isinstance(pk, bool) or not isinstance(first, str):
+        return None
+    if name.endswith("_at"):
+        try:
+            moment = datetime.fromisoformat(first)
+        except ValueError:
+            return None
+        if timezone.is_naive(moment):
+            return None
+        return moment, pk
+    return first, pk
+
+
 def _keyset_page(qs: QuerySet[Complaint], sort: str, cursor: str) -> tuple[list[Complaint], str]:
     """One page by keyset (no OFFSET, no COUNT): as fast on page 2,000 as on page 1."""
     fields = SORTS[sort]
@@ -124,11 +143,10 @@ def _keyset_page(qs: QuerySet[Complaint], sort: str, cursor: str) -> tuple[list[
     if sort == "due":
         qs = qs.filter(due_at__isnull=False)
     values = _decode_cursor(cursor) if cursor else None
-    if values is not None and len(values) == 2:
-        first, pk = values
+    position = _cursor_position(values, fields[0].lstrip("-"))
+    if position is not None:
+        first, pk = position
         name = fields[0].lstrip("-")
-        if name.endswith("_at") and isinstance(first, str):
-            first = datetime.fromisoformat(first)
         op = "lt" if fields[0].startswith("-") else "gt"
         from django.db.models import Q
 

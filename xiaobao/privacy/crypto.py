@@ -282,6 +282,16 @@ def normalise(kind: str, value: str) -> str:
     raise ValueError(f"no blind index for kind {kind!r}; expected one of {BLIND_INDEX_KINDS}")
 
 
+def name_index(name: str) -> str:
+    """The keyed hash of a complainant's name for exact lookups, never the name itself:
+    full-width folded, lower-cased, all spaces removed (张 伟 = 张伟, Zhang Wei = zhangwei).
+
+    Stored beside the encrypted name (`Complainant.name_index`); "" for an empty name.
+    """
+    canonical = "".join(unicodedata.normalize("NFKC", name or "").lower().split())
+    return blind_index(canonical, kind="name") if canonical else ""
+
+
 def blind_index(value: str, *, kind: str) -> str:
     """Hex HMAC-SHA256 of ``kind:normalised`` for exact lookups; "" when nothing is left."""
     canonical = normalise(kind, value)

@@ -169,7 +169,15 @@ def mask_address(value: _V) -> _V:
     return text[:kept] + "****" if kept < len(text) else text
 
 
+def mask_passport(value: _V) -> _V:
+    """Keep the first letter and the last two digits: ``E12345678`` → ``E******78``."""
+    if not value or len(value) < 4:
+        return "*" * len(value) if value else value
+    return value[0] + "*" * (len(value) - 3) + value[-2:]
+
+
 MASKERS: dict[str, Callable[[str], str]] = {
+    "passport": mask_passport,
     "id_number": mask_id_number,
     "phone": mask_phone,
     "card": mask_card,

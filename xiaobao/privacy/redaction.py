@@ -23,6 +23,21 @@ _L = r"(?<![0-9A-Za-z])(?<![0-9]\.)"
 _R = r"(?![0-9A-Za-z])(?!\.[0-9])"
 
 _ID18 = re.compile(_L + r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx]" + _R)
+# Written in groups: "110105 19491231 002X" or "110105-19491231-002X".
+_ID18_GROUPED = re.compile(
+    _L
+    + r"[1-9][0-9]{5}(?P<s>[ -])(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9](?P=s)[0-9]{3}[0-9Xx]"
+    + _R
+)
+# Chinese passports: E + 8 digits, E + letter + 7 digits, or the older G/D/S/P + 8 digits.
+_PASSPORT = re.compile(r"(?<![0-9A-Za-z])(?:[EGDSP][0-9]{8}|E[A-HJ-NP-Z][0-9]{7})(?![0-9A-Za-z])")
+# A street address: road name, road word, house number, then building / unit / room if given.
+# The province, city and district before it stay readable (as the address mask keeps them).
+_ADDRESS = re.compile(
+    r"[^\W\d_a-zA-Z省市区县路街道巷弄号]{1,8}(?:路|街|大道|巷|弄|胡同)"
+    r"[0-9一二三四五六七八九十]{1,5}号"
+    r"(?:[0-9A-Za-z一二三四五六七八九十-]{1,6}(?:号楼|栋|幢|座|单元|楼|层|室))*"
+)
 _ID15 = re.compile(_L + r"[1-9][0-9]{5}[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}" + _R)
 _MOBILE = re.compile(
     _L + r"(?:(?:\+|00)86[ -]?|86[ -]?)?1[3-9][0-9](?P<s>[ -]?)[0-9]{4}(?P=s)[0-9]{4}" + _R
@@ -53,7 +68,7 @@ _ID_CHECK = "10X98765432"
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    kind: str  # a masking kind: "id_number", "phone", "card" or "email"
+    kind: str  # a masking kind: "id_number", "phone", "card", "email", "passport", "address"
     start: int
     end: int
     value: str  # the original text[start:end]
@@ -88,6 +103,15 @@ def is_valid_id_number(value: str) -> bool:
     return False
 
 
+def is_id_shaped(value: str) -> bool:
+    """18 characters with a known province and a real birth date: an ID number even when its
+    check character is wrong (a typo still identifies the person)."""
+    v = re.sub(r"[ -]", "", value.translate(_FULLWIDTH)).upper()
+    if len(v) != 18 or not v[:17].isascii() or not v[:17].isdigit():
+        return False
+    return int(v[:2]) in PROVINCE_CODES and _valid_date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+
+
 def luhn_valid(digits: str) -> bool:
     if not digits.isascii() or not digits.isdigit():
         return False
@@ -115,11 +139,14 @@ def find_personal_data(text: str) -> list[Match]:
                 candidates.append((m.start(), -(m.end() - m.start()), rank, kind))
 
     add(_EMAIL, "email", 0)
-    add(_ID18, "id_number", 1, is_valid_id_number)
+    add(_ID18, "id_number", 1, lambda s: is_valid_id_number(s) or is_id_shaped(s))
+    add(_ID18_GROUPED, "id_number", 1, is_id_shaped)
     add(_ID15, "id_number", 2, is_valid_id_number)
     add(_CARD, "card", 3, lambda s: luhn_valid(re.sub(r"[ -]", "", s)))
     add(_MOBILE, "phone", 4)
     add(_LANDLINE, "phone", 5)
+    add(_PASSPORT, "passport", 6)
+    add(_ADDRESS, "address", 7)
 
     found: list[Match] = []
     end = 0

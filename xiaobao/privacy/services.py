@@ -42,7 +42,8 @@ def personal_data_reveal(
     if not can_unmask(actor, unit):
         raise PermissionDeniedError("您没有查看完整个人信息的权限。", code="unmask_denied")
     reason = (reason or "").strip()
-    if len(reason) < MIN_REASON_LENGTH:
+    # Letters, digits and Chinese characters count; "...." or "    " is no reason.
+    if sum(ch.isalnum() for ch in reason) < MIN_REASON_LENGTH:
         raise DomainError(
             f"查看完整个人信息须说明理由（至少{MIN_REASON_LENGTH}个字）。",
             code="reason_required",

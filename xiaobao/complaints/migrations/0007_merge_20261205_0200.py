@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0006_complainant_name_index'),
+        ('complaints', '0006_complainant_name_encrypted'),
         ('complaints', '0006_outcome_unstated'),
         ('complaints', '0006_rectification_to_plans_tasks'),
     ]

@@ -111,7 +111,11 @@ def test_empty_passes_through(kind, value):
 
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown personal-data kind"):
-        mask("passport", "E12345678")
+        mask("licence_plate", "浙A12345")
+
+
+def test_passport():
+    assert mask("passport", "E12345678") == "E******78"
 
 
 def test_whitespace_name_is_left_alone():

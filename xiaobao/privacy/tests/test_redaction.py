@@ -110,12 +110,32 @@ def test_valid_id_wins_over_card():
 
 
 def test_eighteen_digits_bad_check_char_but_luhn_is_a_card():
+    # Without an ID's shape (no such province): a Luhn-valid 18-digit number is a card.
     number = next(
         n
-        for n in (f"11010519491231{k:04d}" for k in range(10_000))
+        for n in (f"99010519491231{k:04d}" for k in range(10_000))
         if luhn_valid(n) and not is_valid_id_number(n)
     )
     assert _kinds(f"号码{number}") == [("card", number)]
+
+
+def test_id_with_a_wrong_check_character_or_spaces_is_still_an_id():
+    """The hole: a typo in the check character, or spaces, let an ID through unmasked."""
+    wrong = VALID_ID[:17] + ("0" if VALID_ID[17] != "0" else "1")
+    assert _kinds(f"身份证{wrong}") == [("id_number", wrong)]
+    grouped = f"{VALID_ID[:6]} {VALID_ID[6:14]} {VALID_ID[14:]}"
+    assert _kinds(f"身份证号{grouped}。") == [("id_number", grouped)]
+    assert VALID_ID[6:14] not in redact(f"身份证号{grouped}。")
+
+
+def test_passports_and_street_addresses():
+    text = "护照号E12345678，住杭州市上城区钱江路58号3栋1201室，另有护照EA1234567。"
+    assert _kinds(text) == [
+        ("passport", "E12345678"),
+        ("address", "钱江路58号3栋1201室"),
+        ("passport", "EA1234567"),
+    ]
+    assert redact(text) == "护照号E******78，住杭州市上城区****，另有护照E******67。"
 
 
 def test_redact():
