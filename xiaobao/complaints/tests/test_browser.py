@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from conftest import BROWSER_MARKS, PASSWORD
 
@@ -128,7 +130,7 @@ def test_full_journey_register_accept_assign_decide_notify_close(browser, live_s
     page.select_option("#id_intake_channel", label="12345政务服务便民热线")
     assert page.is_visible("#id_external_ref")  # referral fields appear for referral channels
     page.fill("#id_external_ref", "GD-2026-0001")
-    page.fill("#id_referrer_received_on", "2020-01-01")
+    page.fill("#id_referrer_received_on", (timezone.localdate() - timedelta(days=3)).isoformat())
     page.select_option("#id_unit", label="A支行")
     page.fill("#id_name", "李娜")
     page.fill("#id_phone", "13900001111")
