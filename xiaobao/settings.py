@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "xiaobao.reports",
     "xiaobao.api",
     "xiaobao.portal",
+    "xiaobao.inspections",  # inspections
     "rest_framework",
     "drf_spectacular",
     "django_filters",

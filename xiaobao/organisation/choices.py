@@ -41,3 +41,6 @@ class Role(models.TextChoices):
     BUSINESS_DEPT = "business_dept", _("业务部门人员")
     AUDITOR = "auditor", _("审计人员")
     SYSADMIN = "sysadmin", _("系统管理员")
+    INSPECTOR = "inspector", _("服务检查员")  # inspections
+    # An external mystery-shopping vendor's account: its assigned visits only, no personal data.
+    INSPECTION_VENDOR = "inspection_vendor", _("第三方暗访人员")  # inspections

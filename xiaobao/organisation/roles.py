@@ -28,6 +28,7 @@ XIAOBAO_APPS = (
     "language",
     "api",
     "axes",
+    "inspections",  # inspections
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.*",
         "evidence.add_evidencefile",
         "governance.*",
+        "inspections.*",  # inspections
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -78,6 +80,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.add_*",
         "governance.change_*",
+        # Plans, reviews and publishes the inspections of its subtree.  # inspections
+        "inspections.*",  # inspections
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -95,6 +99,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.view_taskprogress",
         "plans.view_taskmilestone",
         "evidence.view_evidencefile",
+        # Outlet staff read their inspections, appeal them and record the weekly meeting.  # inspections
+        "inspections.view_visit",  # inspections
+        "inspections.view_itemresult",  # inspections
+        "inspections.view_finding",  # inspections
+        "inspections.view_servicemeeting",  # inspections
+        "inspections.appeal_visit",  # inspections
+        "inspections.add_servicemeeting",  # inspections
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -107,6 +118,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.add_activity",
         "outreach.change_activity",
         "plans.approve_plan",
+        "inspections.appeal_visit",  # inspections
+        "inspections.add_servicemeeting",  # inspections
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
@@ -134,6 +147,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "axes.view_*",
         "axes.delete_accessattempt",
     ),
+    # inspections: an internal inspector records the visits assigned to them.
+    Role.INSPECTOR: (
+        "organisation.view_unit",
+        "inspections.view_*",
+        "inspections.record_visit",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
+    ),
+    # inspections: a vendor's mystery shopper: its assigned visits only, nothing else.
+    Role.INSPECTION_VENDOR: ("inspections.record_visit",),
 }
 
 
