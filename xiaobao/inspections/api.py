@@ -43,7 +43,7 @@ from xiaobao.inspections.models import (
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import get_visible_or_404
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409)}
+ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 TAG = ["服务检查"]
 

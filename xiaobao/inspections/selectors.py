@@ -31,12 +31,18 @@ def sees_all_in_scope(user: Any) -> bool:
 
 
 def visits_for(user: Any) -> QuerySet[Visit]:
-    """Visits in the user's subtree (with the view right) plus visits assigned to the user."""
+    """Visits in the user's subtree (with the view right) plus visits assigned to the user.
+
+    Unannounced means unannounced: staff who do not review inspections (the outlet itself) see a
+    visit only once the office has published it, never the planned windows."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Visit.objects.none()
     q = Q(inspector=user)
     if sees_all_in_scope(user):
-        q |= scope_q(user, Visit)
+        in_scope = scope_q(user, Visit)
+        if not user.has_perm("inspections.review_visit"):
+            in_scope &= Q(status__in=COUNTED)
+        q |= in_scope
     return Visit.objects.filter(q).select_related("outlet", "checklist", "inspector", "plan")
 
 
