@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xiaobao.audit.selectors import timeline
@@ -230,13 +231,13 @@ VISIT_ACTIONS = {
     "check": ("visit_check_test_complaint", ()),
 }
 DONE = {
-    "submit": "检查已提交审核。",
-    "publish": "检查结果已发布，申诉期开始计算。",
-    "return": "检查已退回检查人。",
-    "appeal": "申诉已提交。",
-    "decide": "申诉已答复，检查结果已定稿。",
-    "finalise": "检查结果已定稿，问题已下达整改。",
-    "check": "测试投诉已核对。",
+    "submit": gettext_lazy("检查已提交审核。"),
+    "publish": gettext_lazy("检查结果已发布，申诉期开始计算。"),
+    "return": gettext_lazy("检查已退回检查人。"),
+    "appeal": gettext_lazy("申诉已提交。"),
+    "decide": gettext_lazy("申诉已答复，检查结果已定稿。"),
+    "finalise": gettext_lazy("检查结果已定稿，问题已下达整改。"),
+    "check": gettext_lazy("测试投诉已核对。"),
 }
 
 
@@ -264,7 +265,7 @@ def visit_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return render(
             request, "inspections/visit_detail.html", _context(request, visit), status=_status(exc)
         )
-    messages.success(request, _(DONE[name]))
+    messages.success(request, DONE[name])
     return redirect("inspections:visit", pk=visit.pk)
 
 
