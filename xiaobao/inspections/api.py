@@ -337,7 +337,7 @@ class VisitOut(serializers.ModelSerializer):
         ]
 
     def get_results(self, obj: Visit) -> list[dict[str, Any]]:
-        return ResultOut(selectors.results_of(obj), many=True).data  # type: ignore[return-value]
+        return list(ResultOut(selectors.results_of(obj), many=True).data)
 
     def get_evidence_count(self, obj: Visit) -> int:
         return evidence_for(obj).count()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -385,6 +386,7 @@ class _Seeder:
         with replay(_at(day + timedelta(days=5), 9)) as at:
             services.test_complaints_sweep(now=at)
         visit.refresh_from_db()
+        assert visit.appeal_due is not None
         with replay(_at(visit.appeal_due + timedelta(days=1), 9)) as at:
             services.visit_finalise(actor=self.office, visit=visit, now=at)
 
@@ -429,7 +431,7 @@ class _Seeder:
                 actor=self.office,
                 data=services.ExaminationData(
                     regulator="国家金融监督管理总局江苏监管局",
-                    notice_no="苏金检〔%d〕37号" % day.year,
+                    notice_no=f"苏金检〔{day.year}〕37号",
                     notice_date=day,
                     unit=branch,
                     scope="金融消费者权益保护工作专项检查（销售适当性、投诉处理、收费公示）",
@@ -450,7 +452,7 @@ class _Seeder:
                 severity=Severity.HIGH,
                 due_date=day + timedelta(days=50),
                 penalty="罚款30万元，责任人警告",
-                penalty_amount=300000,
+                penalty_amount=Decimal(300000),
             )
             services.examination_add_finding(
                 actor=self.office,
@@ -484,32 +486,25 @@ class _Seeder:
         ):
             staff = list(User.objects.filter(unit=outlet, is_active=True))
             monday = self.today - timedelta(days=self.today.weekday())
+            topics = [
+                "上周服务检查问题复盘",
+                "老年客户服务要点",
+                "投诉首问负责制演练",
+                "收费公示检查",
+            ]
             for week in range(1, 9):
                 held = monday - timedelta(weeks=week)
+                # Every fifth week someone is on leave.
+                present, absent = (staff[:1], staff[1:]) if week % 5 == 0 else (staff, [])
                 with replay(_at(held, 8, 30)):
                     services.meeting_record(
                         actor=staff[0],
                         unit=outlet,
                         held_on=held,
-                        topic=self.rng.choice(
-                            [
-                                "上周服务检查问题复盘",
-                                "老年客户服务要点",
-                                "投诉首问负责制演练",
-                                "收费公示检查",
-                            ]
-                        ),
+                        topic=self.rng.choice(topics),
                         minutes="通报上周服务情况，明确本周改进事项。",
-                        present=staff if week % 5 else [],
-                        absent=[] if week % 5 else [],
-                    ) if week % 5 else services.meeting_record(
-                        actor=staff[0],
-                        unit=outlet,
-                        held_on=held,
-                        topic="服务例会（部分人员请假）",
-                        minutes="通报上周服务情况。",
-                        present=staff[:1],
-                        absent=staff[1:],
+                        present=present,
+                        absent=absent,
                     )
 
 

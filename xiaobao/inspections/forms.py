@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaobao.inspections.choices import AppealDecision, Scenario, ScoringType, VisitKind
 from xiaobao.inspections.models import Checklist
+from xiaobao.organisation.models import Unit
 from xiaobao.outreach.forms import MultipleFileField
 
 
 class VisitForm(forms.Form):
-    outlet = forms.ModelChoiceField(label=_("受检网点"), queryset=None)  # type: ignore[arg-type]
+    outlet = forms.ModelChoiceField(label=_("受检网点"), queryset=Unit.objects.none())
     kind = forms.ChoiceField(label=_("检查方式"), choices=VisitKind.choices)
     scenario = forms.ChoiceField(label=_("场景"), choices=Scenario.choices)
     checklist = forms.ModelChoiceField(
@@ -93,4 +94,4 @@ class DecideForm(forms.Form):
 
 class RectifyForm(forms.Form):
     note = forms.CharField(label=_("整改情况"), widget=forms.Textarea(attrs={"rows": 3}))
-    files = MultipleFileField(label=_("整改证明材料"), required=False)
+    attachments = MultipleFileField(label=_("整改证明材料"), required=False)

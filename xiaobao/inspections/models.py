@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from xiaobao.inspections.choices import (
     AppealDecision,
     ChecklistStatus,
+    ComplaintProbeResult,
     ExaminationStatus,
     FindingSource,
     FindingStatus,
     Scenario,
     ScoringType,
     Severity,
-    ComplaintProbeResult,
     VisitKind,
     VisitStatus,
 )

@@ -145,6 +145,8 @@ def score_distribution(unit: Unit, first: date, last: date) -> dict[str, int]:
         .exclude(score__isnull=True)
         .values_list("score", flat=True)
     ):
+        if score is None:
+            continue
         key = (
             "<60" if score < 60 else "60-79" if score < 80 else "80-89" if score < 90 else "90-100"
         )

@@ -59,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in VisitStatus.values:
         visits = visits.filter(status=status)
-    mine = visits.filter(inspector=request.user, status__in=RECORDABLE).order_by(
+    mine = visits.filter(inspector_id=request.user.pk, status__in=RECORDABLE).order_by(
         "window_start", "id"
     )
     return render(
@@ -135,7 +135,7 @@ def _record_form(visit: Visit, data: Any = None, files: Any = None) -> RecordFor
 
 
 def _context(request: HttpRequest, visit: Visit, **extra: Any) -> dict[str, Any]:
-    user = request.user
+    user: Any = request.user
     staff_view = selectors.sees_all_in_scope(user)
     is_inspector = visit.inspector_id == user.pk and user.has_perm("inspections.record_visit")
     reviewer = user.has_perm("inspections.review_visit") and visit.inspector_id != user.pk
@@ -255,7 +255,9 @@ def visit_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         kwargs["items"] = request.POST.getlist("items")
     if name == "decide":
         kwargs["overturn"] = {
-            k[2:]: v for k, v in request.POST.items() if k.startswith("o_") and v.strip()
+            k[2:]: request.POST.get(k, "")
+            for k in request.POST
+            if k.startswith("o_") and request.POST.get(k, "").strip()
         }
     try:
         getattr(services, service)(**kwargs)
@@ -334,7 +336,7 @@ def finding_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                 actor=request.user,
                 finding=finding,
                 note=form.cleaned_data["note"],
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["attachments"],
             )
             done = _("整改情况已报送，等待验收。")
         elif name == "accept":

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from openpyxl import Workbook
 from rest_framework.test import APIClient
@@ -184,7 +185,7 @@ def _workbook(rows):
 def test_vendor_workbook_import_reports_each_bad_row_and_writes_nothing(
     api, people, org, checklist, vendor
 ):
-    today = clock_now().date()
+    today = timezone.localdate(clock_now())
     plan = services.plan_create(
         actor=people.hq_officer,
         data=services.PlanData(

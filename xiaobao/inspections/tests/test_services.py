@@ -9,13 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from conftest import create_user
 from xiaobao.audit.selectors import timeline
 from xiaobao.inspections import selectors, services
 from xiaobao.inspections.choices import (
-    FindingStatus,
     ComplaintProbeResult,
+    FindingStatus,
     VisitKind,
     VisitStatus,
 )
@@ -129,7 +130,7 @@ def test_the_sampling_rule_visits_every_outlet_k_times_in_windows_by_someone_els
 
     at_a = create_user("insp_at_a", org.outlet_a, Role.INSPECTOR)
     at_b = create_user("insp_at_b", org.outlet_b, Role.INSPECTOR)
-    today = clock_now().date()
+    today = timezone.localdate(clock_now())
     plan = services.plan_create(
         actor=people.hq_officer,
         data=services.PlanData(
@@ -211,7 +212,7 @@ def test_submit_needs_every_item_and_a_photo_for_failures(
 def test_publish_opens_the_appeal_window_in_working_days_and_findings_wait(make_visit, people):
     visit = make_visit(status="published")
     cal = services.calendar()
-    assert visit.appeal_due == cal.add_workdays(clock_now().date(), 3)
+    assert visit.appeal_due == cal.add_workdays(timezone.localdate(clock_now()), 3)
     pending = Finding.objects.filter(visit=visit)
     assert sorted(pending.values_list("item_code", flat=True)) == ["ENV-01", "SVC-02"]
     assert set(pending.values_list("status", flat=True)) == {FindingStatus.PENDING}
