@@ -96,11 +96,12 @@ class ItemSer(serializers.ModelSerializer):
 
 
 class ChecklistOut(serializers.ModelSerializer):
-    items = ItemSer(many=True, read_only=True)
+    # Not "items": the offline docs page reads `properties.items` as a template lookup.
+    checklist_items = ItemSer(source="items", many=True, read_only=True)
 
     class Meta:
         model = Checklist
-        fields = ["id", "code", "version", "name", "status", "previous", "items"]
+        fields = ["id", "code", "version", "name", "status", "previous", "checklist_items"]
 
 
 class ChecklistIn(serializers.Serializer):
@@ -109,7 +110,7 @@ class ChecklistIn(serializers.Serializer):
     previous = serializers.PrimaryKeyRelatedField(
         queryset=Checklist.objects.all(), required=False, allow_null=True, default=None
     )
-    items = ItemSer(many=True)
+    checklist_items = ItemSer(many=True)
 
 
 @extend_schema_view(
@@ -147,7 +148,7 @@ class ChecklistViewSet(ChineseMessages, viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         v = _valid(ChecklistIn, request)
-        items = [services.ItemData(**i) for i in v["items"]]
+        items = [services.ItemData(**i) for i in v["checklist_items"]]
         made = services.checklist_create(
             actor=request.user, code=v["code"], name=v["name"], items=items, previous=v["previous"]
         )
@@ -403,7 +404,7 @@ class ReasonIn(serializers.Serializer):
 
 class AppealIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
-    items = serializers.ListField(
+    item_codes = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, default=list
     )
 
@@ -554,7 +555,11 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def appeal(self, request: Request, pk: Any = None) -> Response:
-        return self._step(request, pk, "visit_appeal", AppealIn)
+        v = _valid(AppealIn, request)
+        visit = services.visit_appeal(
+            actor=request.user, visit=self.get_object(), reason=v["reason"], items=v["item_codes"]
+        )
+        return self._out(visit)
 
     @extend_schema(
         summary="答复申诉并定稿",

@@ -77,7 +77,7 @@ def test_an_inspector_records_submits_and_the_office_publishes_through_the_api(
     )
     assert r.status_code == 400 and "reason" in json.dumps(r.json())
     r = api(people.outlet_handler_a).post(
-        f"{URL}/visits/{pk}/appeal/", {"reason": "有异议", "items": ["ENV-01"]}, format="json"
+        f"{URL}/visits/{pk}/appeal/", {"reason": "有异议", "item_codes": ["ENV-01"]}, format="json"
     )
     assert r.status_code == 200 and r.json()["status"] == "appealed"
     r = api(people.officer_a).post(
