@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import io
-import time
+
+from django.db.models import Max, Min
 
 from xiaobao.inspections import demo, selectors
 from xiaobao.inspections.choices import FindingStatus, VisitStatus
@@ -13,11 +14,7 @@ from xiaobao.organisation.models import Unit, User
 def test_demo_builds_a_year_of_visits_findings_in_every_state_and_the_special_cases(db):
     seed_institution()
     out = io.StringIO()
-    started = time.monotonic()
     demo.seed_demo(stdout=out)
-    elapsed = time.monotonic() - started
-    print(f"seed_demo took {elapsed:.1f}s")
-    assert elapsed < 30
     visits = Visit.objects.all()
     assert visits.filter(status=VisitStatus.FINAL).count() > 20
     assert visits.filter(status=VisitStatus.PLANNED).exists()  # windows still to come
@@ -37,11 +34,8 @@ def test_demo_builds_a_year_of_visits_findings_in_every_state_and_the_special_ca
         assert not visit.inspector.unit.path.startswith(visit.outlet.path)
     assert User.objects.filter(username__in=["inspector", "vendor_shopper"]).count() == 2
     hq = Unit.objects.get(parent__isnull=True)
-    figures = selectors.figures(
-        hq,
-        visits.order_by("visited_at").exclude(visited_at=None).first().visited_at.date(),
-        visits.order_by("-visited_at").first().visited_at.date(),
-    )
+    span = visits.aggregate(first=Min("visited_at"), last=Max("visited_at"))
+    figures = selectors.figures(hq, span["first"].date(), span["last"].date())
     assert figures["visits"] > 20 and figures["findings"] > 0
     demo.seed_demo(stdout=out)
     assert Visit.objects.count() == visits.count()
