@@ -106,6 +106,15 @@ def _need(value: str, message: str, name: str) -> str:
 # --- checklists -----------------------------------------------------------------------------------
 
 
+def _require_head_office(actor: Any, perm: str) -> Unit:
+    """Checklists are the institution's shared templates: only head office maintains them."""
+    _require(actor, perm, None)
+    root = Unit.objects.get(parent__isnull=True)
+    if actor.unit_id != root.pk:
+        raise PermissionDeniedError("检查清单由总行统一维护。", code="head_office_only")
+    return root
+
+
 @dataclass
 class ItemData:
     section: str
@@ -130,7 +139,7 @@ def checklist_create(
     previous: Checklist | None = None,
 ) -> Checklist:
     """A checklist version in draft; a new version of `previous` keeps item codes comparable."""
-    _require(actor, "add_checklist", None)
+    root = _require_head_office(actor, "add_checklist")
     code = _need(code, "请填写清单代码。", "code")
     name = _need(name, "请填写清单名称。", "name")
     if previous is not None and previous.code != code:
@@ -185,7 +194,6 @@ def checklist_create(
         )
         for i, it in enumerate(items, 1)
     )
-    root = Unit.objects.filter(parent__isnull=True).first() or actor.unit
     _event(checklist, "create", "创建", actor, root, to_status=checklist.status, at=now)
     return checklist
 
@@ -193,11 +201,10 @@ def checklist_create(
 @transaction.atomic
 def checklist_activate(*, actor: Any, checklist: Checklist) -> Checklist:
     """Put a version in use; the version it replaces is retired."""
-    _require(actor, "change_checklist", None)
+    root = _require_head_office(actor, "change_checklist")
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
     before = _move(checklist, CHECKLIST_TRANSITIONS, ChecklistStatus.ACTIVE, "启用")
     checklist.save(update_fields=["status"])
-    root = Unit.objects.filter(parent__isnull=True).first() or actor.unit
     _event(
         checklist, "activate", "启用", actor, root, from_status=before, to_status=checklist.status
     )

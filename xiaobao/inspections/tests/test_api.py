@@ -322,3 +322,55 @@ def test_schema_is_valid_and_documents_the_endpoints(api, people):
         "/api/v1/inspections/plans/{id}/import/",
     ):
         assert path in schema["paths"]
+
+
+def test_checklist_versions_and_a_plan_scheduled_through_the_api(api, people, org, checklist):
+    client = api(people.hq_officer)
+    item = {
+        "section": "服务环境",
+        "code": "ENV-09",
+        "text": "叫号机可用",
+        "scoring_type": "yes_no",
+        "points": "5",
+    }
+    r = client.post(
+        f"{URL}/checklists/",
+        {
+            "code": "MS",
+            "name": "神秘人暗访清单",
+            "previous": checklist.pk,
+            "checklist_items": [item],
+        },
+        format="json",
+    )
+    assert r.status_code == 201 and r.json()["version"] == 2 and r.json()["status"] == "draft"
+    v2 = r.json()["id"]
+    bad = item | {"scoring_type": "scale", "code": "X"}
+    r = client.post(
+        f"{URL}/checklists/",
+        {"code": "NEW", "name": "新清单", "checklist_items": [bad]},
+        format="json",
+    )
+    assert (
+        r.status_code == 422 and r.json()["field"] == "items" and "分档上限" in r.json()["message"]
+    )
+    assert api(people.officer_a).post(f"{URL}/checklists/{v2}/activate/").status_code == 403
+    assert client.post(f"{URL}/checklists/{v2}/activate/").json()["status"] == "active"
+    year = timezone.localdate(clock_now()).year
+    plan = {
+        "name": "分行现场检查",
+        "kind": "onsite",
+        "unit": "BR-a",
+        "checklist": v2,
+        "starts_on": f"{year}-01-01",
+        "ends_on": f"{year}-12-31",
+        "visits_per_outlet": 2,
+    }
+    assert api(people.officer_b).post(f"{URL}/plans/", plan, format="json").status_code == 403
+    r = api(people.officer_a).post(f"{URL}/plans/", plan, format="json")
+    assert r.status_code == 201
+    at_a = create_user("insp_at_a", org.outlet_a, Role.INSPECTOR)
+    r = api(people.officer_a).post(
+        f"{URL}/plans/{r.json()['id']}/schedule/", {"inspectors": [at_a.username]}, format="json"
+    )
+    assert r.status_code == 422 and r.json()["field"] == "inspectors"
