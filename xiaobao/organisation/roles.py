@@ -28,6 +28,7 @@ XIAOBAO_APPS = (
     "language",
     "api",
     "axes",
+    "assessment",  # assessment
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -46,12 +47,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.*",
         "evidence.add_evidencefile",
         "governance.*",
+        "assessment.*",  # assessment
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
         "complaints.approve_extension_30",
         "complaints.approve_extension_60",
         "reports.view_*",
+        "assessment.approve_scheme",  # assessment
+        "assessment.decide_appeal",  # assessment
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -78,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.add_*",
         "governance.change_*",
+        "assessment.add_appeal",  # assessment
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -107,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.add_activity",
         "outreach.change_activity",
         "plans.approve_plan",
+        "assessment.add_appeal",  # assessment
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
