@@ -117,3 +117,17 @@ def done_runs(*, first: Any, last: Any, kind: str = SchemeKind.INTERNAL) -> Quer
         .exclude(corrections__status__in=RUN_DONE)
         .select_related("scheme")
     )
+
+
+def self_assessment_elements(*, unit: Any, first: Any, last: Any) -> list[ElementLine]:
+    """The element breakdown of `unit`'s latest final or locked self-assessment in the period."""
+    run = (
+        done_runs(first=first, last=last, kind=SchemeKind.REGULATOR)
+        .filter(results__unit=unit)
+        .order_by("-last", "-id")
+        .first()
+    )
+    if run is None:
+        return []
+    scores = list(run.scores.filter(unit=unit).select_related("indicator", "indicator__element"))
+    return element_breakdown(run, scores)
