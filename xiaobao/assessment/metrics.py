@@ -81,7 +81,7 @@ def vetoed(*, unit: Any, first: date, last: date) -> int:
 )
 def kpi_share(*, unit: Any, first: date, last: date) -> Decimal | None:
     shares = [run.scheme.kpi_share for run in done_runs(first=first, last=last)]
-    return min(shares) if shares else None
+    return min(shares).quantize(Decimal("0.1")) if shares else None
 
 
 @metric(
