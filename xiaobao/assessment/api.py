@@ -115,7 +115,9 @@ class RunIn(serializers.Serializer):
     scheme = serializers.PrimaryKeyRelatedField(
         queryset=Scheme.objects.filter(status=SchemeStatus.PUBLISHED)
     )
-    unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.filter(is_active=True))
+    unit = serializers.SlugRelatedField(
+        slug_field="code", queryset=Unit.objects.filter(is_active=True)
+    )
     label = serializers.CharField(max_length=60)
     first = serializers.DateField()
     last = serializers.DateField()
@@ -168,8 +170,14 @@ def _valid(cls: type[serializers.Serializer], request: Request) -> Any:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="考核方案（含监管评价要素与指标）", responses={200: SchemeOut(many=True), **READ_ERRORS}, tags=TAG),
-    retrieve=extend_schema(summary="考核方案详情", responses={200: SchemeOut, **READ_ERRORS}, tags=TAG),
+    list=extend_schema(
+        summary="考核方案（含监管评价要素与指标）",
+        responses={200: SchemeOut(many=True), **READ_ERRORS},
+        tags=TAG,
+    ),
+    retrieve=extend_schema(
+        summary="考核方案详情", responses={200: SchemeOut, **READ_ERRORS}, tags=TAG
+    ),
 )
 class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -187,11 +195,18 @@ class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(SchemeOut(self.get_object()).data)
 
-    @extend_schema(summary="审批、发布或停用方案", request=AdvanceIn, responses={200: SchemeOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="审批、发布或停用方案",
+        request=AdvanceIn,
+        responses={200: SchemeOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: Any = None) -> Response:
         v = _valid(AdvanceIn, request)
-        scheme = services.scheme_advance(actor=request.user, scheme=self.get_object(), to=v["to"], reason=v["reason"])
+        scheme = services.scheme_advance(
+            actor=request.user, scheme=self.get_object(), to=v["to"], reason=v["reason"]
+        )
         return Response(SchemeOut(scheme).data)
 
 
@@ -202,7 +217,9 @@ class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
         responses={200: RunOut(many=True), **READ_ERRORS},
         tags=TAG,
     ),
-    retrieve=extend_schema(summary="考核期次与各机构结果", responses={200: RunOut, **READ_ERRORS}, tags=TAG),
+    retrieve=extend_schema(
+        summary="考核期次与各机构结果", responses={200: RunOut, **READ_ERRORS}, tags=TAG
+    ),
 )
 class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -217,12 +234,19 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
         return runs.filter(status=status) if status else runs
 
     def list(self, request: Request) -> Response:
-        return Response(RunOut(self.get_queryset()[:200], many=True, context={"request": request}).data)
+        return Response(
+            RunOut(self.get_queryset()[:200], many=True, context={"request": request}).data
+        )
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(RunOut(self.get_object(), context={"request": request}).data)
 
-    @extend_schema(summary="开展考核：冻结取数并计算", request=RunIn, responses={201: RunOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="开展考核：冻结取数并计算",
+        request=RunIn,
+        responses={201: RunOut, **ERRORS},
+        tags=TAG,
+    )
     def create(self, request: Request) -> Response:
         v = _valid(RunIn, request)
         if not unit_in_scope(request.user, v["unit"]):
@@ -244,30 +268,51 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
             scores = scores.filter(unit__code=code)
         return Response(ScoreOut(scores, many=True).data)
 
-    @extend_schema(summary="录入人工评分", request=ScoreIn, responses={200: ScoreOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="录入人工评分", request=ScoreIn, responses={200: ScoreOut, **ERRORS}, tags=TAG
+    )
     @action(detail=True, methods=["post"], url_path="manual-score")
     def manual_score(self, request: Request, pk: Any = None) -> Response:
         v = _valid(ScoreIn, request)
         score = selectors.scores_for(request.user, self.get_object()).filter(pk=v["score"]).first()
         if score is None:
             raise NotFound
-        score = services.score_set(actor=request.user, score=score, points=v["points"], note=v["note"])
+        score = services.score_set(
+            actor=request.user, score=score, points=v["points"], note=v["note"]
+        )
         return Response(ScoreOut(score).data)
 
-    @extend_schema(summary="预览、开放申诉、定稿或锁定", request=AdvanceIn, responses={200: RunOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="预览、开放申诉、定稿或锁定",
+        request=AdvanceIn,
+        responses={200: RunOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: Any = None) -> Response:
         v = _valid(AdvanceIn, request)
-        run = services.run_advance(actor=request.user, run=self.get_object(), to=v["to"], reason=v["reason"])
+        run = services.run_advance(
+            actor=request.user, run=self.get_object(), to=v["to"], reason=v["reason"]
+        )
         return Response(RunOut(run, context={"request": request}).data)
 
-    @extend_schema(summary="重新取数（仅限计算与录入阶段）", request=None, responses={200: RunOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="重新取数（仅限计算与录入阶段）",
+        request=None,
+        responses={200: RunOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def refresh(self, request: Request, pk: Any = None) -> Response:
         run = services.run_refresh(actor=request.user, run=self.get_object())
         return Response(RunOut(run, context={"request": request}).data)
 
-    @extend_schema(summary="更正：以新期次重新取数，原期次不变", request=ReasonIn, responses={201: RunOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="更正：以新期次重新取数，原期次不变",
+        request=ReasonIn,
+        responses={201: RunOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: Any = None) -> Response:
         v = _valid(ReasonIn, request)
@@ -276,8 +321,14 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="考核申诉（本机构及下级）", responses={200: AppealOut(many=True), **READ_ERRORS}, tags=TAG),
-    retrieve=extend_schema(summary="考核申诉详情", responses={200: AppealOut, **READ_ERRORS}, tags=TAG),
+    list=extend_schema(
+        summary="考核申诉（本机构及下级）",
+        responses={200: AppealOut(many=True), **READ_ERRORS},
+        tags=TAG,
+    ),
+    retrieve=extend_schema(
+        summary="考核申诉详情", responses={200: AppealOut, **READ_ERRORS}, tags=TAG
+    ),
 )
 class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -296,7 +347,12 @@ class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(AppealOut(self.get_object()).data)
 
-    @extend_schema(summary="提出申诉（申诉期内，可附证据）", request=AppealIn, responses={201: AppealOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="提出申诉（申诉期内，可附证据）",
+        request=AppealIn,
+        responses={201: AppealOut, **ERRORS},
+        tags=TAG,
+    )
     def create(self, request: Request) -> Response:
         v = _valid(AppealIn, request)
         from xiaobao.organisation.scope import visible_to
@@ -310,7 +366,12 @@ class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
         )  # fmt: skip
         return Response(AppealOut(appeal).data, status=201)
 
-    @extend_schema(summary="裁定申诉（成立时改变该项得分）", request=DecideIn, responses={200: AppealOut, **ERRORS}, tags=TAG)
+    @extend_schema(
+        summary="裁定申诉（成立时改变该项得分）",
+        request=DecideIn,
+        responses={200: AppealOut, **ERRORS},
+        tags=TAG,
+    )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: Any = None) -> Response:
         v = _valid(DecideIn, request)

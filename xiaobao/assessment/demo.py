@@ -114,7 +114,10 @@ def quarter_in_progress(scheme: Scheme, hq: Unit, officer: Any, today: date) -> 
     q = (today.month - 1) // 3  # quarters finished this year
     if q == 0:
         return None
-    first, last = date(today.year, 3 * (q - 1) + 1, 1), date(today.year, 3 * q + 1, 1) - timedelta(1)
+    first, last = (
+        date(today.year, 3 * (q - 1) + 1, 1),
+        date(today.year, 3 * q + 1, 1) - timedelta(1),
+    )
     with replay(_at(min(last + timedelta(days=8), today), 9)):
         run = services.run_create(
             actor=officer, scheme=scheme, unit=hq, label=f"{today.year}年第{'一二三四'[q - 1]}季度",
@@ -126,9 +129,15 @@ def quarter_in_progress(scheme: Scheme, hq: Unit, officer: Any, today: date) -> 
 
 
 SELF_NOTES = {
-    "MKT1": (8, "营销宣传材料实行事前审核，理财及代销产品销售全程录音录像；个别网点双录抽检发现话术不规范。"),
+    "MKT1": (
+        8,
+        "营销宣传材料实行事前审核，理财及代销产品销售全程录音录像；个别网点双录抽检发现话术不规范。",
+    ),
     "DSP3": (4, "建立投诉多元化解机制，与当地调解组织签订合作协议；重大投诉均按应急预案处置。"),
-    "MEC2": (5, "消保考核纳入分支机构综合绩效考评，审计部门开展年度消保专项审计；考核权重有待提高。"),
+    "MEC2": (
+        5,
+        "消保考核纳入分支机构综合绩效考评，审计部门开展年度消保专项审计；考核权重有待提高。",
+    ),
     "SUI1": (3, "风险测评覆盖全部理财客户；特殊群体适当性保护措施尚未形成制度。"),
     "PIP1": (4, "个人信息保护制度健全，开展了权限清理；发现1起员工违规查询已问责。"),
 }
@@ -174,4 +183,6 @@ def seed_demo(*, stdout: Any) -> None:
     finished_run(branch_scheme(officer, senior, last_year), hq, officer, branch_officer, last_year)
     quarter_in_progress(branch_scheme(officer, senior, today.year), hq, officer, today)
     self_assessment(hq, officer, senior, last_year)
-    stdout.write("已生成考核评价演示数据：上年度考核（已锁定，含申诉）、本年度季度考核（预览中）、上年度监管评价自评估。")
+    stdout.write(
+        "已生成考核评价演示数据：上年度考核（已锁定，含申诉）、本年度季度考核（预览中）、上年度监管评价自评估。"
+    )

@@ -43,9 +43,7 @@ class Scheme(models.Model):
     kpi_share = models.DecimalField(
         _("消保考核占综合绩效权重（%）"), max_digits=5, decimal_places=2, default=Decimal("0")
     )
-    data_cutoff_days = models.PositiveSmallIntegerField(
-        _("数据截止（期末后天数）"), default=10
-    )
+    data_cutoff_days = models.PositiveSmallIntegerField(_("数据截止（期末后天数）"), default=10)
     basis = models.CharField(_("依据"), max_length=200, blank=True)
     is_example = models.BooleanField(_("示例"), default=False)
     status = models.CharField(
@@ -132,7 +130,9 @@ class Indicator(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=IndicatorKind.choices)
     metric_key = models.CharField(_("取数指标"), max_length=80, blank=True)
     # Full points at `target`, none at `zero_at`; linear between (the scoring curve).
-    target = models.DecimalField(_("目标值"), max_digits=12, decimal_places=2, null=True, blank=True)
+    target = models.DecimalField(
+        _("目标值"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     zero_at = models.DecimalField(
         _("零分值"), max_digits=12, decimal_places=2, null=True, blank=True
     )
@@ -189,7 +189,10 @@ class Run(models.Model):
     )
     correction_reason = models.TextField(_("更正原因"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"))
 
@@ -207,7 +210,9 @@ class Score(models.Model):
 
     scope_unit_field: ClassVar[str] = "unit"
 
-    run = models.ForeignKey(Run, verbose_name=_("考核期次"), on_delete=models.CASCADE, related_name="scores")
+    run = models.ForeignKey(
+        Run, verbose_name=_("考核期次"), on_delete=models.CASCADE, related_name="scores"
+    )
     unit = models.ForeignKey(
         "organisation.Unit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
     )
@@ -215,9 +220,7 @@ class Score(models.Model):
         Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="+"
     )
     value = models.DecimalField(_("取数"), max_digits=14, decimal_places=2, null=True, blank=True)
-    basis = models.DecimalField(
-        _("折算后"), max_digits=14, decimal_places=4, null=True, blank=True
-    )
+    basis = models.DecimalField(_("折算后"), max_digits=14, decimal_places=4, null=True, blank=True)
     points = models.DecimalField(_("得分"), **POINTS, null=True, blank=True)
     no_data = models.BooleanField(_("无数据"), default=False)
     note = models.TextField(_("说明"), blank=True)
@@ -248,7 +251,9 @@ class Result(models.Model):
 
     scope_unit_field: ClassVar[str] = "unit"
 
-    run = models.ForeignKey(Run, verbose_name=_("考核期次"), on_delete=models.CASCADE, related_name="results")
+    run = models.ForeignKey(
+        Run, verbose_name=_("考核期次"), on_delete=models.CASCADE, related_name="results"
+    )
     unit = models.ForeignKey(
         "organisation.Unit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
     )
@@ -274,7 +279,9 @@ class Appeal(models.Model):
 
     scope_unit_field: ClassVar[str] = "score__unit"
 
-    score = models.ForeignKey(Score, verbose_name=_("指标得分"), on_delete=models.PROTECT, related_name="appeals")
+    score = models.ForeignKey(
+        Score, verbose_name=_("指标得分"), on_delete=models.PROTECT, related_name="appeals"
+    )
     reason = models.TextField(_("申诉理由"))
     requested_points = models.DecimalField(_("申请得分"), **POINTS, null=True, blank=True)
     status = models.CharField(
@@ -284,7 +291,10 @@ class Appeal(models.Model):
     points_before = models.DecimalField(_("原得分"), **POINTS, null=True, blank=True)
     points_after = models.DecimalField(_("裁定后得分"), **POINTS, null=True, blank=True)
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申诉人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申诉人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     filed_at = models.DateTimeField(_("申诉时间"))
     decided_by = models.ForeignKey(

@@ -14,9 +14,7 @@ def q2(value: Decimal) -> Decimal:
     return value.quantize(TWO, rounding=ROUND_HALF_UP)
 
 
-def curve_points(
-    *, value: Decimal, target: Decimal, zero_at: Decimal, weight: Decimal
-) -> Decimal:
+def curve_points(*, value: Decimal, target: Decimal, zero_at: Decimal, weight: Decimal) -> Decimal:
     """Full points at `target`, none at `zero_at`, linear between and clamped outside; works both
     ways (a lower-is-better figure has its target below its zero)."""
     fraction = (value - zero_at) / (target - zero_at)

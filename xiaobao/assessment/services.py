@@ -314,10 +314,14 @@ def scheme_problems(scheme: Scheme) -> list[str]:
             problems.append(f"评价要素权重合计为{num(weights)}%，应为100%。")
         for e in elements:
             if e.min_weight is not None and e.weight < e.min_weight:
-                problems.append(f"要素“{e.name}”权重{num(e.weight)}%低于最低权重{num(e.min_weight)}%。")
+                problems.append(
+                    f"要素“{e.name}”权重{num(e.weight)}%低于最低权重{num(e.min_weight)}%。"
+                )
             points = sum((i.weight for i in scored if i.element_id == e.pk), Decimal(0))
             if scored and points != e.weight:
-                problems.append(f"要素“{e.name}”下指标分值合计{num(points)}分，与其权重{num(e.weight)}%不符。")
+                problems.append(
+                    f"要素“{e.name}”下指标分值合计{num(points)}分，与其权重{num(e.weight)}%不符。"
+                )
     return problems
 
 
@@ -484,9 +488,7 @@ def _totals(run: Run) -> None:
             if kind in (IndicatorKind.AUTO, IndicatorKind.MANUAL):
                 maximum += s.indicator.weight
         total = max(Decimal(0), total)
-        percent = (
-            (total * 100 / maximum).quantize(Decimal("0.1")) if maximum else None
-        )
+        percent = (total * 100 / maximum).quantize(Decimal("0.1")) if maximum else None
         if percent is not None:
             percent = min(percent, Decimal("100.0"))
         result, _ = Result.objects.get_or_create(run=run, unit_id=unit_id)
@@ -577,12 +579,16 @@ def run_refresh(*, actor: Any, run: Run) -> Run:
 @transaction.atomic
 def score_set(*, actor: Any, score: Score, points: Any, note: str = "") -> Score:
     """An evaluator's manual score (or a veto's 1 = triggered / 0 = not) while the run is prepared."""
-    score = Score.objects.select_for_update().select_related("run", "indicator", "unit").get(
-        pk=score.pk
+    score = (
+        Score.objects.select_for_update()
+        .select_related("run", "indicator", "unit")
+        .get(pk=score.pk)
     )
     _require(actor, "change_run", score.run.unit)
     if score.run.status != RunStatus.DRAFT:
-        raise InvalidTransitionError("考核已预览或定稿，不能再修改评分；请通过申诉。", code="invalid_transition")
+        raise InvalidTransitionError(
+            "考核已预览或定稿，不能再修改评分；请通过申诉。", code="invalid_transition"
+        )
     indicator = score.indicator
     if indicator.metric_key:
         raise DomainError("该指标由系统取数，不能人工评分。", code="automatic", field="points")
@@ -591,10 +597,14 @@ def score_set(*, actor: Any, score: Score, points: Any, note: str = "") -> Score
         raise DomainError("请填写得分。", code="required", field="points")
     if indicator.kind == IndicatorKind.VETO:
         if value not in (0, 1):
-            raise DomainError("一票否决项请填1（触发）或0（未触发）。", code="invalid", field="points")
+            raise DomainError(
+                "一票否决项请填1（触发）或0（未触发）。", code="invalid", field="points"
+            )
     elif indicator.kind == IndicatorKind.MANUAL:
         if not 0 <= value <= indicator.weight:
-            raise DomainError(f"得分须在0到{num(indicator.weight)}分之间。", code="invalid", field="points")
+            raise DomainError(
+                f"得分须在0到{num(indicator.weight)}分之间。", code="invalid", field="points"
+            )
     else:
         cap = indicator.cap or Decimal(0)
         if not 0 <= value <= cap:
@@ -602,7 +612,12 @@ def score_set(*, actor: Any, score: Score, points: Any, note: str = "") -> Score
         if indicator.kind == IndicatorKind.DEDUCTION:
             value = -value
     before = score.points
-    score.points, score.note, score.entered_by, score.no_data = q2(value), note.strip(), actor, False
+    score.points, score.note, score.entered_by, score.no_data = (
+        q2(value),
+        note.strip(),
+        actor,
+        False,
+    )
     score.value = value
     score.save()
     _totals(score.run)
@@ -634,9 +649,10 @@ def run_advance(*, actor: Any, run: Run, to: str, reason: str = "") -> Run:
         raise DomainError(
             f"尚有{missing_manual(run)}项人工评分未录入。", code="incomplete", field="points"
         )
-    if to == RunStatus.FINAL and Appeal.objects.filter(
-        score__run=run, status=AppealStatus.FILED
-    ).exists():
+    if (
+        to == RunStatus.FINAL
+        and Appeal.objects.filter(score__run=run, status=AppealStatus.FILED).exists()
+    ):
         raise InvalidTransitionError("尚有申诉未裁定，不能定稿。", code="invalid_transition")
     before = _move(run, RUN_TRANSITIONS, to, labels.get(to, to))
     if to == RunStatus.APPEAL:
@@ -658,7 +674,9 @@ def run_correct(*, actor: Any, run: Run, reason: str) -> Run:
     if not reason.strip():
         raise DomainError("请填写更正原因。", code="required", field="reason")
     if run.status not in (RunStatus.FINAL, RunStatus.LOCKED):
-        raise InvalidTransitionError("只有已定稿或已锁定的考核才能更正。", code="invalid_transition")
+        raise InvalidTransitionError(
+            "只有已定稿或已锁定的考核才能更正。", code="invalid_transition"
+        )
     if run.scheme.status != SchemeStatus.PUBLISHED:
         raise InvalidTransitionError("方案已停用，不能更正。", code="invalid_transition")
     new = run_create(
@@ -734,9 +752,11 @@ def appeal_decide(
     *, actor: Any, appeal: Appeal, upheld: bool, decision: str, points: Any = None
 ) -> Appeal:
     """The recorded decision; an upheld appeal changes that one score (and the totals, ranks)."""
-    appeal = Appeal.objects.select_for_update().select_related(
-        "score__run__scheme", "score__indicator", "score__unit"
-    ).get(pk=appeal.pk)
+    appeal = (
+        Appeal.objects.select_for_update()
+        .select_related("score__run__scheme", "score__indicator", "score__unit")
+        .get(pk=appeal.pk)
+    )
     score = appeal.score
     _require(actor, "decide_appeal", score.run.unit)
     if score.run.status != RunStatus.APPEAL:
@@ -794,7 +814,9 @@ def score_evidence_add(*, actor: Any, score: Score, upload: Any, label: str = ""
 
 
 @transaction.atomic
-def gap_task(*, actor: Any, score: Score, title: str, due_date: date | None, owner_unit: Unit | None = None) -> Any:
+def gap_task(
+    *, actor: Any, score: Score, title: str, due_date: date | None, owner_unit: Unit | None = None
+) -> Any:
     """A self-assessment gap becomes a task in the task engine, its source the score."""
     from django.urls import reverse
 

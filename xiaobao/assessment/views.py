@@ -68,7 +68,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("assessment.view_scheme", raise_exception=True)
-def scheme_detail(request: HttpRequest, pk: int, error: str = "", status: int = 200) -> HttpResponse:
+def scheme_detail(
+    request: HttpRequest, pk: int, error: str = "", status: int = 200
+) -> HttpResponse:
     try:
         scheme = selectors.schemes_for(request.user).get(pk=pk)
     except Scheme.DoesNotExist as exc:
@@ -114,7 +116,9 @@ def scheme_load(request: HttpRequest) -> HttpResponse:
     try:
         year = int(request.POST.get("year", "0"))
         scheme_year = int(request.POST.get("scheme_year", "0")) or None
-        scheme = services.scheme_load_regulator(actor=request.user, year=year, scheme_year=scheme_year)
+        scheme = services.scheme_load_regulator(
+            actor=request.user, year=year, scheme_year=scheme_year
+        )
     except ValueError:
         messages.error(request, _("年度：请填写数字。"))
         return redirect("assessment:index")
@@ -212,7 +216,12 @@ def run_detail(request: HttpRequest, pk: int, error: str = "", status: int = 200
             and request.user.has_perm("assessment.add_appeal"),
             "appeals": list(selectors.appeals_for(request.user, run)),
             "corrections": run.corrections.all(),
-            "manual_kinds": (IndicatorKind.MANUAL, IndicatorKind.VETO, IndicatorKind.DEDUCTION, IndicatorKind.BONUS),
+            "manual_kinds": (
+                IndicatorKind.MANUAL,
+                IndicatorKind.VETO,
+                IndicatorKind.DEDUCTION,
+                IndicatorKind.BONUS,
+            ),
             "missing": services.missing_manual(run),
             "error": error,
             "events": timeline(run),
@@ -261,7 +270,9 @@ def run_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 def run_correct(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     try:
-        new = services.run_correct(actor=request.user, run=run, reason=request.POST.get("reason", ""))
+        new = services.run_correct(
+            actor=request.user, run=run, reason=request.POST.get("reason", "")
+        )
     except DomainError as exc:
         return run_detail(request, run.pk, error=_error_text(exc), status=domain_status(exc))
     messages.success(request, _("已新建更正期次。"))
@@ -269,7 +280,9 @@ def run_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _score(request: HttpRequest, run: Run) -> Score:
-    score = selectors.scores_for(request.user, run).filter(pk=request.POST.get("score") or 0).first()
+    score = (
+        selectors.scores_for(request.user, run).filter(pk=request.POST.get("score") or 0).first()
+    )
     if score is None:
         raise Http404
     return score
@@ -343,7 +356,9 @@ def appeal_file(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
-    appeal = selectors.appeals_for(request.user, run).filter(pk=request.POST.get("appeal") or 0).first()
+    appeal = (
+        selectors.appeals_for(request.user, run).filter(pk=request.POST.get("appeal") or 0).first()
+    )
     if appeal is None:
         raise Http404
     return _after(
@@ -378,12 +393,16 @@ def run_report(request: HttpRequest, pk: int) -> HttpResponse:
     unit = _unit_of(request, run, results)
     if unit is None:
         raise Http404
-    content = exports.self_assessment_docx(run, unit, list(selectors.scores_for(request.user, run).filter(unit=unit)))
+    content = exports.self_assessment_docx(
+        run, unit, list(selectors.scores_for(request.user, run).filter(unit=unit))
+    )
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
-    response["Content-Disposition"] = f'attachment; filename="self-assessment-{run.pk}-{unit.code}.docx"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="self-assessment-{run.pk}-{unit.code}.docx"'
+    )
     return response
 
 

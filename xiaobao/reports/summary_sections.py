@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from xiaobao.lib import metrics
@@ -226,12 +225,24 @@ def plan_text(f: Figures) -> str:
 # (key, is a problem when …, the sentence) — each drafted only when the figure exists.
 PROBLEM_RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("plans.tasks_overdue", lambda v: v > 0, "工作任务落实不够及时，逾期未完成{0}项"),
-    ("outreach.outlets_covered_share", lambda v: v < 100, "宣传教育覆盖不均衡，开展活动的网点占比仅{0}"),
+    (
+        "outreach.outlets_covered_share",
+        lambda v: v < 100,
+        "宣传教育覆盖不均衡，开展活动的网点占比仅{0}",
+    ),
     ("inspections.outlet_coverage", lambda v: v < 100, "服务检查覆盖不全，网点检查覆盖率为{0}"),
     ("training.coverage", lambda v: v < 90, "培训覆盖面不足，员工培训覆盖率为{0}"),
-    ("training.new_hire_coverage", lambda v: v < 100, "新入职员工培训不及时，30日内培训覆盖率为{0}"),
+    (
+        "training.new_hire_coverage",
+        lambda v: v < 100,
+        "新入职员工培训不及时，30日内培训覆盖率为{0}",
+    ),
     ("complaints.timely_rate", lambda v: v < 100, "投诉处理时效仍需提升，按时办结率为{0}"),
-    ("plans.rectifications_on_time_rate", lambda v: v < 100, "溯源整改不够及时，整改按期完成率为{0}"),
+    (
+        "plans.rectifications_on_time_rate",
+        lambda v: v < 100,
+        "溯源整改不够及时，整改按期完成率为{0}",
+    ),
     ("products.launched_without_review", lambda v: v > 0, "存在未经消保审查即上线的产品{0}件"),
     ("partners.licences_expired", lambda v: v > 0, "合作机构管理有待加强，资质过期{0}张"),
     ("governance.rules_review_overdue", lambda v: v > 0, "制度评估不及时，逾期未评估制度{0}项"),
@@ -258,7 +269,9 @@ def next_steps(
     if top_cause:
         out.append(f"针对{top_cause}开展溯源整改和专项治理")
     if weakest:
-        out.append("补齐" + "、".join(n for n, _p in weakest) + "等要素的短板，完善相关制度和证据留存")
+        out.append(
+            "补齐" + "、".join(n for n, _p in weakest) + "等要素的短板，完善相关制度和证据留存"
+        )
     for key, bad, _template in PROBLEM_RULES[:4]:
         value = f.value(key)
         if value is not None and bad(value):

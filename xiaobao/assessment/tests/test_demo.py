@@ -84,14 +84,23 @@ def test_year_end_summary_from_demo_has_every_chapter_and_every_figure_equals_it
         assert printed == format_value(
             m.value(unit=viewer.unit, first=first, last=last), m.unit_label
         ), key
+
     # Exact sentences, read back from the document, with the registry's own values.
     def v(key: str) -> str:
         m = metrics.get(key)
         return format_value(m.value(unit=viewer.unit, first=first, last=last), m.unit_label)
 
-    assert f"开展宣传教育活动{v('outreach.activities')}次（线上{v('outreach.activities_online')}次）" in text
-    assert f"期限在期内的工作任务{v('plans.tasks_total')}项，已完成{v('plans.tasks_done')}项" in text
-    assert f"期内对{v('assessment.units_assessed')}家次机构开展消保考核，平均得分率{v('assessment.mean_score')}" in text
+    assert (
+        f"开展宣传教育活动{v('outreach.activities')}次（线上{v('outreach.activities_online')}次）"
+        in text
+    )
+    assert (
+        f"期限在期内的工作任务{v('plans.tasks_total')}项，已完成{v('plans.tasks_done')}项" in text
+    )
+    assert (
+        f"期内对{v('assessment.units_assessed')}家次机构开展消保考核，平均得分率{v('assessment.mean_score')}"
+        in text
+    )
     assert f"自评得分率{v('assessment.self_score')}" in text
     assert f"消保考核在综合绩效考评中的权重为{v('assessment.kpi_share')}" in text
     assert v("assessment.kpi_share") == "6.0%"

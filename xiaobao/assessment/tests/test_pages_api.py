@@ -23,7 +23,15 @@ from xiaobao.plans.models import Task
 
 pytestmark = pytest.mark.django_db
 
-ELEMENTS_2025 = ["营销行为管理", "纠纷化解", "体制机制", "适当性管理", "金融教育", "消费者服务", "个人信息保护"]
+ELEMENTS_2025 = [
+    "营销行为管理",
+    "纠纷化解",
+    "体制机制",
+    "适当性管理",
+    "金融教育",
+    "消费者服务",
+    "个人信息保护",
+]
 
 
 def api(user) -> APIClient:
@@ -37,7 +45,9 @@ def run(scheme, people, org, test_metrics):
     test_metrics["testing.coverage"].update({"BR-a": 90, "BR-b": 60})
     run = services.run_create(actor=people.hq_officer, scheme=scheme, unit=org.hq, label="Q3", **Q)
     for score in run.scores.filter(indicator__metric_key=""):
-        services.score_set(actor=people.hq_officer, score=score, points=0 if score.indicator.code == "V1" else 20)
+        services.score_set(
+            actor=people.hq_officer, score=score, points=0 if score.indicator.code == "V1" else 20
+        )
     return run
 
 
@@ -51,7 +61,9 @@ def self_run(people, org):
         scheme = services.scheme_load_regulator(actor=officer, year=2025, scheme_year=LAST_YEAR)
         services.scheme_advance(actor=officer, scheme=scheme, to=SchemeStatus.APPROVED)
         scheme = services.scheme_advance(actor=officer, scheme=scheme, to=SchemeStatus.PUBLISHED)
-    return services.run_create(actor=officer, scheme=scheme, unit=org.hq, label="自评估", **Q), officer
+    return services.run_create(
+        actor=officer, scheme=scheme, unit=org.hq, label="自评估", **Q
+    ), officer
 
 
 def test_branch_sees_only_its_own_results_page_and_api(run, people, org, client):
@@ -67,7 +79,9 @@ def test_branch_sees_only_its_own_results_page_and_api(run, people, org, client)
     assert {s["unit"] for s in scores} == {"BR-b"}
     other = Score.objects.filter(run=run, unit=org.branch_a).first()
     manual = api(people.officer_b).post(
-        f"/api/v1/assessment/runs/{run.pk}/manual-score/", {"score": other.pk, "points": "1"}, format="json"
+        f"/api/v1/assessment/runs/{run.pk}/manual-score/",
+        {"score": other.pk, "points": "1"},
+        format="json",
     )
     assert manual.status_code == 404
     assert api(people.hq_officer).get("/api/v1/assessment/runs/").json()[0]["id"] == run.pk
@@ -76,23 +90,43 @@ def test_branch_sees_only_its_own_results_page_and_api(run, people, org, client)
 def test_api_manual_score_rules_and_appeal_flow(run, people, org):
     hq = api(people.hq_officer)
     m1 = Score.objects.get(run=run, unit=org.branch_a, indicator__code="M1")
-    too_high = hq.post(f"/api/v1/assessment/runs/{run.pk}/manual-score/", {"score": m1.pk, "points": "99"}, format="json")
+    too_high = hq.post(
+        f"/api/v1/assessment/runs/{run.pk}/manual-score/",
+        {"score": m1.pk, "points": "99"},
+        format="json",
+    )
     assert too_high.status_code == 422 and too_high.json()["field"] == "points"
-    assert hq.post(f"/api/v1/assessment/runs/{run.pk}/advance/", {"to": "final"}, format="json").status_code == 409
-    early = api(people.officer_a).post("/api/v1/assessment/appeals/", {"score": m1.pk, "reason": "不服"}, format="json")
+    assert (
+        hq.post(
+            f"/api/v1/assessment/runs/{run.pk}/advance/", {"to": "final"}, format="json"
+        ).status_code
+        == 409
+    )
+    early = api(people.officer_a).post(
+        "/api/v1/assessment/appeals/", {"score": m1.pk, "reason": "不服"}, format="json"
+    )
     assert early.status_code == 409
     for to in ("preview", "appeal"):
-        assert hq.post(f"/api/v1/assessment/runs/{run.pk}/advance/", {"to": to}, format="json").status_code == 200
-    filed = api(people.officer_a).post("/api/v1/assessment/appeals/", {"score": m1.pk, "reason": "补充材料"}, format="json")
+        assert (
+            hq.post(
+                f"/api/v1/assessment/runs/{run.pk}/advance/", {"to": to}, format="json"
+            ).status_code
+            == 200
+        )
+    filed = api(people.officer_a).post(
+        "/api/v1/assessment/appeals/", {"score": m1.pk, "reason": "补充材料"}, format="json"
+    )
     assert filed.status_code == 201, filed.json()
     refused = api(people.officer_a).post(
         f"/api/v1/assessment/appeals/{filed.json()['id']}/decide/",
-        {"upheld": True, "decision": "成立", "points": "25"}, format="json",
+        {"upheld": True, "decision": "成立", "points": "25"},
+        format="json",
     )
     assert refused.status_code == 403  # a branch does not judge its own appeal
     decided = hq.post(
         f"/api/v1/assessment/appeals/{filed.json()['id']}/decide/",
-        {"upheld": True, "decision": "材料属实", "points": "25"}, format="json",
+        {"upheld": True, "decision": "材料属实", "points": "25"},
+        format="json",
     )
     assert decided.status_code == 200 and decided.json()["points_after"] == "25.00"
     result = hq.get(f"/api/v1/assessment/runs/{run.pk}/").json()["results"]
@@ -140,9 +174,11 @@ def test_self_assessment_shows_every_2025_element_with_evidence_links(self_run, 
     # The 自评报告 by element.
     report = client.get(f"/assessment/runs/{run.pk}/report.docx?unit={org.hq.pk}")
     lines = [p.text for p in Document(io.BytesIO(report.content)).paragraphs]
-    assert [line for line in lines if line[:2] in ("二、", "三、", "四、", "五、", "六、", "七、", "八、")] == [
-        f"{n}、{e}" for n, e in zip("二三四五六七八", ELEMENTS_2025, strict=True)
-    ]
+    assert [
+        line
+        for line in lines
+        if line[:2] in ("二、", "三、", "四、", "五、", "六、", "七、", "八、")
+    ] == [f"{n}、{e}" for n, e in zip("二三四五六七八", ELEMENTS_2025, strict=True)]
     assert any(line.startswith("证据：个人信息保护制度.pdf") for line in lines)
 
 
@@ -150,7 +186,10 @@ def test_gap_becomes_a_task(self_run, org, client):
     run, officer = self_run
     score = Score.objects.get(run=run, unit=org.hq, indicator__code="SUI1")
     client.force_login(officer)
-    empty = client.post(f"/assessment/runs/{run.pk}/gap/", {"score": score.pk, "title": "", "due_date": "2099-01-01"})
+    empty = client.post(
+        f"/assessment/runs/{run.pk}/gap/",
+        {"score": score.pk, "title": "", "due_date": "2099-01-01"},
+    )
     assert empty.status_code == 400 and "任务名称" in empty.content.decode()
     client.post(
         f"/assessment/runs/{run.pk}/gap/",
@@ -172,7 +211,9 @@ def test_hr_export_from_the_page(run, people, client):
 
 
 def test_schemes_api_and_publishing(people):
-    data = api(people.hq_officer).post("/api/v1/assessment/schemes/999/advance/", {"to": "published"}, format="json")
+    data = api(people.hq_officer).post(
+        "/api/v1/assessment/schemes/999/advance/", {"to": "published"}, format="json"
+    )
     assert data.status_code == 404
     listing = api(people.auditor).get("/api/v1/assessment/schemes/")
     assert listing.status_code == 200

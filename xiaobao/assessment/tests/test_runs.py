@@ -131,7 +131,9 @@ def test_manual_scores_are_checked_and_needed_before_preview(scheme, people, org
         services.run_advance(actor=people.hq_officer, run=run, to=RunStatus.PREVIEW)
     assert exc.value.field == "points"
     with pytest.raises(DomainError, match="0到30分"):
-        services.score_set(actor=people.hq_officer, score=_score(run, org.branch_a, "M1"), points=31)
+        services.score_set(
+            actor=people.hq_officer, score=_score(run, org.branch_a, "M1"), points=31
+        )
     with pytest.raises(DomainError, match="系统取数"):
         services.score_set(actor=people.hq_officer, score=_score(run, org.branch_a, "A1"), points=1)
     with pytest.raises(PermissionDeniedError):
@@ -170,7 +172,9 @@ def test_scheme_rules(people, scheme):
 def test_scheme_published_after_the_period_began_cannot_run_it(people, org, scheme):
     from xiaobao.assessment.models import Scheme
 
-    Scheme.objects.filter(pk=scheme.pk).update(published_at=scheme.published_at + timedelta(days=400))
+    Scheme.objects.filter(pk=scheme.pk).update(
+        published_at=scheme.published_at + timedelta(days=400)
+    )
     scheme.refresh_from_db()
     with pytest.raises(DomainError) as exc:
         services.run_create(actor=people.hq_officer, scheme=scheme, unit=org.hq, label="Q3", **Q)

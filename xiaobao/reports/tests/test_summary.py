@@ -149,5 +149,9 @@ def test_summary_html_matches_the_word_text(quarter):
         viewer=viewer_for(None), first=date(2026, 1, 1), last=date(2026, 3, 31)
     )
     html = text_to_html(work_summary_text(content), content.tables)
-    assert "<h2>二、投诉处理</h2>" in html and "<h3>（一）受理概况</h3>" in html and "共受理消费投诉9起" in html
+    assert (
+        "<h2>二、投诉处理</h2>" in html
+        and "<h3>（一）受理概况</h3>" in html
+        and "共受理消费投诉9起" in html
+    )
     assert "<td>A分行</td><td>7</td><td>77.8%</td>" in html
