@@ -89,7 +89,8 @@ class ScoreOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_element(self, obj: Score) -> str:
-        return obj.indicator.element.code if obj.indicator.element_id else ""
+        element = obj.indicator.element
+        return element.code if element is not None else ""
 
     def get_evidence(self, obj: Score) -> list[dict[str, str]]:
         return selectors.evidence_links(obj)
@@ -108,7 +109,7 @@ class RunOut(serializers.ModelSerializer):
 
     def get_results(self, obj: Run) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return ResultOut(selectors.results_for(user, obj), many=True).data  # type: ignore[return-value]
+        return list(ResultOut(selectors.results_for(user, obj), many=True).data)
 
 
 class RunIn(serializers.Serializer):

@@ -22,8 +22,6 @@ from xiaobao.assessment.choices import (
     SchemeStatus,
 )
 
-POINTS = {"max_digits": 8, "decimal_places": 2}
-
 
 class Scheme(models.Model):
     """One year's version of an assessment scheme; published before its period, then frozen."""
@@ -136,9 +134,11 @@ class Indicator(models.Model):
     zero_at = models.DecimalField(
         _("零分值"), max_digits=12, decimal_places=2, null=True, blank=True
     )
-    weight = models.DecimalField(_("分值"), **POINTS)
-    per_event = models.DecimalField(_("每次分值"), **POINTS, null=True, blank=True)
-    cap = models.DecimalField(_("封顶分值"), **POINTS, null=True, blank=True)
+    weight = models.DecimalField(_("分值"), max_digits=8, decimal_places=2)
+    per_event = models.DecimalField(
+        _("每次分值"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    cap = models.DecimalField(_("封顶分值"), max_digits=8, decimal_places=2, null=True, blank=True)
     normalisation = models.CharField(
         _("折算"), max_length=16, choices=Normalisation.choices, default=Normalisation.NONE
     )
@@ -221,7 +221,7 @@ class Score(models.Model):
     )
     value = models.DecimalField(_("取数"), max_digits=14, decimal_places=2, null=True, blank=True)
     basis = models.DecimalField(_("折算后"), max_digits=14, decimal_places=4, null=True, blank=True)
-    points = models.DecimalField(_("得分"), **POINTS, null=True, blank=True)
+    points = models.DecimalField(_("得分"), max_digits=8, decimal_places=2, null=True, blank=True)
     no_data = models.BooleanField(_("无数据"), default=False)
     note = models.TextField(_("说明"), blank=True)
     drill_url = models.CharField(_("明细链接"), max_length=300, blank=True)
@@ -257,8 +257,10 @@ class Result(models.Model):
     unit = models.ForeignKey(
         "organisation.Unit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
     )
-    total = models.DecimalField(_("得分"), **POINTS, default=Decimal("0"))
-    maximum = models.DecimalField(_("可得满分"), **POINTS, default=Decimal("0"))
+    total = models.DecimalField(_("得分"), max_digits=8, decimal_places=2, default=Decimal("0"))
+    maximum = models.DecimalField(
+        _("可得满分"), max_digits=8, decimal_places=2, default=Decimal("0")
+    )
     percent = models.DecimalField(_("得分率（%）"), max_digits=6, decimal_places=1, null=True)
     rank = models.PositiveSmallIntegerField(_("排名"), null=True)
     grade = models.CharField(_("等级"), max_length=8, blank=True)
@@ -283,13 +285,19 @@ class Appeal(models.Model):
         Score, verbose_name=_("指标得分"), on_delete=models.PROTECT, related_name="appeals"
     )
     reason = models.TextField(_("申诉理由"))
-    requested_points = models.DecimalField(_("申请得分"), **POINTS, null=True, blank=True)
+    requested_points = models.DecimalField(
+        _("申请得分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     status = models.CharField(
         _("状态"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.FILED
     )
     decision = models.TextField(_("裁定意见"), blank=True)
-    points_before = models.DecimalField(_("原得分"), **POINTS, null=True, blank=True)
-    points_after = models.DecimalField(_("裁定后得分"), **POINTS, null=True, blank=True)
+    points_before = models.DecimalField(
+        _("原得分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    points_after = models.DecimalField(
+        _("裁定后得分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申诉人"),

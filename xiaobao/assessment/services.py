@@ -331,7 +331,7 @@ def scheme_advance(*, actor: Any, scheme: Scheme, to: str, reason: str = "") -> 
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     perm = "approve_scheme" if to == SchemeStatus.APPROVED else "change_scheme"
     _require(actor, perm)
-    labels = {
+    labels: dict[str, str] = {
         SchemeStatus.APPROVED: "审批",
         SchemeStatus.PUBLISHED: "发布",
         SchemeStatus.RETIRED: "停用",
@@ -638,7 +638,7 @@ def run_advance(*, actor: Any, run: Run, to: str, reason: str = "") -> Run:
     """Preview to the units, open the appeal window, finalise, lock."""
     run = _lock_run(run)
     _require(actor, "change_run", run.unit)
-    labels = {
+    labels: dict[str, str] = {
         RunStatus.PREVIEW: "发布预览",
         RunStatus.APPEAL: "开放申诉",
         RunStatus.FINAL: "定稿",

@@ -162,7 +162,7 @@ def work_summary_content(*, viewer: Any, first: date, last: date) -> SummaryCont
         unit=viewer.unit,
         first=first,
         last=last,
-        top_cause=context["top_cause"],  # type: ignore[arg-type]
+        top_cause=str(context["top_cause"]),
     )
     timeliness_rows = []
     for r in units.rows:

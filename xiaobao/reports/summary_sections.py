@@ -296,8 +296,11 @@ def weakest_elements(unit: Any, first: date, last: date, n: int = 2) -> list[tup
     from xiaobao.assessment.selectors import self_assessment_elements
 
     lines = self_assessment_elements(unit=unit, first=first, last=last)
-    scored = sorted((line for line in lines if line.percent is not None), key=lambda x: x.percent)
-    return [(line.name, f"{line.percent}%") for line in scored[:n] if line.percent < 100]
+    scored = sorted(
+        ((line.percent, line.name) for line in lines if line.percent is not None),
+        key=lambda pair: pair[0],
+    )
+    return [(name, f"{percent}%") for percent, name in scored[:n] if percent < 100]
 
 
 def open_task_titles(unit: Any, first: date, last: date, n: int = 3) -> list[str]:
@@ -318,7 +321,7 @@ def programme_context(*, unit: Any, first: date, last: date, top_cause: str = ""
     """The chapters' sentences and the figures behind them (`figures_used`: key → printed)."""
     f = Figures(unit=unit, first=first, last=last)
     weakest = weakest_elements(unit, first, last)
-    context = {
+    context: dict[str, Any] = {
         "organisation_text": organisation_text(f),
         "outreach_text": outreach_text(f),
         "training_text": training_text(f),
