@@ -156,6 +156,21 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def clean(self) -> None:
+        """The scheme rules for edits outside the services (the admin): never complaint volume,
+        the metric's own direction, and no edits once the scheme is approved."""
+        from django.core.exceptions import ValidationError
+
+        from xiaobao.assessment.services import check_metric_use
+        from xiaobao.lib.errors import DomainError
+
+        if self.scheme_id and self.scheme.status != SchemeStatus.DRAFT:
+            raise ValidationError("方案已审批或发布，不能再修改；如需调整请新建下一版本。")
+        try:
+            check_metric_use(self.kind, self.metric_key.strip(), self.target, self.zero_at)
+        except DomainError as exc:
+            raise ValidationError({exc.field or "metric_key": exc.message}) from exc
+
 
 class Run(models.Model):
     """One period's assessment under a scheme: a frozen snapshot, then preview, appeal, final."""

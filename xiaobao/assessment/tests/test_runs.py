@@ -190,3 +190,21 @@ def test_hr_export_share_and_floor_warning(run, settings):
     assert rows[0][10] == "消保考核权重4%低于下限5%"
     settings.XIAOBAO_ASSESSMENT_KPI_SHARE_FLOOR = "3"
     assert hr_rows(run, list(run.results.all()))[0][10] == ""
+
+
+def test_admin_edits_follow_the_same_rules(scheme, people):
+    from django.core.exceptions import ValidationError
+
+    from xiaobao.assessment.models import Indicator, Scheme
+
+    draft = Scheme.objects.create(code="ADM", name="后台", year=LAST_YEAR, kind="internal")
+    volume = Indicator(
+        scheme=draft, code="C", name="投诉量", kind=IndicatorKind.AUTO, weight=Decimal(10),
+        metric_key="complaints.received", target=Decimal(0), zero_at=Decimal(5),
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        volume.full_clean()
+    assert "metric_key" in exc.value.message_dict
+    frozen = Indicator(scheme=scheme, code="Z", name="新", kind=IndicatorKind.MANUAL, weight=1)
+    with pytest.raises(ValidationError, match="不能再修改"):
+        frozen.full_clean()
