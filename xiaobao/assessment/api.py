@@ -6,13 +6,14 @@ writes go through the services, which check rights and transitions (403, 409; 42
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,8 +22,16 @@ from rest_framework.response import Response
 from xiaobao.api.errors import ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.assessment import selectors, services
-from xiaobao.assessment.choices import AppealStatus, RunStatus, SchemeStatus
+from xiaobao.assessment.choices import (
+    AppealStatus,
+    IndicatorKind,
+    Normalisation,
+    RunStatus,
+    SchemeKind,
+    SchemeStatus,
+)
 from xiaobao.assessment.models import Appeal, Element, Indicator, Result, Run, Scheme, Score
+from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope
 
@@ -60,6 +69,44 @@ class SchemeOut(serializers.ModelSerializer):
             "id", "code", "name", "year", "kind", "version", "status", "unit_kinds", "bands",
             "kpi_share", "basis", "is_example", "published_at", "elements", "indicators",
         ]  # fmt: skip
+
+
+class SchemeIn(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=120)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    kind = serializers.ChoiceField(choices=SchemeKind.choices, default=SchemeKind.INTERNAL)
+    unit_kinds = serializers.ListField(child=serializers.ChoiceField(choices=UnitKind.choices))
+    bands = serializers.ListField(
+        child=serializers.ListField(), default=[[90, "A"], [80, "B"], [70, "C"], [0, "D"]]
+    )
+    kpi_share = serializers.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    basis = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class IndicatorIn(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=IndicatorKind.choices)
+    element = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    metric_key = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
+    target = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    zero_at = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    weight = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    per_event = serializers.DecimalField(
+        max_digits=8, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    cap = serializers.DecimalField(
+        max_digits=8, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    normalisation = serializers.ChoiceField(
+        choices=Normalisation.choices, default=Normalisation.NONE
+    )
+    guidance = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 class AdvanceIn(serializers.Serializer):
@@ -195,6 +242,36 @@ class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(SchemeOut(self.get_object()).data)
+
+    @extend_schema(
+        summary="新建考核方案（草稿）",
+        request=SchemeIn,
+        responses={201: SchemeOut, **ERRORS},
+        tags=TAG,
+    )
+    def create(self, request: Request) -> Response:
+        v = dict(_valid(SchemeIn, request))
+        scheme = services.scheme_create(actor=request.user, data=services.SchemeData(**v))
+        return Response(SchemeOut(scheme).data, status=201)
+
+    @extend_schema(
+        summary="为草稿方案添加指标",
+        request=IndicatorIn,
+        responses={201: IndicatorOut, **ERRORS},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["post"])
+    def indicators(self, request: Request, pk: Any = None) -> Response:
+        scheme = self.get_object()
+        v = dict(_valid(IndicatorIn, request))
+        code = v.pop("element")
+        element = scheme.elements.filter(code=code).first() if code else None
+        if code and element is None:
+            raise ValidationError({"element": ["评价要素不属于本方案。"]})
+        indicator = services.indicator_add(
+            actor=request.user, scheme=scheme, data=services.IndicatorData(element=element, **v)
+        )
+        return Response(IndicatorOut(indicator).data, status=201)
 
     @extend_schema(
         summary="审批、发布或停用方案",

@@ -217,3 +217,32 @@ def test_schemes_api_and_publishing(people):
     assert data.status_code == 404
     listing = api(people.auditor).get("/api/v1/assessment/schemes/")
     assert listing.status_code == 200
+
+
+def test_scheme_built_through_the_api_refuses_complaint_volume(people):
+    hq = api(people.hq_officer)
+    created = hq.post(
+        "/api/v1/assessment/schemes/",
+        {"code": "API-1", "name": "接口方案", "year": LAST_YEAR, "unit_kinds": ["branch"]},
+        format="json",
+    )
+    assert created.status_code == 201 and created.json()["status"] == "draft"
+    pk = created.json()["id"]
+    volume = hq.post(
+        f"/api/v1/assessment/schemes/{pk}/indicators/",
+        {"code": "C1", "name": "投诉量", "kind": "auto", "metric_key": "complaints.received",
+         "target": "0", "zero_at": "10", "weight": "100"},
+        format="json",
+    )  # fmt: skip
+    assert volume.status_code == 422 and volume.json()["field"] == "metric_key"
+    ok = hq.post(
+        f"/api/v1/assessment/schemes/{pk}/indicators/",
+        {"code": "C1", "name": "按时办结率", "kind": "auto", "metric_key": "complaints.timely_rate",
+         "target": "100", "zero_at": "80", "weight": "100"},
+        format="json",
+    )  # fmt: skip
+    assert ok.status_code == 201
+    refused = api(people.officer_a).post(
+        f"/api/v1/assessment/schemes/{pk}/advance/", {"to": "approved"}, format="json"
+    )
+    assert refused.status_code == 403
