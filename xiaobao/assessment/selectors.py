@@ -96,7 +96,8 @@ def evidence_links(score: Score) -> list[dict[str, str]]:
 
     links = []
     if score.drill_url:
-        links.append({"label": "明细记录", "url": score.drill_url})
+        label = "指标口径与数值" if score.drill_url.startswith("/metrics/") else "明细记录"
+        links.append({"label": label, "url": score.drill_url})
     for f in evidence_for(score):
         links.append({"label": f.original_name, "url": reverse("evidence:download", args=[f.pk])})
     return links

@@ -438,6 +438,22 @@ def _normalised(indicator: Indicator, unit: Unit, value: Decimal) -> Decimal | N
     return value
 
 
+def _drill(registered: Any, unit: Unit, run: Run) -> str:
+    """The records behind the figure (the metric's own drill-down), else the metric library at
+    the same unit and period, which shows the figure's definition and value."""
+    if registered is None:
+        return ""
+    url = registered.drill_url(unit=unit, first=run.first, last=run.last)
+    if not url:
+        from django.urls import reverse
+
+        url = (
+            f"{reverse('front:metrics')}?unit={unit.code}&first={run.first:%Y-%m-%d}"
+            f"&last={run.last:%Y-%m-%d}#{registered.key}"
+        )
+    return url[:300]
+
+
 def _snapshot(run: Run) -> None:
     """Read every automatic figure now, through the registry, and keep it on the run."""
     indicators = list(run.scheme.indicators.all())
@@ -457,11 +473,7 @@ def _snapshot(run: Run) -> None:
             score.basis = basis.quantize(Decimal("0.0001")) if basis is not None else None
             score.no_data = basis is None
             score.points = indicator_points(indicator, basis) if basis is not None else None
-            score.drill_url = (
-                registered.drill_url(unit=unit, first=run.first, last=run.last)[:300]
-                if registered is not None
-                else ""
-            )
+            score.drill_url = _drill(registered, unit, run)
             score.save()
     run.snapshot_at = clock_now()
     run.save(update_fields=["snapshot_at"])

@@ -57,6 +57,10 @@ def test_quarterly_run_scores_every_branch_from_metrics_and_manual_inputs(run, o
     assert b.total == Decimal("32.00") and b.percent == Decimal("45.7") and b.grade == "D"
     assert b.rank == 2
     assert _score(run, org.branch_a, "A1").drill_url == "/testing/coverage/?unit=BR-a"
+    # A metric without its own drill-down opens the metric library at the same unit and period.
+    assert timeliness.drill_url == (
+        f"/metrics/?unit=BR-a&first={LAST_YEAR}-07-01&last={LAST_YEAR}-09-30#complaints.timely_rate"
+    )
 
 
 def test_appeal_changes_one_score_with_a_recorded_decision(run, people, org):
