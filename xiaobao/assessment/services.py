@@ -670,11 +670,49 @@ def run_advance(*, actor: Any, run: Run, to: str, reason: str = "") -> Run:
     if to == RunStatus.APPEAL:
         run.appeal_until = _today() + timedelta(days=conf.appeal_days())
     run.save()
+    if to in (RunStatus.PREVIEW, RunStatus.APPEAL):
+        _tell_units(run)
     record_event(
         run, action=to, actor=actor, unit=run.unit, from_status=before, to_status=to,
         reason=reason, action_label=labels.get(to, to),
     )  # fmt: skip
     return run
+
+
+def _tell_units(run: Run) -> None:
+    """Tell the staff who may appeal for each assessed unit that its results are out (preview)
+    or that the appeal window is open, with the deadline."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from xiaobao.watch.choices import NotificationKind
+    from xiaobao.watch.notify import notify_record
+
+    units = {r.unit_id: r.unit for r in run.results.select_related("unit")}
+    staff = get_user_model().objects.filter(unit_id__in=units, is_active=True)
+    for user in staff:
+        if not user.has_perm("assessment.add_appeal"):
+            continue
+        if run.status == RunStatus.APPEAL:
+            body = (
+                f"{run.scheme.name}{run.label}已开放申诉，申诉截止日为"
+                f"{run.appeal_until:%Y-%m-%d}；如对得分有异议，请在截止日前提出并附证据。"
+            )
+        else:
+            body = f"{run.scheme.name}{run.label}的考核结果已发布预览，请核对本机构得分。"
+        notify_record(
+            recipients=[user],
+            target=run,
+            unit=units[user.unit_id],
+            kind=NotificationKind.NOTICE,
+            title=f"考核结果{'开放申诉' if run.status == RunStatus.APPEAL else '预览'}：{run.label}"[
+                :200
+            ],
+            body=body,
+            url=reverse("assessment:run", args=[run.pk]),
+            dedupe_key=f"assessment.{run.status}:{run.pk}:{user.pk}",
+            grouped=True,
+        )
 
 
 @transaction.atomic

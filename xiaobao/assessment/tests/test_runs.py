@@ -64,8 +64,16 @@ def test_quarterly_run_scores_every_branch_from_metrics_and_manual_inputs(run, o
 
 
 def test_appeal_changes_one_score_with_a_recorded_decision(run, people, org):
+    from xiaobao.watch.models import Notification
+
     services.run_advance(actor=people.hq_officer, run=run, to=RunStatus.PREVIEW)
     services.run_advance(actor=people.hq_officer, run=run, to=RunStatus.APPEAL)
+    told = Notification.objects.filter(recipient=people.officer_b).order_by("pk")
+    assert [n.title for n in told] == [
+        f"考核结果预览：{LAST_YEAR}年第三季度",
+        f"考核结果开放申诉：{LAST_YEAR}年第三季度",
+    ]
+    assert not Notification.objects.filter(recipient=people.handler_a).exists()
     target = _score(run, org.branch_b, "M1")
     with pytest.raises(PermissionDeniedError):  # branch A may not appeal B's score
         services.appeal_file(actor=people.officer_a, score=target, reason="不服")
