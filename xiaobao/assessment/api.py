@@ -33,7 +33,7 @@ from xiaobao.assessment.choices import (
 from xiaobao.assessment.models import Appeal, Element, Indicator, Result, Run, Scheme, Score
 from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit
-from xiaobao.organisation.scope import unit_in_scope
+from xiaobao.organisation.scope import unit_in_scope, visible_to
 
 ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
@@ -116,14 +116,16 @@ class AdvanceIn(serializers.Serializer):
 
 class ResultOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Result
-        fields = ["unit", "total", "maximum", "percent", "rank", "grade", "vetoed"]
+        fields = ["unit", "staff", "total", "maximum", "percent", "rank", "grade", "vetoed"]
 
 
 class ScoreOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
     indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
     element = serializers.SerializerMethodField()
     evidence = serializers.SerializerMethodField()
@@ -131,7 +133,7 @@ class ScoreOut(serializers.ModelSerializer):
     class Meta:
         model = Score
         fields = [
-            "id", "unit", "indicator", "element", "value", "basis", "points", "no_data", "note",
+            "id", "unit", "staff", "indicator", "element", "value", "basis", "points", "no_data", "note",
             "drill_url", "evidence",
         ]  # fmt: skip
 
@@ -146,17 +148,22 @@ class ScoreOut(serializers.ModelSerializer):
 class RunOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     results = serializers.SerializerMethodField()
+    staff_results = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
         fields = [
             "id", "scheme", "unit", "label", "first", "last", "status", "appeal_until",
-            "snapshot_at", "corrects", "correction_reason", "results",
+            "snapshot_at", "corrects", "correction_reason", "results", "staff_results",
         ]  # fmt: skip
 
     def get_results(self, obj: Run) -> list[dict[str, Any]]:
         user = self.context["request"].user
         return list(ResultOut(selectors.results_for(user, obj), many=True).data)
+
+    def get_staff_results(self, obj: Run) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        return list(ResultOut(selectors.staff_results_for(user, obj), many=True).data)
 
 
 class RunIn(serializers.Serializer):
@@ -352,7 +359,9 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="manual-score")
     def manual_score(self, request: Request, pk: Any = None) -> Response:
         v = _valid(ScoreIn, request)
-        score = selectors.scores_for(request.user, self.get_object()).filter(pk=v["score"]).first()
+        score = (
+            visible_to(request.user, self.get_object().scores.all()).filter(pk=v["score"]).first()
+        )
         if score is None:
             raise NotFound
         score = services.score_set(

@@ -17,7 +17,7 @@ from xiaobao.assessment.models import Run, Scheme, Score
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.clock import replay
-from xiaobao.organisation.choices import UnitKind
+from xiaobao.organisation.choices import Role, UnitKind
 from xiaobao.organisation.models import Unit, User
 
 NOTES = ["制度健全，台账完整", "档案基本齐全，个别记录缺少签字", "按要求落实，佐证材料充分"]
@@ -27,8 +27,11 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
-def branch_scheme(officer: Any, senior: Any, year: int) -> Scheme:
-    """The internal scheme for branches and sub-branches of `year`, published the December before."""
+def branch_scheme(
+    officer: Any, senior: Any, year: int, staff_roles: tuple[str, ...] = ()
+) -> Scheme:
+    """The internal scheme for branches and sub-branches of `year` (and for the staff in
+    `staff_roles`), published the December before."""
     with replay(_at(date(year - 1, 12, 20))):
         scheme = services.scheme_create(
             actor=officer,
@@ -38,6 +41,7 @@ def branch_scheme(officer: Any, senior: Any, year: int) -> Scheme:
                 year=year,
                 unit_kinds=(UnitKind.BRANCH, UnitKind.SUB_BRANCH),
                 kpi_share=Decimal("6"),
+                staff_roles=staff_roles,
                 basis="《关于银行保险机构加强消费者权益保护工作体制机制建设的指导意见》",
             ),
         )
@@ -92,7 +96,7 @@ def finished_run(scheme: Scheme, hq: Unit, officer: Any, branch_officer: Any, ye
         services.run_advance(actor=officer, run=run, to=RunStatus.APPEAL)
     with replay(_at(date(year + 1, 1, 10))):
         score = (
-            run.scores.filter(unit=branch_officer.unit, indicator__code="KH06")
+            run.scores.filter(unit=branch_officer.unit, staff=None, indicator__code="KH06")
             .select_related("indicator")
             .get()
         )
@@ -181,7 +185,8 @@ def seed_demo(*, stdout: Any) -> None:
     today = clock_now().astimezone(TZ).date()
     last_year = today.year - 1
     finished_run(branch_scheme(officer, senior, last_year), hq, officer, branch_officer, last_year)
-    quarter_in_progress(branch_scheme(officer, senior, today.year), hq, officer, today)
+    this_year = branch_scheme(officer, senior, today.year, staff_roles=(Role.BRANCH_CP_OFFICER,))
+    quarter_in_progress(this_year, hq, officer, today)
     self_assessment(hq, officer, senior, last_year)
     stdout.write(
         "已生成考核评价演示数据：上年度考核（已锁定，含申诉）、本年度季度考核（预览中）、上年度监管评价自评估。"

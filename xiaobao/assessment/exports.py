@@ -19,6 +19,7 @@ from xiaobao.lib.spreadsheet import escape_row
 HR_HEADER = [
     "机构代码",
     "机构名称",
+    "员工",
     "考核得分",
     "可得满分",
     "得分率（%）",
@@ -46,6 +47,7 @@ def hr_rows(run: Run, results: list[Any]) -> list[list[Any]]:
             [
                 r.unit.code,
                 r.unit.name,
+                (r.staff.get_full_name() or r.staff.username) if r.staff_id else "",
                 float(r.total),
                 float(r.maximum),
                 float(r.percent) if r.percent is not None else None,
@@ -83,7 +85,7 @@ def self_assessment_docx(run: Run, unit: Any, scores: list[Any]) -> bytes:
     """The 自评报告: an overview, then one chapter per element with each indicator's self-score,
     the figure behind it and the evidence an examiner would ask for."""
     doc = OfficialDocument(title=f"{unit.name}{run.scheme.year}年度消费者权益保护工作自评估报告")
-    result = run.results.filter(unit=unit).first()
+    result = run.results.filter(unit=unit, staff=None).first()
     lines = element_breakdown(run, scores)
     doc.heading("一、总体情况", level=1)
     if result is not None:

@@ -20,7 +20,9 @@ from xiaobao.lib.metrics import metric
 
 def _results(unit: Any, first: date, last: date, kind: str = SchemeKind.INTERNAL) -> Any:
     return Result.objects.filter(
-        run__in=done_runs(first=first, last=last, kind=kind), unit__path__startswith=unit.path
+        run__in=done_runs(first=first, last=last, kind=kind),
+        unit__path__startswith=unit.path,
+        staff=None,
     )
 
 
@@ -94,7 +96,9 @@ def kpi_share(*, unit: Any, first: date, last: date) -> Decimal | None:
 def self_score(*, unit: Any, first: date, last: date) -> Decimal | None:
     result = (
         Result.objects.filter(
-            run__in=done_runs(first=first, last=last, kind=SchemeKind.REGULATOR), unit=unit
+            run__in=done_runs(first=first, last=last, kind=SchemeKind.REGULATOR),
+            unit=unit,
+            staff=None,
         )
         .order_by("-run__last", "-run_id")
         .first()

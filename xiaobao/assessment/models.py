@@ -231,6 +231,15 @@ class Score(models.Model):
     unit = models.ForeignKey(
         "organisation.Unit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
     )
+    # A staff member's own line (per-staff assessment); empty for the unit's line.
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("员工"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     indicator = models.ForeignKey(
         Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="+"
     )
@@ -254,7 +263,16 @@ class Score(models.Model):
         verbose_name_plural = _("指标得分")
         ordering = ["run", "unit__path", "indicator__ordering", "indicator_id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "unit", "indicator"], name="score_once")
+            models.UniqueConstraint(
+                fields=["run", "unit", "indicator"],
+                condition=models.Q(staff__isnull=True),
+                name="score_once",
+            ),
+            models.UniqueConstraint(
+                fields=["run", "staff", "indicator"],
+                condition=models.Q(staff__isnull=False),
+                name="score_once_per_staff",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -272,6 +290,15 @@ class Result(models.Model):
     unit = models.ForeignKey(
         "organisation.Unit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
     )
+    # A staff member's own line (per-staff assessment); empty for the unit's line.
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("员工"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     total = models.DecimalField(_("得分"), max_digits=8, decimal_places=2, default=Decimal("0"))
     maximum = models.DecimalField(
         _("可得满分"), max_digits=8, decimal_places=2, default=Decimal("0")
@@ -285,7 +312,16 @@ class Result(models.Model):
         verbose_name = _("考核结果")
         verbose_name_plural = _("考核结果")
         ordering = ["run", "rank", "unit__path"]
-        constraints = [models.UniqueConstraint(fields=["run", "unit"], name="result_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "unit"], condition=models.Q(staff__isnull=True), name="result_once"
+            ),
+            models.UniqueConstraint(
+                fields=["run", "staff"],
+                condition=models.Q(staff__isnull=False),
+                name="result_once_per_staff",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} {self.total}"

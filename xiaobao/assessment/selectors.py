@@ -34,11 +34,25 @@ def runs_for(user: Any) -> QuerySet[Run]:
 
 
 def results_for(user: Any, run: Run) -> QuerySet[Result]:
-    return visible_to(user, run.results.select_related("unit")).order_by("rank", "unit__path")
+    """The units' lines of the run in the user's subtree."""
+    return visible_to(user, run.results.filter(staff=None).select_related("unit")).order_by(
+        "rank", "unit__path"
+    )
 
 
-def scores_for(user: Any, run: Run) -> QuerySet[Score]:
-    return visible_to(user, run.scores.select_related("unit", "indicator", "indicator__element"))
+def staff_results_for(user: Any, run: Run) -> QuerySet[Result]:
+    """The staff members' lines of the run, for staff working in the user's subtree."""
+    return visible_to(
+        user, run.results.filter(staff__isnull=False).select_related("unit", "staff")
+    ).order_by("rank", "unit__path", "staff__username")
+
+
+def scores_for(user: Any, run: Run, *, staff: Any = None) -> QuerySet[Score]:
+    """Scores of the units' lines, or of one staff member's line when `staff` is given."""
+    return visible_to(
+        user,
+        run.scores.filter(staff=staff).select_related("unit", "indicator", "indicator__element"),
+    )
 
 
 def appeals_for(user: Any, run: Run | None = None) -> QuerySet[Appeal]:
@@ -124,11 +138,13 @@ def self_assessment_elements(*, unit: Any, first: Any, last: Any) -> list[Elemen
     """The element breakdown of `unit`'s latest final or locked self-assessment in the period."""
     run = (
         done_runs(first=first, last=last, kind=SchemeKind.REGULATOR)
-        .filter(results__unit=unit)
+        .filter(results__unit=unit, results__staff=None)
         .order_by("-last", "-id")
         .first()
     )
     if run is None:
         return []
-    scores = list(run.scores.filter(unit=unit).select_related("indicator", "indicator__element"))
+    scores = list(
+        run.scores.filter(unit=unit, staff=None).select_related("indicator", "indicator__element")
+    )
     return element_breakdown(run, scores)

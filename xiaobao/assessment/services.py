@@ -140,6 +140,10 @@ def scheme_create(*, actor: Any, data: SchemeData) -> Scheme:
     unknown = [k for k in data.unit_kinds if k not in UnitKind.values]
     if unknown or not data.unit_kinds:
         raise DomainError("请选择适用的机构层级。", code="invalid", field="unit_kinds")
+    from xiaobao.organisation.choices import Role
+
+    if any(role not in Role.values for role in data.staff_roles):
+        raise DomainError("适用岗位无效。", code="invalid", field="staff_roles")
     bands = _check_bands(data.bands)
     previous = Scheme.objects.filter(name=name).order_by("-version").first()
     scheme = Scheme.objects.create(
@@ -454,40 +458,74 @@ def _drill(registered: Any, unit: Unit, run: Run) -> str:
     return url[:300]
 
 
+def staff_assessed(scheme: Scheme, root: Unit) -> list[Any]:
+    """Active staff in `root`'s subtree holding one of the scheme's staff roles."""
+    if not scheme.staff_roles:
+        return []
+    from django.contrib.auth import get_user_model
+
+    from xiaobao.organisation.roles import group_name
+
+    groups = [group_name(role) for role in scheme.staff_roles]
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, unit__path__startswith=root.path, groups__name__in=groups)
+        .select_related("unit")
+        .distinct()
+        .order_by("unit__path", "username")
+    )
+
+
+def _fill(score: Score, indicator: Indicator, unit: Unit, run: Run) -> None:
+    """An automatic figure for `unit` (a staff member's line reads the figure of the unit they
+    work in: the registry counts units, not people)."""
+    registered = metrics.registry().get(indicator.metric_key)
+    raw = (
+        registered.value(unit=unit, first=run.first, last=run.last)
+        if registered is not None
+        else None
+    )
+    score.value = Decimal(raw) if raw is not None else None
+    basis = _normalised(indicator, unit, score.value) if score.value is not None else None
+    score.basis = basis.quantize(Decimal("0.0001")) if basis is not None else None
+    score.no_data = basis is None
+    score.points = indicator_points(indicator, basis) if basis is not None else None
+    score.drill_url = _drill(registered, unit, run)
+    score.save()
+
+
 def _snapshot(run: Run) -> None:
-    """Read every automatic figure now, through the registry, and keep it on the run."""
+    """Read every automatic figure now, through the registry, and keep it on the run: one line
+    per assessed unit, and one per staff member when the scheme assesses staff roles."""
     indicators = list(run.scheme.indicators.all())
     for unit in units_assessed(run.scheme, run.unit):
         for indicator in indicators:
-            score, _created = Score.objects.get_or_create(run=run, unit=unit, indicator=indicator)
-            if not indicator.metric_key:
-                continue  # manual: kept as entered
-            registered = metrics.registry().get(indicator.metric_key)
-            raw = (
-                registered.value(unit=unit, first=run.first, last=run.last)
-                if registered is not None
-                else None
+            score, _created = Score.objects.get_or_create(
+                run=run, unit=unit, staff=None, indicator=indicator
             )
-            score.value = Decimal(raw) if raw is not None else None
-            basis = _normalised(indicator, unit, score.value) if score.value is not None else None
-            score.basis = basis.quantize(Decimal("0.0001")) if basis is not None else None
-            score.no_data = basis is None
-            score.points = indicator_points(indicator, basis) if basis is not None else None
-            score.drill_url = _drill(registered, unit, run)
-            score.save()
+            if indicator.metric_key:  # manual lines are kept as entered
+                _fill(score, indicator, unit, run)
+    for person in staff_assessed(run.scheme, run.unit):
+        for indicator in indicators:
+            score, _created = Score.objects.get_or_create(
+                run=run, staff=person, indicator=indicator, defaults={"unit": person.unit}
+            )
+            if indicator.metric_key:
+                _fill(score, indicator, person.unit, run)
     run.snapshot_at = clock_now()
     run.save(update_fields=["snapshot_at"])
     _totals(run)
 
 
 def _totals(run: Run) -> None:
-    """Totals, grades and ranks from the run's stored scores (never from live figures)."""
+    """Totals, grades and ranks from the run's stored scores (never from live figures); units
+    and staff are ranked separately."""
     bands = run.scheme.bands
-    results = []
-    scores_by_unit: dict[int, list[Score]] = {}
+    lines: dict[tuple[int, int | None], list[Score]] = {}
     for score in run.scores.select_related("indicator"):
-        scores_by_unit.setdefault(score.unit_id, []).append(score)
-    for unit_id, scores in scores_by_unit.items():
+        lines.setdefault((score.unit_id, score.staff_id), []).append(score)
+    results: dict[bool, list[Result]] = {False: [], True: []}
+    for (unit_id, staff_id), scores in lines.items():
         total, maximum, vetoed = Decimal(0), Decimal(0), False
         for s in scores:
             kind = s.indicator.kind
@@ -503,21 +541,27 @@ def _totals(run: Run) -> None:
         percent = (total * 100 / maximum).quantize(Decimal("0.1")) if maximum else None
         if percent is not None:
             percent = min(percent, Decimal("100.0"))
-        result, _ = Result.objects.get_or_create(run=run, unit_id=unit_id)
+        if staff_id is None:
+            result, _ = Result.objects.get_or_create(run=run, unit_id=unit_id, staff=None)
+        else:
+            result, _ = Result.objects.get_or_create(
+                run=run, staff_id=staff_id, defaults={"unit_id": unit_id}
+            )
         result.total, result.maximum, result.percent = q2(total), maximum, percent
         result.vetoed = vetoed
         result.grade = grade_for(percent, bands, vetoed=vetoed)
-        results.append(result)
-    ordered = sorted(
-        results, key=lambda r: (r.vetoed, -(r.percent if r.percent is not None else Decimal(-1)))
-    )
-    previous, rank = None, 0
-    for i, result in enumerate(ordered, start=1):
-        key = (result.vetoed, result.percent)
-        if key != previous:
-            rank, previous = i, key
-        result.rank = rank
-        result.save()
+        results[staff_id is not None].append(result)
+    for group in results.values():
+        ordered = sorted(
+            group, key=lambda r: (r.vetoed, -(r.percent if r.percent is not None else Decimal(-1)))
+        )
+        previous, rank = None, 0
+        for i, result in enumerate(ordered, start=1):
+            key = (result.vetoed, result.percent)
+            if key != previous:
+                rank, previous = i, key
+            result.rank = rank
+            result.save()
 
 
 @transaction.atomic
@@ -688,7 +732,7 @@ def _tell_units(run: Run) -> None:
     from xiaobao.watch.choices import NotificationKind
     from xiaobao.watch.notify import notify_record
 
-    units = {r.unit_id: r.unit for r in run.results.select_related("unit")}
+    units = {r.unit_id: r.unit for r in run.results.filter(staff=None).select_related("unit")}
     staff = get_user_model().objects.filter(unit_id__in=units, is_active=True)
     for user in staff:
         if not user.has_perm("assessment.add_appeal"):
@@ -740,7 +784,9 @@ def run_correct(*, actor: Any, run: Run, reason: str) -> Run:
         correction_reason=reason.strip(),
     )
     for old in run.scores.filter(indicator__metric_key="").exclude(points__isnull=True):
-        Score.objects.filter(run=new, unit_id=old.unit_id, indicator_id=old.indicator_id).update(
+        Score.objects.filter(
+            run=new, unit_id=old.unit_id, staff_id=old.staff_id, indicator_id=old.indicator_id
+        ).update(
             points=old.points, value=old.value, note=old.note, entered_by=old.entered_by,
             no_data=False,
         )  # fmt: skip

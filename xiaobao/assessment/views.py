@@ -185,8 +185,19 @@ def _unit_of(request: HttpRequest, run: Run, results: list[Any]) -> Unit | None:
 def run_detail(request: HttpRequest, pk: int, error: str = "", status: int = 200) -> HttpResponse:
     run = _run(request, pk)
     results = list(selectors.results_for(request.user, run))
-    unit = _unit_of(request, run, results)
-    scores = list(selectors.scores_for(request.user, run).filter(unit=unit)) if unit else []
+    staff_results = list(selectors.staff_results_for(request.user, run))
+    person = None
+    unit: Unit | None = None
+    wanted = request.GET.get("staff") or request.POST.get("view_staff")
+    if wanted:
+        line = next((r for r in staff_results if str(r.staff_id) == wanted), None)
+        if line is None:
+            raise Http404
+        person, unit = line.staff, line.unit
+        scores = list(selectors.scores_for(request.user, run, staff=person))
+    else:
+        unit = _unit_of(request, run, results)
+        scores = list(selectors.scores_for(request.user, run).filter(unit=unit)) if unit else []
     breakdown = selectors.element_breakdown(run, scores)
     is_regulator = run.scheme.kind == SchemeKind.REGULATOR
     rows = [
@@ -203,6 +214,8 @@ def run_detail(request: HttpRequest, pk: int, error: str = "", status: int = 200
         {
             "run": run,
             "results": results,
+            "staff_results": staff_results,
+            "person": person,
             "unit": unit,
             "rows": rows,
             "breakdown": breakdown,
@@ -237,7 +250,9 @@ def _after(request: HttpRequest, run: Run, fn: Any, ok: str) -> HttpResponse:
         return run_detail(request, run.pk, error=_error_text(exc), status=domain_status(exc))
     messages.success(request, ok)
     url = f"/assessment/runs/{run.pk}/"
-    if request.POST.get("view_unit"):
+    if request.POST.get("view_staff", "").isdigit():
+        url += f"?staff={request.POST['view_staff']}"
+    elif request.POST.get("view_unit", "").isdigit():
         url += f"?unit={request.POST['view_unit']}"
     return redirect(url)
 
@@ -281,7 +296,7 @@ def run_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _score(request: HttpRequest, run: Run) -> Score:
     score = (
-        selectors.scores_for(request.user, run).filter(pk=request.POST.get("score") or 0).first()
+        visible_to(request.user, run.scores.all()).filter(pk=request.POST.get("score") or 0).first()
     )
     if score is None:
         raise Http404
@@ -375,7 +390,11 @@ def appeal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("assessment.export_run", raise_exception=True)
 def run_hr_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
-    content = exports.hr_workbook(run, list(selectors.results_for(request.user, run)))
+    lines = [
+        *selectors.results_for(request.user, run),
+        *selectors.staff_results_for(request.user, run),
+    ]
+    content = exports.hr_workbook(run, lines)
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -52,14 +52,20 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def published_scheme(actor: Any, *, code: str = "Q-INT", year: int = LAST_YEAR) -> Scheme:
+def published_scheme(
+    actor: Any, *, code: str = "Q-INT", year: int = LAST_YEAR, staff_roles: tuple[str, ...] = ()
+) -> Scheme:
     """A branch scheme: coverage (auto, 40), timeliness (auto, live complaints metric, 30),
     manual (30), incidents deducted 2 each capped at 6, a manual veto."""
     with replay(datetime(year - 1, 12, 20, 10, tzinfo=TZ)):
         scheme = services.scheme_create(
             actor=actor,
             data=services.SchemeData(
-                code=code, name=f"{year}年度分行消保考核", year=year, kpi_share=Decimal("4")
+                code=code,
+                name=f"{year}年度分行消保考核",
+                year=year,
+                kpi_share=Decimal("4"),
+                staff_roles=staff_roles,
             ),
         )
         add = services.indicator_add

@@ -52,6 +52,8 @@ def test_demo_runs_and_self_assessment(seeded):
     assert appeal.status == AppealStatus.UPHELD and appeal.points_after != appeal.points_before
     current = Run.objects.filter(scheme__year=year + 1, scheme__kind=SchemeKind.INTERNAL)
     assert all(r.status == RunStatus.PREVIEW for r in current) and current.count() <= 1
+    for run in current:  # this year's scheme also assesses the branch CP officers
+        assert run.results.filter(staff__username="hz_officer").exists()
     self_run = Run.objects.get(scheme__kind=SchemeKind.REGULATOR)
     assert self_run.status == RunStatus.FINAL
     hq = self_run.unit

@@ -204,8 +204,8 @@ def test_hr_export_from_the_page(run, people, client):
     client.force_login(people.hq_officer)
     response = client.get(f"/assessment/runs/{run.pk}/hr.xlsx")
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
-    assert rows[1][0] == "机构代码" and rows[1][8] == "消保考核占综合绩效权重（%）"
-    assert rows[2][10] == "消保考核权重4%低于下限5%"
+    assert rows[1][0] == "机构代码" and rows[1][9] == "消保考核占综合绩效权重（%）"
+    assert rows[2][11] == "消保考核权重4%低于下限5%"
     client.force_login(people.officer_a)
     assert client.get(f"/assessment/runs/{run.pk}/hr.xlsx").status_code == 403
 

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _score(run, unit, code) -> Score:
-    return Score.objects.get(run=run, unit=unit, indicator__code=code)
+    return Score.objects.get(run=run, unit=unit, staff=None, indicator__code=code)
 
 
 def _result(run, unit) -> Result:
-    return Result.objects.get(run=run, unit=unit)
+    return Result.objects.get(run=run, unit=unit, staff=None)
 
 
 @pytest.fixture
@@ -197,11 +197,11 @@ def test_hr_export_share_and_floor_warning(run, settings):
     from xiaobao.assessment.exports import hr_rows
 
     rows = hr_rows(run, list(run.results.select_related("unit").order_by("rank")))
-    assert rows[0][:2] == ["BR-a", "A分行"] and rows[0][8] == 4.0
-    assert rows[0][9] == pytest.approx(81.4 * 4 / 100, abs=0.01)
-    assert rows[0][10] == "消保考核权重4%低于下限5%"
+    assert rows[0][:3] == ["BR-a", "A分行", ""] and rows[0][9] == 4.0
+    assert rows[0][10] == pytest.approx(81.4 * 4 / 100, abs=0.01)
+    assert rows[0][11] == "消保考核权重4%低于下限5%"
     settings.XIAOBAO_ASSESSMENT_KPI_SHARE_FLOOR = "3"
-    assert hr_rows(run, list(run.results.all()))[0][10] == ""
+    assert hr_rows(run, list(run.results.all()))[0][11] == ""
 
 
 def test_admin_edits_follow_the_same_rules(scheme, people):
@@ -220,3 +220,29 @@ def test_admin_edits_follow_the_same_rules(scheme, people):
     frozen = Indicator(scheme=scheme, code="Z", name="新", kind=IndicatorKind.MANUAL, weight=1)
     with pytest.raises(ValidationError, match="不能再修改"):
         frozen.full_clean()
+
+
+def test_staff_lines_are_scored_and_ranked_apart_from_the_units(people, org, test_metrics):
+    from django.contrib.auth.models import Permission
+
+    from xiaobao.assessment.tests.conftest import published_scheme
+    from xiaobao.organisation.choices import Role
+
+    people.hq_officer.user_permissions.add(Permission.objects.get(codename="approve_scheme"))
+    officer = type(people.hq_officer).objects.get(pk=people.hq_officer.pk)
+    scheme = published_scheme(officer, code="STAFF", staff_roles=(Role.BRANCH_CP_OFFICER,))
+    test_metrics["testing.coverage"].update({"BR-a": 90, "BR-b": 60})
+    run = services.run_create(actor=officer, scheme=scheme, unit=org.hq, label="Q3", **Q)
+    staff_lines = run.results.filter(staff__isnull=False)
+    assert {r.staff.username for r in staff_lines} == {"officer_a", "officer_b"}
+    mine = Score.objects.get(run=run, staff=people.officer_a, indicator__code="A1")
+    assert mine.unit == org.branch_a and mine.points == Decimal("32.00")  # the unit's figure
+    manual = Score.objects.get(run=run, staff=people.officer_b, indicator__code="M1")
+    services.score_set(actor=officer, score=manual, points=30, note="个人档案完整")
+    a_unit = _result(run, org.branch_a)
+    assert Result.objects.get(run=run, staff=people.officer_b).total == Decimal("38.00")  # 8 + 30
+    assert _result(run, org.branch_a) == a_unit and a_unit.total == Decimal("32.00")
+    ranks = sorted((r.rank, r.staff.username) for r in staff_lines.all())
+    assert ranks == [(1, "officer_a"), (2, "officer_b")]  # 32/40 = 80% before 38/70
+    with pytest.raises(DomainError):
+        services.run_advance(actor=officer, run=run, to=RunStatus.PREVIEW)  # staff still to score
