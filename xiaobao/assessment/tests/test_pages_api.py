@@ -246,3 +246,30 @@ def test_scheme_built_through_the_api_refuses_complaint_volume(people):
         f"/api/v1/assessment/schemes/{pk}/advance/", {"to": "approved"}, format="json"
     )
     assert refused.status_code == 403
+
+
+def test_staff_lines_on_the_page_respect_the_branch_scope(people, org, client, test_metrics):
+    from django.contrib.auth.models import Permission
+
+    from xiaobao.assessment.tests.conftest import published_scheme
+    from xiaobao.organisation.choices import Role
+
+    people.hq_officer.user_permissions.add(Permission.objects.get(codename="approve_scheme"))
+    officer = type(people.hq_officer).objects.get(pk=people.hq_officer.pk)
+    scheme = published_scheme(officer, code="STAFF", staff_roles=(Role.BRANCH_CP_OFFICER,))
+    run = services.run_create(actor=officer, scheme=scheme, unit=org.hq, label="Q3", **Q)
+    client.force_login(officer)
+    body = client.get(f"/assessment/runs/{run.pk}/").content.decode()
+    assert 'data-staff="officer_a"' in body and 'data-staff="officer_b"' in body
+    mine = client.get(f"/assessment/runs/{run.pk}/?staff={people.officer_a.pk}")
+    assert mine.status_code == 200 and 'data-indicator="M1"' in mine.content.decode()
+    m1 = Score.objects.get(run=run, staff=people.officer_a, indicator__code="M1")
+    saved = client.post(
+        f"/assessment/runs/{run.pk}/score/",
+        {"score": m1.pk, "points": "27", "view_staff": people.officer_a.pk},
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith(f"?staff={people.officer_a.pk}")
+    client.force_login(people.officer_b)
+    assert client.get(f"/assessment/runs/{run.pk}/?staff={people.officer_a.pk}").status_code == 404
+    body = client.get(f"/assessment/runs/{run.pk}/").content.decode()
+    assert 'data-staff="officer_b"' in body and 'data-staff="officer_a"' not in body
