@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("governance/", include("xiaobao.governance.urls")),
     path("inspections/", include("xiaobao.inspections.urls")),  # inspections
     path("", include("xiaobao.front.urls")),
+    path("assessment/", include("xiaobao.assessment.urls")),  # assessment
 ]
 # Uploaded files are never served from /media/, not even in development: attachments are
 # downloaded through the case page, which checks the login and the branch scope.

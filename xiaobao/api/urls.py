@@ -30,4 +30,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
     path("inspections/", include("xiaobao.inspections.api_urls")),  # inspections
     path("", include(router.urls)),
+    path("assessment/", include("xiaobao.assessment.api_urls")),  # assessment
 ]

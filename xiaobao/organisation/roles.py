@@ -29,6 +29,7 @@ XIAOBAO_APPS = (
     "api",
     "axes",
     "inspections",  # inspections
+    "assessment",  # assessment
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -48,12 +49,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.*",
         "inspections.*",  # inspections
+        "assessment.*",  # assessment
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
         "complaints.approve_extension_30",
         "complaints.approve_extension_60",
         "reports.view_*",
+        "assessment.approve_scheme",  # assessment
+        "assessment.decide_appeal",  # assessment
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -82,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.change_*",
         # Plans, reviews and publishes the inspections of its subtree.  # inspections
         "inspections.*",  # inspections
+        "assessment.add_appeal",  # assessment
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -120,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.approve_plan",
         "inspections.appeal_visit",  # inspections
         "inspections.add_servicemeeting",  # inspections
+        "assessment.add_appeal",  # assessment
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",

@@ -1,7 +1,9 @@
-"""The auto-drafted work summary (工作总结): the period's figures written as the institutions do.
+"""The auto-drafted year-end work summary (消费者权益保护工作总结, version 2), in the eleven
+chapters of the institutions' own summaries.
 
-The text comes from an administrator-editable template (texts.py, key "work_summary"); every
-figure in it is read from `complaint_statistics`, so the document and the dashboards agree.
+The text comes from an administrator-editable template (texts.py, key "work_summary"). The
+complaint chapter's figures are read from `complaint_statistics`; every other chapter's from the
+metric registry (summary_sections.py), so the document and the dashboards agree.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from xiaobao.reports.selectors import (
     scoped_population,
     share,
 )
+from xiaobao.reports.summary_sections import programme_context
 from xiaobao.reports.texts import render_text
 
 QUARTER_NAMES = "一二三四"
@@ -155,6 +158,12 @@ def work_summary_content(*, viewer: Any, first: date, last: date) -> SummaryCont
         "typical_cases": _typical_cases(viewer, first, last),
         "generated_on": cn_date(localdate(now())),
     }
+    context |= programme_context(
+        unit=viewer.unit,
+        first=first,
+        last=last,
+        top_cause=str(context["top_cause"]),
+    )
     timeliness_rows = []
     for r in units.rows:
         m = r.measures

@@ -24,8 +24,9 @@ def test_work_summary_from_its_page_is_a4_official_layout_signed_by_the_unit(
     doc = Document(BytesIO(response.content))
     assert_official_layout(doc)
     styled = [(p.text, p.style.name) for p in doc.paragraphs if p.text]
-    assert styled[0] == ("测试银行总行2026年第一季度消费投诉处理工作总结", "Title")
-    assert ("一、总体情况", "Heading 1") in styled
+    assert styled[0] == ("测试银行总行2026年第一季度消费者权益保护工作总结", "Title")
+    assert ("一、总体情况与组织机制", "Heading 1") in styled
+    assert ("（一）受理概况", "Heading 2") in styled
     assert all(style != "Heading 3" for _text, style in styled)
     issuer, when = styled[-2:]
     assert issuer[0] == "测试银行总行" and when[0].endswith("日") and "年" in when[0]

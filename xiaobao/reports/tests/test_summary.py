@@ -46,19 +46,23 @@ def summary(quarter, people, tmp_path):
 
 def test_sections_and_title(summary):
     text, styles, _tables = summary
-    assert text.startswith("测试银行总行2026年第一季度消费投诉处理工作总结")
+    assert text.startswith("测试银行总行2026年第一季度消费者权益保护工作总结")
+    lines = text.splitlines()
     for heading in (
-        "一、总体情况",
-        "二、投诉渠道",
-        "三、业务类别与原因",
-        "四、办理时效",
-        "五、溯源整改",
-        "六、典型案例",
-        "七、下一步工作",
+        "一、总体情况与组织机制",
+        "二、投诉处理",
+        "（一）受理概况",
+        "（二）投诉渠道",
+        "（三）业务类别与原因",
+        "（四）办理时效",
+        "（五）溯源整改",
+        "（六）典型案例",
+        "三、金融知识宣传教育",
+        "十一、下一步工作",
     ):
-        assert heading in text
-    assert "Heading 1" in styles and "Title" in styles
-    assert "（此处由消保部门填写下一步工作安排" in text
+        assert heading in lines
+    assert "Heading 1" in styles and "Heading 2" in styles and "Title" in styles
+    assert "（此处由消保部门补充下一步工作安排。）" in text
 
 
 def test_figures_equal_the_statistics(summary, people):
@@ -145,5 +149,9 @@ def test_summary_html_matches_the_word_text(quarter):
         viewer=viewer_for(None), first=date(2026, 1, 1), last=date(2026, 3, 31)
     )
     html = text_to_html(work_summary_text(content), content.tables)
-    assert "<h2>一、总体情况</h2>" in html and "共受理消费投诉9起" in html
+    assert (
+        "<h2>二、投诉处理</h2>" in html
+        and "<h3>（一）受理概况</h3>" in html
+        and "共受理消费投诉9起" in html
+    )
     assert "<td>A分行</td><td>7</td><td>77.8%</td>" in html
