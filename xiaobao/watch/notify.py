@@ -243,6 +243,24 @@ def _schedule(
         run_after=[d.deliver_after for d in sent],
         unique_keys=[f"{DELIVER_JOB}:{d.pk}" for d in sent],
     )
+    # Bundles held for a later working moment get their job now, keyed by that moment (one
+    # per person and moment however many notices). Bundles due at once are queued by the
+    # sweep pass's `digest_queue_due` after all its notices are written, so a pass sends one
+    # message per person, not one per batch.
+    held = sorted(
+        {
+            (d.notification.recipient_id, d.deliver_after)
+            for d in deliveries
+            if d.digest and d.deliver_after > timing.now
+        }
+    )
+    for user_id, moment in held:
+        enqueue(
+            DIGEST_JOB,
+            {"user": user_id},
+            run_after=moment,
+            unique_key=f"{DIGEST_JOB}:{user_id}:{moment:%Y%m%d%H%M}",
+        )
 
 
 def _create(
@@ -649,9 +667,12 @@ def digest_send(*, user_id: int) -> dict[str, Any]:
             channel = conf.channel(name)
             if len(notifications) == 1:
                 # A bundle of one is just that notice, with its own subject.
-                channel.send(notifications[0])
+                note = channel.send(notifications[0])
             else:
-                channel.send_digest(recipient, notifications)
+                note = channel.send_digest(recipient, notifications)
+            Delivery.objects.filter(pk__in=[r.pk for r in rows if r.channel == name]).update(
+                note=(note or "digest")[:200]
+            )
             sent[name] = len(notifications)
     return {"user": user_id, "sent": sent}
 
