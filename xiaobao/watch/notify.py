@@ -334,7 +334,7 @@ def notify_firing(
         firing=firing,
         # One sweep can find forty cases overdue: each person gets one message listing them
         # (sent by the digest job the same pass queues), not forty.
-        grouped=True,
+        grouped=bool(conf.get("BUNDLE_SWEEP")),
     )
 
 
@@ -351,7 +351,7 @@ def notify_major(
         title=title,
         body=body,
         timing=timing,
-        grouped=True,
+        grouped=bool(conf.get("BUNDLE_SWEEP")),
     )
 
 
