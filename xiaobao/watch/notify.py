@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaobao.complaints.models import Complaint
@@ -49,6 +49,8 @@ from xiaobao.watch.models import (
 )
 
 DELIVER_JOB = "watch.deliver"
+# A case event older than this when it is written was replayed, not lived (see notify_case_event).
+REPLAYED_AFTER = timedelta(days=1)
 DIGEST_JOB = "watch.digest"
 
 
@@ -454,6 +456,10 @@ def notify_case_event(event: Any) -> list[Notification]:
     - `extension_request`: the people who may approve it (see `selectors.extension_approvers`).
     """
     if event.action not in ("assign", "extension_request"):
+        return []
+    if timezone.now() - event.occurred_at > REPLAYED_AFTER:
+        # Replayed history (demo data, a ledger rebuilt with `clock.replay`): the moment to
+        # act has long passed, and nobody should get a pile of stale notices.
         return []
     from xiaobao.complaints.clock import current_calendar
     from xiaobao.watch.selectors import extension_approvers

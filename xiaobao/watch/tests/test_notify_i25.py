@@ -264,3 +264,13 @@ def test_the_early_warning_run_notifies_for_each_new_alert(org, staff, frozen, m
     assert report_services.early_warning_run(as_of=date(2026, 4, 1)) == []
     assert Notification.objects.filter(kind=NotificationKind.ALERT).count() == 1
     run_pending(limit=100)
+
+
+def test_replayed_history_tells_nobody(register, staff, frozen):
+    from xiaobao.lib.clock import replay
+
+    frozen(at(2026, 6, 1, 10))
+    with replay(at(2026, 1, 5, 11)):  # a demo or a rebuilt ledger writing last winter's events
+        case = register(actor=staff.officer_a)
+        services.complaint_assign(actor=staff.officer_a, complaint=case, handler=staff.handler_a)
+    assert not Notification.objects.filter(kind=NotificationKind.ASSIGNED).exists()
