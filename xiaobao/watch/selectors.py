@@ -99,10 +99,11 @@ def extension_approvers(*, complaint: Complaint, target_days: int) -> list[tuple
     if not chain:
         return []
     first = int(complaint.deadline_policy.get("extension_days") or 30)
+    people: list[tuple[int, User]]
     if target_days <= first:
         steps = ladder(complaint=complaint)
         people = [
-            (step, user)
+            (int(step), user)
             for step in (LadderStep.UNIT_HEAD, LadderStep.BRANCH_OFFICER)
             for user in steps.get(step, [])
         ]
@@ -115,15 +116,17 @@ def extension_approvers(*, complaint: Complaint, target_days: int) -> list[tuple
         ).order_by("pk"):
             by_unit.setdefault(user.unit_id, []).append(user)
         nearest = next((u for u in reversed(above) if u in by_unit), None)
-        people = [(LadderStep.UNIT_HEAD, u) for u in by_unit.get(nearest, [])] if nearest else []
+        people = (
+            [(int(LadderStep.UNIT_HEAD), u) for u in by_unit.get(nearest, [])] if nearest else []
+        )
         people += [
-            (LadderStep.HQ_OFFICE, u)
+            (int(LadderStep.HQ_OFFICE), u)
             for u in User.objects.filter(
                 is_active=True, unit_id=chain[0], groups__name=group_name(Role.HQ_SENIOR_MANAGER)
             ).order_by("pk")
         ]
     seen: set[int] = set()
-    out = []
+    out: list[tuple[int, User]] = []
     for step, user in people:
         if user.pk not in seen:
             seen.add(user.pk)
