@@ -198,6 +198,7 @@ class Generator:
         self.models = table_models()
         self.writers = {k: TableWriter(m, now=now) for k, m in self.models.items()}
         self.ids = {k: next_id(m) for k, m in self.models.items()}
+        self.ids["rectification"] = 1  # numbered for the close event only; no table any more
         self.m2m_columns = {
             k: self._m2m_keys(self.models[k], Complaint) for k in ("demands", "tags")
         }
@@ -346,7 +347,8 @@ class Generator:
                 "id": self._id("complainant"),
                 "complaint_id": cid,
                 "role": "self",
-                "name": person.name,
+                "name": crypto.encrypt(person.name, field="name"),
+                "name_index": crypto.name_index(person.name),
                 "id_type": "resident_id",
                 "id_number": crypto.encrypt(person.id_number, field="id_number"),
                 "phone": crypto.encrypt(person.phone, field="phone"),
@@ -376,7 +378,9 @@ class Generator:
                 }
             )
         for kind, rows in life.rows.items():
-            w[kind].extend(rows)
+            # Rectifications are plans.Task rows now (issue 19): not generated here.
+            if kind in w:
+                w[kind].extend(rows)
         for key, codes, axis in (("demands", story.demands, "demand"), ("tags", tags, "tag")):
             own, other = self.m2m_columns[key]
             for code in codes:
@@ -457,7 +461,6 @@ def table_models() -> dict[str, type[models.Model]]:
         FollowUp,
         Notice,
         Pause,
-        Rectification,
     )
 
     return {
@@ -468,7 +471,6 @@ def table_models() -> dict[str, type[models.Model]]:
         "notice": Notice,
         "pause": Pause,
         "extension": Extension,
-        "rectification": Rectification,
         "follow_up": FollowUp,
         "demands": Complaint.demands.through,
         "tags": Complaint.tags.through,

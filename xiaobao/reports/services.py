@@ -353,6 +353,32 @@ def consumer_protection_office(unit: Unit) -> Department | None:
     return max(offices, key=lambda d: (d.unit.depth, -d.pk), default=None)
 
 
+def alert_notify(*, alert: Alert) -> int:
+    """Tell the consumer-protection officers of the unit concerned that an alert was raised
+    (the nearest unit at or above it with officers, else head office), once per alert. The
+    text names the kind, unit, window and count only: a repeat complainant's name stays on
+    the alert's page, behind its scope."""
+    from django.urls import reverse
+
+    from xiaobao.watch.choices import NotificationKind
+    from xiaobao.watch.notify import alert_texts, notify_record
+    from xiaobao.watch.selectors import consumer_protection_officers
+
+    officers = consumer_protection_officers(unit=alert.unit)
+    title, body = alert_texts(alert)
+    notices = notify_record(
+        recipients=officers,
+        target=alert,
+        unit=alert.unit,
+        kind=NotificationKind.ALERT,
+        title=title,
+        body=body,
+        url=reverse("reports:alert_detail", args=[alert.pk]),
+        dedupe_key=f"alert:{alert.pk}",
+    )
+    return len(notices)
+
+
 def early_warning_run(
     *, as_of: date | None = None, unit_code: str | None = None, dry_run: bool = False
 ) -> list[Any]:
@@ -391,6 +417,7 @@ def early_warning_run(
                     ),
                     raised_at=now(),
                 )
+                alert_notify(alert=alert)
         except IntegrityError:
             continue  # another run stored it first
         audit_record(

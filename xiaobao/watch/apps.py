@@ -8,7 +8,9 @@ class WatchConfig(AppConfig):
 
     def ready(self) -> None:
         from xiaobao.complaints.hooks import on_event
-        from xiaobao.watch.notify import notify_transfer
+        from xiaobao.watch.notify import notify_case_event, notify_transfer
 
         # A case transferred to another unit: that unit is told at once.
         on_event(notify_transfer)
+        # A case assigned to someone, an extension waiting for approval: they are told.
+        on_event(notify_case_event)

@@ -77,13 +77,22 @@ class EmailChannel(Channel):
         return self._send(notification.recipient, notification.title, notification.body)
 
     def send_digest(self, user: User, notifications: Sequence[Notification]) -> str:
+        urgent = [n for n in notifications if n.urgent]
         with translation.override(settings.LANGUAGE_CODE):
-            subject = _("每日提醒汇总（%(n)d条）") % {"n": len(notifications)}
-            parts = [
-                _("以下为您尚未推送的非紧急提醒，请登录消保平台查看并处理。"),
-                "",
-            ]
-            for i, n in enumerate(notifications, 1):
+            if urgent:
+                # A sweep's urgent notices in one message: the urgent ones first.
+                subject = _("【紧急】%(u)d条紧急提醒（共%(n)d条）") % {
+                    "u": len(urgent),
+                    "n": len(notifications),
+                }
+                intro = _("以下提醒中有紧急事项，请立即登录消保平台处理。")
+                ordered = [*urgent, *(n for n in notifications if not n.urgent)]
+            else:
+                subject = _("每日提醒汇总（%(n)d条）") % {"n": len(notifications)}
+                intro = _("以下为您尚未推送的非紧急提醒，请登录消保平台查看并处理。")
+                ordered = list(notifications)
+            parts = [intro, ""]
+            for i, n in enumerate(ordered, 1):
                 parts += [f"{i}. {n.title}", n.body, ""]
         return self._send(user, subject, "\n".join(parts))
 

@@ -29,3 +29,8 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("到期提醒")
     ESCALATION = "escalation", _("逾期督办")
     NOTICE = "notice", _("工作通知")
+    # i25: daily reminders of overdue cases, assignment, extensions awaiting approval, alerts.
+    OVERDUE = "overdue", _("逾期催办")
+    ASSIGNED = "assigned", _("分派通知")
+    EXTENSION = "extension", _("延期待审批")
+    ALERT = "alert", _("风险预警")

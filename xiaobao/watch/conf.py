@@ -9,6 +9,7 @@ XIAOBAO_WATCH = {
     "DEFAULT_CHANNELS": ["inbox", "email"],  # for users without a saved preference
     "WORKING_HOURS": ["09:00", "17:30"],     # non-urgent notices wait for these
     "BASE_URL": "https://xiaobao.example.com",  # links in e-mails; empty = relative links
+    "BUNDLE_SWEEP": True,  # a sweep's deadline notices: one message per person (False: per case)
 }
 """
 
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_CHANNELS": ["inbox", "email"],
     "WORKING_HOURS": ["09:00", "17:30"],
     "BASE_URL": "",
+    "BUNDLE_SWEEP": True,
 }
 
 

@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaobao.complaints.models import Complaint
@@ -49,6 +49,8 @@ from xiaobao.watch.models import (
 )
 
 DELIVER_JOB = "watch.deliver"
+# A case event older than this when it is written was replayed, not lived (see notify_case_event).
+REPLAYED_AFTER = timedelta(days=1)
 DIGEST_JOB = "watch.digest"
 
 
@@ -193,19 +195,25 @@ def _schedule(
     timing: Timing,
     *,
     grouped: bool = False,
+    digest_only: bool = False,
 ) -> None:
     """The notices' deliveries on their recipients' push channels, and the jobs that send the
     ones not held for a digest (one insert each, however many notices).
 
-    `grouped` notices (e.g. many task reminders of one sweep) are bundled like a digest but at
-    their own working moment, so a person with twenty due tasks gets one message listing them.
+    `grouped` notices (e.g. many task reminders, or the deadline notices of one sweep) are
+    bundled like a digest but at their own working moment, so a person with twenty due tasks
+    or forty overdue cases gets one message listing them. `digest_only` notices (the daily
+    reminders of overdue cases) travel only in such bundles: a channel that cannot bundle
+    (SMS) is not used for them.
     """
     deliveries = []
     for notification in notifications:
         preference = preferences.get(notification.recipient_id)
         daily = preference is not None and preference.daily_digest and not notification.urgent
         for name in push_channels(preference):
-            if daily or (grouped and conf.channel(name).digest):
+            if digest_only and not conf.channel(name).digest:
+                continue
+            if daily or ((grouped or digest_only) and conf.channel(name).digest):
                 if not conf.channel(name).digest:
                     continue  # the digest is one e-mail; other channels wait for urgent notices
                 # No job yet: each sweep pass queues the digests that are due
@@ -237,6 +245,24 @@ def _schedule(
         run_after=[d.deliver_after for d in sent],
         unique_keys=[f"{DELIVER_JOB}:{d.pk}" for d in sent],
     )
+    # Bundles held for a later working moment get their job now, keyed by that moment (one
+    # per person and moment however many notices). Bundles due at once are queued by the
+    # sweep pass's `digest_queue_due` after all its notices are written, so a pass sends one
+    # message per person, not one per batch.
+    held = sorted(
+        {
+            (d.notification.recipient_id, d.deliver_after)
+            for d in deliveries
+            if d.digest and d.deliver_after > timing.now
+        }
+    )
+    for user_id, moment in held:
+        enqueue(
+            DIGEST_JOB,
+            {"user": user_id},
+            run_after=moment,
+            unique_key=f"{DIGEST_JOB}:{user_id}:{moment:%Y%m%d%H%M}",
+        )
 
 
 def _create(
@@ -249,7 +275,19 @@ def _create(
     body: str,
     timing: Timing,
     firing: Firing | None = None,
+    grouped: bool = False,
+    digest_only: bool = False,
+    dedupe_key: str = "",
 ) -> list[Notification]:
+    if dedupe_key:
+        told = set(
+            Notification.objects.filter(
+                complaint=complaint, kind=kind, dedupe_key=dedupe_key
+            ).values_list("recipient_id", flat=True)
+        )
+        people = [(step, user) for step, user in people if user.pk not in told]
+    if not people:
+        return []
     preferences = _preferences(user for _step, user in people)
     deliver_after = timing.deliver_after(urgent=urgent)
     notifications = Notification.objects.bulk_create(
@@ -260,6 +298,7 @@ def _create(
                 complaint=complaint,
                 url=reverse("complaints:detail", args=[complaint.pk]),
                 firing=firing,
+                dedupe_key=dedupe_key,
                 kind=kind,
                 step=step,
                 urgent=urgent,
@@ -271,7 +310,7 @@ def _create(
             for step, user in sorted(people, key=lambda p: (p[0], p[1].pk))
         ]
     )
-    _schedule(notifications, preferences, timing)
+    _schedule(notifications, preferences, timing, grouped=grouped, digest_only=digest_only)
     return notifications
 
 
@@ -295,6 +334,9 @@ def notify_firing(
         body=body,
         timing=timing,
         firing=firing,
+        # One sweep can find forty cases overdue: each person gets one message listing them
+        # (sent by the digest job the same pass queues), not forty.
+        grouped=bool(conf.get("BUNDLE_SWEEP")),
     )
 
 
@@ -311,6 +353,155 @@ def notify_major(
         title=title,
         body=body,
         timing=timing,
+        grouped=bool(conf.get("BUNDLE_SWEEP")),
+    )
+
+
+def overdue_reminder_texts(complaint: Complaint, *, at: datetime) -> tuple[str, str]:
+    late = overdue_days(complaint, at)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【逾期催办】%(no)s 已逾期%(n)d日") % {"no": complaint.registry_no, "n": late}
+        body = _body(
+            complaint,
+            [
+                _("已逾期：%(n)d日") % {"n": late},
+                _("该投诉仍未办结，办结前每个工作日提醒一次。"),
+            ],
+        )
+    return title, body
+
+
+def notify_overdue_reminder(
+    *, complaint: Complaint, people: list[tuple[int, User]], timing: Timing
+) -> list[Notification]:
+    """The daily reminder of a case still open after its deadline: once per person and working
+    day (the dedupe key is the day), in the digest bundle of that working morning, until the
+    case is closed (a closed case leaves the watch and is never looked at again)."""
+    day = timing.working_moment(timing.now).astimezone(TZ).date()
+    title, body = overdue_reminder_texts(complaint, at=timing.now)
+    return _create(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.OVERDUE,
+        urgent=False,
+        title=title,
+        body=body,
+        timing=timing,
+        digest_only=True,
+        dedupe_key=f"overdue:{complaint.pk}:{day.isoformat()}",
+    )
+
+
+def assignment_texts(complaint: Complaint, *, by: str, reason: str) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【分派】%(no)s 已分派给您办理") % {"no": complaint.registry_no}
+        lines = [_("分派人：%(name)s") % {"name": by}]
+        if reason:
+            lines.append(_("分派说明：%(reason)s") % {"reason": redact(reason)})
+        body = _body(complaint, lines)
+    return title, body
+
+
+def extension_texts(complaint: Complaint, *, by: str, days: int, reason: str) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("【延期待审批】%(no)s 申请延至%(days)d日") % {
+            "no": complaint.registry_no,
+            "days": days,
+        }
+        body = _body(
+            complaint,
+            [
+                _("申请人：%(name)s") % {"name": by},
+                _("申请理由：%(reason)s") % {"reason": redact(reason)},
+                _("请在办理期限届满前审批；期满后不能再批准延期。"),
+            ],
+        )
+    return title, body
+
+
+def alert_texts(alert: Any) -> tuple[str, str]:
+    """An early-warning alert (`reports.Alert`) told to officers: kind, unit, window and count.
+    A repeat complainant's (masked) name stays on the alert's page, behind its scope."""
+    from xiaobao.reports.choices import AlertKind
+
+    with translation.override(settings.LANGUAGE_CODE):
+        kind = alert.get_kind_display()
+        what = kind if alert.kind == AlertKind.REPEAT else f"{kind}：{redact(alert.subject)}"
+        title = _("【风险预警】%(unit)s %(what)s") % {"unit": alert.unit.name, "what": what}
+        body = "\n".join(
+            [
+                _("预警类型：%(kind)s") % {"kind": kind},
+                _("提示机构：%(unit)s") % {"unit": alert.unit.name},
+                _("观察期：%(start)s 至 %(end)s")
+                % {"start": alert.period_start.isoformat(), "end": alert.period_end.isoformat()},
+                _("观察期投诉量：%(n)d件") % {"n": alert.count},
+                _("请核实原因，并在预警页面记录处理情况。"),
+            ]
+        )
+    return title, body
+
+
+def _display_name(user: Any) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
+def notify_case_event(event: Any) -> list[Notification]:
+    """`complaints.hooks` listener: tell people what a case event asks of them, in the event's
+    own transaction.
+
+    - `assign`: the new handler learns the case is theirs (not when they assigned it to
+      themselves);
+    - `extension_request`: the people who may approve it (see `selectors.extension_approvers`).
+    """
+    if event.action not in ("assign", "extension_request"):
+        return []
+    if timezone.now() - event.occurred_at > REPLAYED_AFTER:
+        # Replayed history (demo data, a ledger rebuilt with `clock.replay`): the moment to
+        # act has long passed, and nobody should get a pile of stale notices.
+        return []
+    from xiaobao.complaints.clock import current_calendar
+    from xiaobao.watch.selectors import extension_approvers
+
+    complaint = Complaint.objects.select_related("unit", "handler").get(pk=event.complaint_id)
+    timing = Timing(now=event.occurred_at, calendar=current_calendar())
+    actor_id = event.actor_id
+    if event.action == "assign":
+        handler = complaint.handler
+        if handler is None or handler.pk == actor_id or not handler.is_active:
+            return []
+        title, body = assignment_texts(
+            complaint, by=_display_name(event.actor), reason=event.reason
+        )
+        return _create(
+            complaint=complaint,
+            people=[(1, handler)],
+            kind=NotificationKind.ASSIGNED,
+            urgent=False,
+            title=title,
+            body=body,
+            timing=timing,
+            dedupe_key=f"assign:{event.pk}",
+        )
+    days = int(event.data.get("target_days") or 0)
+    people = [
+        (step, user)
+        for step, user in extension_approvers(complaint=complaint, target_days=days)
+        if user.pk != actor_id
+    ]
+    title, body = extension_texts(
+        complaint, by=_display_name(event.actor), days=days, reason=event.reason
+    )
+    return _create(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.EXTENSION,
+        urgent=False,
+        title=title,
+        body=body,
+        timing=timing,
+        dedupe_key=f"extension:{event.data.get('extension')}",
     )
 
 
@@ -479,7 +670,15 @@ def digest_send(*, user_id: int) -> dict[str, Any]:
             by_channel.setdefault(row.channel, []).append(row.notification)
         recipient = rows[0].notification.recipient
         for name, notifications in by_channel.items():
-            conf.channel(name).send_digest(recipient, notifications)
+            channel = conf.channel(name)
+            if len(notifications) == 1:
+                # A bundle of one is just that notice, with its own subject.
+                note = channel.send(notifications[0])
+            else:
+                note = channel.send_digest(recipient, notifications)
+            Delivery.objects.filter(pk__in=[r.pk for r in rows if r.channel == name]).update(
+                note=(note or "digest")[:200]
+            )
             sent[name] = len(notifications)
     return {"user": user_id, "sent": sent}
 

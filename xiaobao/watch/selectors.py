@@ -87,6 +87,61 @@ def recipients(
         reach += 1
 
 
+def extension_approvers(*, complaint: Complaint, target_days: int) -> list[tuple[int, User]]:
+    """Who is told that an extension waits for approval: (ladder step, user) pairs.
+
+    Up to the policy's first extension (30 days) the heads of the nearest unit at or above the
+    case's unit and the nearest consumer-protection officers may approve; beyond it (60 days)
+    only the head of a unit above the case's unit or a head-office senior manager may
+    (Art. 18), so those are told: the nearest upper unit's heads and the senior managers.
+    """
+    chain = [int(seg) for seg in complaint.unit.path.strip("/").split("/") if seg]
+    if not chain:
+        return []
+    first = int(complaint.deadline_policy.get("extension_days") or 30)
+    people: list[tuple[int, User]]
+    if target_days <= first:
+        steps = ladder(complaint=complaint)
+        people = [
+            (int(step), user)
+            for step in (LadderStep.UNIT_HEAD, LadderStep.BRANCH_OFFICER)
+            for user in steps.get(step, [])
+        ]
+    else:
+        heads = group_name(Role.UNIT_HEAD)
+        above = chain[:-1]
+        by_unit: dict[int, list[User]] = {}
+        for user in User.objects.filter(
+            is_active=True, unit_id__in=above, groups__name=heads
+        ).order_by("pk"):
+            by_unit.setdefault(user.unit_id, []).append(user)
+        nearest = next((u for u in reversed(above) if u in by_unit), None)
+        people = (
+            [(int(LadderStep.UNIT_HEAD), u) for u in by_unit.get(nearest, [])] if nearest else []
+        )
+        people += [
+            (int(LadderStep.HQ_OFFICE), u)
+            for u in User.objects.filter(
+                is_active=True, unit_id=chain[0], groups__name=group_name(Role.HQ_SENIOR_MANAGER)
+            ).order_by("pk")
+        ]
+    seen: set[int] = set()
+    out: list[tuple[int, User]] = []
+    for step, user in people:
+        if user.pk not in seen:
+            seen.add(user.pk)
+            out.append((step, user))
+    return out
+
+
+def consumer_protection_officers(*, unit: Unit) -> list[User]:
+    """The consumer-protection officers of the unit concerned: those of the nearest unit at or
+    above `unit` that has any, else the head-office office (an outlet's matter goes to its
+    sub-branch's or branch's officer)."""
+    rungs = escalation_ladder(unit=unit)
+    return rungs[0][1] if rungs else []
+
+
 def escalation_ladder(*, unit: Unit) -> list[tuple[Unit, list[User]]]:
     """The consumer-protection officers a matter of `unit` escalates to, bottom to top.
 

@@ -67,11 +67,12 @@ class SweepReport:
     notices: int = 0
     errors: int = 0
     digests_queued: int = 0
+    reminded: int = 0
 
     def __str__(self) -> str:
         return (
             f"discovered {self.discovered}, checked {self.checked}, fired {self.fired}, "
-            f"notices {self.notices}, errors {self.errors}"
+            f"reminded {self.reminded}, notices {self.notices}, errors {self.errors}"
         )
 
 
@@ -310,6 +311,16 @@ def _warn(
     run.report.notices += len(notices)
 
 
+def _remind_overdue(complaint: Complaint, run: _Pass) -> None:
+    """The daily reminder of an overdue case to its handler and unit head, in their bundle."""
+    people = selectors.recipients(
+        complaint=complaint, reach=LadderStep.UNIT_HEAD, cache=run.ladders
+    )
+    notices = notify.notify_overdue_reminder(complaint=complaint, people=people, timing=run.timing)
+    run.report.notices += len(notices)
+    run.report.reminded += bool(notices)
+
+
 def check(state: WatchState, run: _Pass) -> None:
     """Look at one claimed case: report a new major case, fire passed thresholds, re-arm."""
     now = run.now
@@ -358,10 +369,17 @@ def check(state: WatchState, run: _Pass) -> None:
         )
         carried = [p for p in due if p.moment <= moved_at and p.threshold.pk in before]
         due = [p for p in due if p not in carried]
+    notified = bool(due)
     if due or carried:
         _warn(complaint, due, carried, start=start, run=run)
 
     upcoming = [p.moment for p in plan if p.moment > now and p.threshold.pk not in fired]
+    if complaint.due_at <= now:
+        # Overdue: reminded every working day until closed (closing removes the watch row),
+        # unless a threshold has just told the same people about it.
+        if not notified:
+            _remind_overdue(complaint, run)
+        upcoming.append(run.timing.next_morning())
     state.due_at = complaint.due_at
     state.next_check_at = min(upcoming) if upcoming else None
     state.save(update_fields=["due_at", "next_check_at", "major_reported_at"])

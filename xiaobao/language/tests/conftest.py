@@ -36,6 +36,7 @@ SHARED_DATA = next(
     Path(settings.BASE_DIR).parent / "shared" / "data",
 )
 GOV_MESSAGES = SHARED_DATA / "cn_gov_messages_labeled_sample__tipdm2020_att2.csv"
+BANK_COMMENTS = SHARED_DATA / "cn_bank_product_comments__bdci2021_dev.csv"
 GOV_MESSAGES_XLSX = SHARED_DATA / "cn_gov_messages_labeled_sample__tipdm2020_att2.original.xlsx"
 
 

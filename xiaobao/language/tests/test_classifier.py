@@ -23,10 +23,10 @@ from xiaobao.language.classifier import (
 )
 from xiaobao.language.models import ClassifierModel
 
-from .conftest import GOV_MESSAGES, shared_file
+from .conftest import BANK_COMMENTS, GOV_MESSAGES, shared_file
 
 # The issue's reference: char 1–3-gram TF-IDF + LinearSVC on the same file reaches about
-# accuracy 0.78 / macro-F1 0.75 (0.796 / 0.777 on these very folds). Ours reaches 0.863 / 0.863.
+# accuracy 0.78 / macro-F1 0.75 (0.790 / 0.789 on these very folds). Ours reaches 0.853 / 0.856.
 BASELINE_ACCURACY = 0.78
 BASELINE_MACRO_F1 = 0.75
 
@@ -65,6 +65,20 @@ def test_beats_the_baseline_on_the_shared_chinese_sample():
     assert result["accuracy"] >= BASELINE_ACCURACY + 0.04
     assert result["macro_f1"] >= BASELINE_MACRO_F1 + 0.07
     assert result["top3_accuracy"] >= 0.95
+
+
+def test_beats_the_baseline_on_the_imbalanced_bank_comments():
+    """1,499 bank comments, 158 negative, 57 positive, 1,284 neutral: the class-balanced SVM's
+    rare classes lose their close calls unless the decision thresholds are fitted too (the
+    command's default folds; other seeds are reported in docs/benchmarks.md)."""
+    result = _evaluate(
+        str(shared_file(BANK_COMMENTS)),
+        "--text-col=text",
+        "--label-col=class",
+        "--folds=5",
+    )
+    assert result["n"] == 1499 and result["classes"] == 3
+    assert result["margin"] >= 0.02, result
 
 
 ENGLISH = {

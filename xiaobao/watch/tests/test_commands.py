@@ -28,18 +28,19 @@ def test_no_jobs_leaves_sending_to_the_workers(accepted, staff, frozen):
     frozen(at(2026, 1, 13, 10))
     call_command("sweep_deadlines", "--no-jobs", stdout=StringIO())
     assert Firing.objects.count() == 1 and mail.outbox == []
-    assert Job.objects.get(name="watch.deliver").status == JobStatus.QUEUED
+    assert Job.objects.get(name="watch.digest").status == JobStatus.QUEUED
     call_command("run_jobs", stdout=StringIO())
     assert len(mail.outbox) == 1
 
 
 def test_with_celery_the_sweeper_leaves_jobs_to_the_workers(settings, accepted, staff, frozen):
     # (The job ids go to Celery on commit; this test's transaction never commits.)
+    # (Deadline notices of one pass go bundled per person: one digest job each.)
     settings.XIAOBAO_QUEUE = "celery"
     frozen(at(2026, 1, 13, 10))
     call_command("sweep_deadlines", stdout=StringIO())
     assert Firing.objects.count() == 1 and mail.outbox == []
-    assert Job.objects.get(name="watch.deliver").status == JobStatus.QUEUED
+    assert Job.objects.get(name="watch.digest").status == JobStatus.QUEUED
 
 
 def test_reconcile_flag(accepted, staff, frozen):

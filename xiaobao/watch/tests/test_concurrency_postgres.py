@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from xiaobao.jobs.models import Job, JobStatus
 from xiaobao.jobs.services import run_pending
+from xiaobao.watch import conf
 from xiaobao.watch import sweep as sweep_module
 from xiaobao.watch.models import Delivery, EscalationRule, Firing, Notification, WatchState
 from xiaobao.watch.sweep import discover, sweep
@@ -69,7 +70,13 @@ def _assert_each_once(cases: int, recipients: int) -> None:
     assert len(per_case) == cases and set(per_case.values()) == {1}
     assert Notification.objects.count() == cases * recipients
     assert Delivery.objects.count() == cases * recipients
-    assert Job.objects.filter(name="watch.deliver").count() == cases * recipients
+    if conf.get("BUNDLE_SWEEP"):
+        # Bundled per person: no job per notice, one digest job per person while pending.
+        assert not Delivery.objects.filter(digest=False).exists()
+        assert Job.objects.filter(name="watch.deliver").count() == 0
+        assert 1 <= Job.objects.filter(name="watch.digest").count() <= recipients
+    else:
+        assert Job.objects.filter(name="watch.deliver").count() == cases * recipients
 
 
 def test_four_sweeper_threads_fire_and_notify_each_case_exactly_once(org, staff, frozen):
@@ -85,9 +92,37 @@ def test_four_sweeper_threads_fire_and_notify_each_case_exactly_once(org, staff,
 
     errors = _in_threads(4, lambda i: run_pending(limit=10_000, worker=f"w{i}"))
     assert errors == []
-    sent = Counter((m.to[0], m.subject) for m in mail.outbox)
-    assert len(sent) == 450 and set(sent.values()) == {1}
+    # One message per person, listing each of the 150 cases once.
+    sent = Counter(m.to[0] for m in mail.outbox)
+    assert len(sent) == 3 and set(sent.values()) == {1}
+    for message in mail.outbox:
+        assert message.body.count("投诉编号：") == 150
     assert Delivery.objects.filter(delivered_at__isnull=True).count() == 0
+
+
+def test_four_digest_runners_send_one_bundle(org, staff, frozen):
+    """The claim: four runners of the same person's bundle at once, one message."""
+    from xiaobao.watch.notify import DigestRaceError, digest_send
+
+    frozen(at(2026, 1, 5, 11))
+    bulk_cases(40, unit=org.sub_a, handler=staff.handler_a, received_at=at(2026, 1, 5, 10))
+    discover()
+    frozen(at(2026, 1, 24, 0, 30))  # three days overdue: four people, urgent
+    sweep()
+    results: list[object] = []
+
+    def run(i):
+        try:
+            results.append(digest_send(user_id=staff.hq_officer.pk))
+        except DigestRaceError as exc:
+            results.append(exc)
+
+    assert _in_threads(4, run) == []
+    assert len([m for m in mail.outbox if m.to == ["hq_officer@bank.test"]]) == 1
+    assert sum(1 for r in results if isinstance(r, dict) and r["sent"]) == 1
+    assert not Delivery.objects.filter(
+        notification__recipient=staff.hq_officer, delivered_at__isnull=True
+    ).exists()
 
 
 def test_a_sweeper_killed_mid_batch_leaves_nothing_half_done(org, staff, frozen, monkeypatch):
@@ -180,7 +215,10 @@ def test_sweeper_and_worker_processes_over_thousands_of_cases_send_each_notice_o
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
         outputs.append(out)
-    assert sum(o.count("\nSubject: ") + o.startswith("Subject: ") for o in outputs) == 2000
+    # The handler's 2,000 notices of these passes travel bundled: one message per pass at most.
+    messages = sum(o.count("\nSubject: ") + o.startswith("Subject: ") for o in outputs)
+    assert 1 <= messages <= 3
+    assert sum(o.count("投诉编号：") for o in outputs) == 2000
     assert Delivery.objects.filter(delivered_at__isnull=True).count() == 0
     assert set(Job.objects.values_list("status", "attempts").distinct()) == {(JobStatus.DONE, 1)}
 
@@ -206,7 +244,9 @@ def test_a_killed_sweeper_process_is_picked_up_by_the_next(org, staff):
     _assert_each_once(1000, 1)
 
 
-def test_a_killed_job_worker_leaves_its_jobs_to_the_next_one(org, staff, frozen):
+def test_a_killed_job_worker_leaves_its_jobs_to_the_next_one(org, staff, frozen, settings):
+    # One message per notice here, so that the worker is killed with most still to send.
+    settings.XIAOBAO_WATCH = {**settings.XIAOBAO_WATCH, "BUNDLE_SWEEP": False}
     frozen(at(2026, 1, 5, 11))
     bulk_cases(200, unit=org.sub_a, handler=staff.handler_a, received_at=at(2026, 1, 5, 10))
     discover()

@@ -7,13 +7,14 @@ import logging
 import pytest
 from django.core import mail
 
+from xiaobao.complaints import services as complaint_services
 from xiaobao.complaints.models import Complaint
 from xiaobao.jobs.models import Job, JobStatus
 from xiaobao.jobs.services import run_pending
 from xiaobao.watch import services
 from xiaobao.watch.channels import Channel
 from xiaobao.watch.models import Delivery, Notification
-from xiaobao.watch.notify import Timing, delivery_send
+from xiaobao.watch.notify import Timing, delivery_send, digest_send
 
 from .conftest import PHONE, VALID_ID, at, person
 
@@ -198,9 +199,23 @@ def test_the_sms_example_logs_only_masked_numbers(accepted, staff, sweep_at, sen
     assert f"{phone[:3]}****{phone[-4:]}" in caplog.text and phone not in caplog.text
 
 
-def test_a_delivery_is_sent_once(accepted, staff, sweep_at, frozen):
+def test_a_bundle_is_sent_once(accepted, staff, sweep_at, frozen):
     sweep_at(at(2026, 1, 13, 10))
     delivery = Delivery.objects.get()
+    assert delivery.digest  # a pass's deadline notices travel bundled per person
+    assert digest_send(user_id=staff.handler_a.pk)["sent"] == {"email": 1}
+    assert digest_send(user_id=staff.handler_a.pk)["sent"] == {}
+    assert len(mail.outbox) == 1
+
+
+def test_a_delivery_is_sent_once(register, staff, frozen):
+    frozen(at(2026, 1, 5, 11))
+    case = register(actor=staff.officer_a)
+    complaint_services.complaint_assign(
+        actor=staff.officer_a, complaint=case, handler=staff.handler_a
+    )
+    delivery = Delivery.objects.get()
+    assert not delivery.digest
     assert delivery_send(delivery_id=delivery.pk)["sent"] is True
     assert delivery_send(delivery_id=delivery.pk)["sent"] is False
     assert len(mail.outbox) == 1
