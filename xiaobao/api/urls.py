@@ -28,5 +28,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("outreach/", include("xiaobao.outreach.api_urls")),
     path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
+    path("products/", include("xiaobao.products.api_urls")),  # products
     path("", include(router.urls)),
 ]
