@@ -1225,3 +1225,41 @@ def complaint_event_followed(event: Any) -> None:
                 "automatic": True,
             },
         )
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def review_remind_overdue(*, now: datetime) -> int:
+    """Tell the reviewer (or the reviewers on duty) of every open review past its due day, once
+    per review and day; returns the notices written."""
+    today = _local(now)
+    written = 0
+    for review in Review.objects.filter(
+        status__in=(ReviewStatus.SUBMITTED, ReviewStatus.ANSWERED), due_on__lt=today
+    ).select_related("reviewer", "unit"):
+        with transaction.atomic():
+            recipients = (
+                [review.reviewer] if review.reviewer else _holders_of("review_review", review.unit)
+            )
+            people = [u for u in recipients if u is not None and u.is_active]
+            if not people:
+                continue
+            from django.urls import reverse
+
+            from xiaobao.watch.notify import notify_record
+
+            written += len(
+                notify_record(
+                    recipients=people,
+                    target=review,
+                    unit=review.unit,
+                    kind="products.review_overdue",
+                    title=f"消保审查已超期：{review.number}",
+                    body=f"“{review.title}”的审查期限为{review.due_on:%Y-%m-%d}，请尽快出具意见或结论。",
+                    url=reverse("products:review", args=[review.pk]),
+                    dedupe_key=f"products.review_overdue:{review.pk}:{today.isoformat()}",
+                    now=now,
+                )
+            )
+    return written
