@@ -6,6 +6,7 @@ the message); a record outside the user's scope is a 404 like one that does not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -185,6 +186,7 @@ def review_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     user = request.user
     form: Any
     key: str
+    call: Callable[[dict[str, Any]], Any]
     extra: dict[str, Any] = {}
     if name == "opinion":
         form, key = OpinionForm(request.POST), "opinion_form"
@@ -227,7 +229,7 @@ def review_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, review, status=400, **{key: form}, **extra)
     try:
-        result = call(dict(form.cleaned_data))
+        result: Any = call(dict(form.cleaned_data))
     except DomainError as exc:
         form_error(form, exc)
         messages.error(request, exc.message)
