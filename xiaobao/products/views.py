@@ -317,6 +317,45 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def product_complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a complaint (by registry number, one the user may see) to the product."""
+    from xiaobao.complaints.models import Complaint
+
+    product = get_object_or_404(selectors.products_for(request.user), pk=pk)
+    number = (request.POST.get("registry_no") or "").strip()
+    complaint = visible_to(request.user, Complaint.objects.filter(registry_no=number)).first()
+    if complaint is None:
+        messages.error(request, _("台账编号不存在或不在您的管辖范围内。"))
+        return redirect("products:product", pk=product.pk)
+    try:
+        services.product_link_complaint(actor=request.user, product=product, complaint=complaint)
+    except DomainError as exc:
+        if domain_status(exc) == 403:
+            return HttpResponse(exc.message, status=403)
+        messages.error(request, exc.message)
+        return redirect("products:product", pk=product.pk)
+    messages.success(request, _("投诉已关联到该产品。"))
+    return redirect("products:product", pk=product.pk)
+
+
+@login_required
+@require_POST
+def readvice_sent(request: HttpRequest, pk: int, notice: int) -> HttpResponse:
+    """The selling unit records that the holder has been advised again."""
+    product = get_object_or_404(selectors.products_for(request.user), pk=pk)
+    found = get_visible_or_404(
+        request.user, selectors.readvice_for(request.user), pk=notice, product=product
+    )
+    try:
+        services.readvice_mark_sent(actor=request.user, notice=found)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=domain_status(exc))
+    messages.success(request, _("已记录重新告知。"))
+    return redirect("products:product", pk=product.pk)
+
+
+@login_required
 @permission_required("products.view_salecheck", raise_exception=True)
 def sale_checks(request: HttpRequest) -> HttpResponse:
     checks = selectors.sale_checks_for(request.user)
