@@ -121,7 +121,9 @@ def test_submit_mandatory_opinion_rejected_escalates_and_launch_mismatch_alerts(
         format="json",
     )
     assert wrong.status_code == 201 and wrong.json()["matches"] is False
-    assert Notification.objects.filter(kind="products.launch_mismatch", urgent=True).exists()
+    assert Notification.objects.filter(
+        kind="escalation", urgent=True, title__startswith="上线版本与审定版本不一致"
+    ).exists()
     assert manager.get(f"/api/v1/products/reviews/{pk}/").json()["status"] == "concluded"
     right = manager.post(
         f"/api/v1/products/reviews/{pk}/launch/",

@@ -33,7 +33,7 @@ def test_overdue_reviews_are_reminded_once_a_day(staff, org, route):
     ) + timedelta(hours=10)
     assert remind_overdue_reviews(now=later) == 1
     assert remind_overdue_reviews(now=later + timedelta(hours=6)) == 0
-    notices = Notification.objects.filter(kind="products.review_overdue")
+    notices = Notification.objects.filter(kind="reminder", title__startswith="消保审查已超期")
     assert [n.target_id for n in notices] == [review.pk]
     assert notices.get().recipient == staff.reviewer
     assert on_time.pk not in [n.target_id for n in notices]
