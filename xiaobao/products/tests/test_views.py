@@ -50,6 +50,9 @@ def test_submit_page_and_validation(staff, org, route):
     review = Review.objects.get()
     page = client.get(f"/products/reviews/{review.pk}/").content.decode()
     assert review.number in page and "说明书.pdf" in page
+    Review.objects.filter(pk=review.pk).update(due_on=date(2020, 1, 2))
+    listing = client.get("/products/").content.decode()
+    assert review.number in listing and "已超期" in listing
 
 
 def test_opinion_answer_escalation_and_mismatch_on_pages(staff, org, route, people):
