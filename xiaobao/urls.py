@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("outreach/", include("xiaobao.outreach.urls")),
     path("governance/", include("xiaobao.governance.urls")),
     path("inspections/", include("xiaobao.inspections.urls")),  # inspections
+    path("products/", include("xiaobao.products.urls")),  # products
     path("", include("xiaobao.front.urls")),
     path("assessment/", include("xiaobao.assessment.urls")),  # assessment
 ]

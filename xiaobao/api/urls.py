@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
     path("inspections/", include("xiaobao.inspections.api_urls")),  # inspections
+    path("products/", include("xiaobao.products.api_urls")),  # products
     path("", include(router.urls)),
     path("assessment/", include("xiaobao.assessment.api_urls")),  # assessment
 ]

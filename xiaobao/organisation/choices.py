@@ -44,3 +44,4 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("服务检查员")  # inspections
     # An external mystery-shopping vendor's account: its assigned visits only, no personal data.
     INSPECTION_VENDOR = "inspection_vendor", _("第三方暗访人员")  # inspections
+    PRODUCT_REVIEWER = "product_reviewer", _("消保审查员")  # products

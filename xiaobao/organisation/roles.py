@@ -30,6 +30,7 @@ XIAOBAO_APPS = (
     "axes",
     "inspections",  # inspections
     "assessment",  # assessment
+    "products",  # products
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.*",
         "inspections.*",  # inspections
         "assessment.*",  # assessment
+        "products.*",  # products
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -58,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "reports.view_*",
         "assessment.approve_scheme",  # assessment
         "assessment.decide_appeal",  # assessment
+        # The 分管行领导 decides rejected mandatory review opinions.  # products
+        "products.decide_escalation",  # products
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -87,6 +91,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Plans, reviews and publishes the inspections of its subtree.  # inspections
         "inspections.*",  # inspections
         "assessment.add_appeal",  # assessment
+        "products.add_riskprofile",  # products
+        "products.add_salecheck",  # products
+        "products.import_sales",  # products
+        "products.change_readvicenotice",  # products
+        "products.add_productcomplaint",  # products
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -111,6 +120,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inspections.view_servicemeeting",  # inspections
         "inspections.appeal_visit",  # inspections
         "inspections.add_servicemeeting",  # inspections
+        # Wealth managers at the counter: risk assessments and suitability checks.  # products
+        "products.view_product",  # products
+        "products.view_gradechange",  # products
+        "products.view_riskprofile",  # products
+        "products.view_salecheck",  # products
+        "products.view_readvicenotice",  # products
+        "products.add_riskprofile",  # products
+        "products.add_salecheck",  # products
+        "products.change_readvicenotice",  # products
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -137,6 +155,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.report_task",
         "evidence.view_evidencefile",
         "evidence.add_evidencefile",
+        # Product managers submit reviews, answer opinions, register launches.  # products
+        "products.view_*",  # products
+        "products.add_review",  # products
+        "products.answer_opinion",  # products
+        "products.register_launch",  # products
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),
@@ -163,6 +186,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # inspections: a vendor's mystery shopper: its assigned visits only, nothing else.
     Role.INSPECTION_VENDOR: ("inspections.record_visit",),
+    # products: the CP office reviewer (消保审查员) issues opinions and conclusions.
+    Role.PRODUCT_REVIEWER: (
+        "organisation.view_unit",
+        "organisation.view_department",
+        "organisation.view_user",
+        "products.*",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
+    ),
 }
 
 
@@ -170,7 +202,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # approved by the upper-level unit's head or a head-office senior manager (Art. 18), not by the
 # head-office officer whose `complaints.*` would otherwise include it.
 ROLE_EXCLUDED: dict[str, tuple[str, ...]] = {
-    Role.HQ_CP_OFFICER: ("complaints.approve_extension_60",),
+    Role.HQ_CP_OFFICER: (
+        "complaints.approve_extension_60",
+        "products.decide_escalation",  # products
+    ),
+    Role.PRODUCT_REVIEWER: ("products.decide_escalation",),  # products
 }
 
 
