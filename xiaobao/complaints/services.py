@@ -830,12 +830,14 @@ def _check_handler(handler: User, *, unit: Unit, complained_staff: User | None) 
         raise DomainError("处理人账号已停用。", field="handler")
     if complained_staff is not None and handler.pk == complained_staff.pk:
         raise DomainError("处理人不能是被投诉人本人（回避原则）。", code="recusal", field="handler")
-    if not handler.has_perm("complaints.handle_complaint"):
-        raise DomainError(f"{handler}没有办理投诉的权限。", field="handler")
+    # The messages never name the person: a handler id from another branch, tried through the
+    # API, must not tell the caller who that is.
     if not unit_in_scope(handler, unit):
         raise DomainError(
-            f"{handler}不属于该投诉的责任机构及其上级，不能担任处理人。", field="handler"
+            "所选人员不属于该投诉的责任机构及其上级，不能担任处理人。", field="handler"
         )
+    if not handler.has_perm("complaints.handle_complaint"):
+        raise DomainError("所选人员没有办理投诉的权限。", field="handler")
 
 
 @transaction.atomic
