@@ -159,6 +159,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
     inputs: dict[str, type[drf_serializers.Serializer]] = {
         "create": s.ComplaintCreateIn,
         "reveal": s.RevealIn,
+        "text_reveal": s.TextRevealIn,
         "person_lookup": s.PersonLookupIn,
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
@@ -185,6 +186,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
     # The permission each case action needs at least (handle_complaint when not listed).
     action_perms: dict[str, str] = {
         "reveal": "",  # the reveal service refuses with its own message and logs the attempt
+        "text_reveal": "",
         "assign": "complaints.assign_complaint",
         "transfer": "complaints.assign_complaint",
         "legal_hold": "complaints.set_legal_hold",
@@ -334,6 +336,30 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
             actor=request.user,
             complainant=person,
             field=d["field"],
+            reason=d["reason"],
+        )
+        return Response({"field": d["field"], "value": value})
+
+    @extend_schema(
+        summary="查看含个人信息的原文（标题、投诉内容、诉求、处理记录；须说明理由，留痕）",
+        request=s.TextRevealIn,
+        responses={200: s.RevealOut, **ERRORS},
+        tags=["投诉"],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="text-reveal",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def text_reveal(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.TextRevealIn)
+        value = services.complaint_text_reveal(
+            actor=request.user,  # type: ignore[arg-type]
+            complaint=complaint,
+            field=d["field"],
+            event=d.get("event"),
             reason=d["reason"],
         )
         return Response({"field": d["field"], "value": value})

@@ -41,6 +41,7 @@ from xiaobao.complaints.choices import (
     Status,
 )
 from xiaobao.complaints.models import (
+    COMPLAINT_SEALED_FIELDS,
     Complainant,
     Complaint,
     ComplaintEvent,
@@ -51,6 +52,7 @@ from xiaobao.complaints.models import (
     Pause,
     RegistrySequence,
     TaxonomyTerm,
+    complaint_known_names,
     name_index_for,
 )
 from xiaobao.complaints.transitions import target_status
@@ -66,6 +68,7 @@ from xiaobao.plans.choices import TaskSourceKind
 from xiaobao.plans.services import task_create
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
+from xiaobao.privacy.sealing import redact_text, seal_fields
 
 GROUP_THRESHOLD = 20  # Art. 29: 20 or more complainants filing together make a major complaint
 MAX_GROUP_REPRESENTATIVES = 5  # Art. 12: a face-to-face group sends at most five
@@ -688,6 +691,10 @@ def registration_prepare(
     )
     complaint.allowed_days = int(complaint.deadline_policy["days"])
     clock.apply_deadline(complaint)
+    # Personal data typed into the title, narrative or demand (the complainants' names included)
+    # is masked and the text as typed sealed, here, so the bulk path (no save signals) does it too.
+    complaint._seal_names = [p.name for p in people]  # type: ignore[attr-defined]
+    seal_fields(complaint, COMPLAINT_SEALED_FIELDS, names=complaint._seal_names)  # type: ignore[attr-defined]
     return Registration(
         complaint=complaint,
         actor=actor,
@@ -1037,7 +1044,8 @@ def complaint_pause(
     pause = Pause.objects.create(
         complaint=complaint,
         reason=reason,
-        note=note,
+        # Masked: the note as typed is sealed with the event (privacy.sealing).
+        note=redact_text(note, names=complaint_known_names(complaint)),
         started_at=started_at,
         complainant_told_by=told_by,
         started_by=actor,
@@ -1885,6 +1893,35 @@ def complainant_reveal(*, actor: User, complainant: Complainant, field: str, rea
         reason=reason,
         unit=complaint.unit,
         case_ref=complaint.registry_no,
+    )
+
+
+def complaint_text_reveal(
+    *, actor: User, complaint: Complaint, field: str, reason: str, event: int | None = None
+) -> str:
+    """Show free text as typed (title, narrative, demand, or one event's note) where personal
+    data in it is masked: the same right, scope, reason and access log as any personal field."""
+    from xiaobao.privacy.choices import TEXT_FIELD_LABELS
+    from xiaobao.privacy.sealing import original
+    from xiaobao.privacy.services import personal_data_reveal
+
+    if field not in TEXT_FIELD_LABELS:
+        raise DomainError(f"字段“{field}”不是可查看原文的内容。", field="field")
+    obj: Any = complaint
+    attribute = field
+    if field == "event_reason":
+        obj = complaint.events.filter(pk=event).first() if event else None
+        if obj is None:
+            raise DomainError("请选择要查看原文的处理记录。", code="not_found", field="event")
+        attribute = "reason"
+    return personal_data_reveal(
+        actor=actor,
+        obj=obj,
+        field=field,
+        reason=reason,
+        unit=complaint.unit,
+        case_ref=complaint.registry_no,
+        value=lambda: original(obj, attribute),
     )
 
 
