@@ -567,11 +567,16 @@ class RevealOut(serializers.Serializer):
     value = serializers.CharField()
 
 
+class LetterIn(serializers.Serializer):
+    pdf = serializers.BooleanField(required=False, default=False, help_text="同时生成 PDF 版本")
+
+
 class LetterOut(serializers.Serializer):
     ref = serializers.CharField(help_text="答复函编号，告知时可作为凭证（use_letter）")
     sha256 = serializers.CharField()
     sms = serializers.CharField(help_text="短信文本")
     docx_base64 = serializers.CharField(help_text="Word 文件（Base64）")
+    pdf_base64 = serializers.CharField(allow_null=True, help_text="PDF 文件（Base64；请求 pdf 时）")
 
 
 class PersonLookupIn(serializers.Serializer):

@@ -181,6 +181,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "flag_major": s.FlagMajorIn,
         "review": s.ReviewIn,
         "follow_up": s.FollowUpIn,
+        "letter": s.LetterIn,
     }
 
     # The permission each case action needs at least (handle_complaint when not listed).
@@ -500,21 +501,25 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         return self._respond(complaint)
 
     @extend_schema(
-        summary="生成答复函（Word，Base64）与短信文本",
-        request=None,
+        summary="生成答复函（Word，可另附 PDF；Base64）与短信文本",
+        request=s.LetterIn,
         responses={201: s.LetterOut, **ERRORS},
         tags=["投诉办理"],
     )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def letter(self, request: Request, pk: Any = None) -> Response:
         complaint = self._case(pk)
-        generated = services.complaint_letter_generate(actor=request.user, complaint=complaint)
+        data = self._input(s.LetterIn, request)
+        generated = services.complaint_letter_generate(
+            actor=request.user, complaint=complaint, pdf=bool(data.get("pdf"))
+        )
         return Response(
             {
                 "ref": generated.ref,
                 "sha256": generated.sha256,
                 "sms": generated.sms,
                 "docx_base64": base64.b64encode(generated.docx).decode(),
+                "pdf_base64": base64.b64encode(generated.pdf).decode() if generated.pdf else None,
             },
             status=201,
         )

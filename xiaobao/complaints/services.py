@@ -1449,15 +1449,18 @@ class Letter:
     docx: bytes
     sha256: str
     sms: str
+    pdf: bytes = b""  # when asked for: the same letter printed to PDF
+    pdf_sha256: str = ""
 
 
 @transaction.atomic
-def complaint_letter_generate(*, actor: User, complaint: Complaint) -> Letter:
-    """Produce the 答复函 and SMS text from the recorded decision; the event keeps the letter's
-    reference and digest, so that once sent it can serve as the notice's evidence."""
+def complaint_letter_generate(*, actor: User, complaint: Complaint, pdf: bool = False) -> Letter:
+    """Produce the 答复函 (Word, and PDF when `pdf`) and SMS text from the recorded decision; the
+    event keeps the letter's reference and digests, so that once sent it can serve as the
+    notice's evidence."""
     import hashlib
 
-    from xiaobao.complaints.letters import letter_docx, letter_text
+    from xiaobao.complaints.letters import letter_docx, letter_pdf, letter_text
 
     _require(actor, "handle_complaint", complaint)
     complaint = _lock(complaint)
@@ -1474,16 +1477,25 @@ def complaint_letter_generate(*, actor: User, complaint: Complaint) -> Letter:
         named=can_unmask(actor, complaint.unit),
     )
     docx = letter_docx(text)
+    printed = letter_pdf(text) if pdf else b""  # no browser: DomainError, nothing recorded
     count = complaint.events.filter(action="letter_generated").count()
     ref = f"{complaint.registry_no}-DF{count + 1:02d}"
     digest = hashlib.sha256(docx).hexdigest()
+    pdf_digest = hashlib.sha256(printed).hexdigest() if printed else ""
     _event(
         complaint,
         "letter_generated",
         actor=actor,
-        data={"ref": ref, "sha256": digest, "sms": text.sms},
+        data={
+            "ref": ref,
+            "sha256": digest,
+            "sms": text.sms,
+            **({"pdf_sha256": pdf_digest} if printed else {}),
+        },
     )
-    return Letter(ref=ref, docx=docx, sha256=digest, sms=text.sms)
+    return Letter(
+        ref=ref, docx=docx, sha256=digest, sms=text.sms, pdf=printed, pdf_sha256=pdf_digest
+    )
 
 
 @dataclass

@@ -923,19 +923,28 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @login_required
 @require_POST
 def letter(request: HttpRequest, pk: int) -> HttpResponse:
-    """Generate the 答复函 (Word) from the decision; the event keeps its reference and digest."""
+    """Generate the 答复函 (Word, or PDF with ``as=pdf``) from the decision; the event keeps its
+    reference and digest."""
     complaint = selectors.complaint_get(user=request.user, pk=pk)
+    as_pdf = request.POST.get("as") == "pdf"
     try:
-        generated = services.complaint_letter_generate(actor=_user(request), complaint=complaint)
+        generated = services.complaint_letter_generate(
+            actor=_user(request), complaint=complaint, pdf=as_pdf
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         context = _detail_context(request, complaint)
         return render(request, "complaints/detail.html", context, status=domain_status(exc))
-    response = HttpResponse(
-        generated.docx,
-        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    )
-    filename = quote(f"答复函-{generated.ref}.docx")
+    if as_pdf:
+        response = HttpResponse(generated.pdf, content_type="application/pdf")
+        extension = "pdf"
+    else:
+        response = HttpResponse(
+            generated.docx,
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        extension = "docx"
+    filename = quote(f"答复函-{generated.ref}.{extension}")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     response["Cache-Control"] = "no-store"  # addressed to the complainant by name
     return response
