@@ -78,7 +78,7 @@ def seal_fields(instance: Any, fields: Iterable[str], *, names: Iterable[str] = 
 
 def is_sealed(instance: Any, field: str) -> bool:
     entry = _load(instance).get(field)
-    return bool(entry) and getattr(instance, field) == entry.get("m")
+    return entry is not None and getattr(instance, field) == entry.get("m")
 
 
 def sealed_fields(instance: Any) -> list[str]:

@@ -237,3 +237,23 @@ def test_anonymisation_drops_the_originals(sealed_case, people, frozen):
     case = Complaint.objects.get(pk=sealed_case.pk)
     assert case.sealed_text == "" and original(case, "narrative") == case.narrative
     assert not ComplaintEvent.objects.filter(complaint=case).exclude(sealed_text="").exists()
+
+
+def test_the_migration_seals_text_written_before_it(register, people):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db.models import QuerySet
+
+    case = register()
+    # As an older release stored it: plaintext, nothing sealed (update() skips the sealing).
+    Complaint.objects.filter(pk=case.pk).update(narrative=NARRATIVE, sealed_text="")
+    event = case.events.get(action="register")
+    QuerySet(model=ComplaintEvent).filter(pk=event.pk).update(reason=f"回电{MOBILE}")
+    migration = import_module("xiaobao.complaints.migrations.0008_i1718_sealed_free_text")
+    migration.seal_existing(apps, None)
+    stored = _raw("complaints_complaint", "narrative", case.pk)
+    assert not any(secret in stored for secret in SECRETS) and "张伟" not in stored
+    assert original(Complaint.objects.get(pk=case.pk), "narrative") == NARRATIVE
+    event = ComplaintEvent.objects.get(pk=event.pk)
+    assert MOBILE not in event.reason and original(event, "reason") == f"回电{MOBILE}"
