@@ -357,7 +357,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
     def text_reveal(self, request: Request, pk: Any = None) -> Response:
         complaint, d = self._begin(request, pk, s.TextRevealIn)
         value = services.complaint_text_reveal(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             complaint=complaint,
             field=d["field"],
             event=d.get("event"),
