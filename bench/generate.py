@@ -224,6 +224,7 @@ class Generator:
 
     def case(self, received: datetime) -> None:
         from xiaobao.complaints.textgen import compose_person
+        from xiaobao.privacy.sealing import redact_text
 
         rng, crypto = self.rng, self.crypto
         outlet, unit, handler, officer = _weighted(rng, self.outlets, self.outlet_cum)
@@ -337,6 +338,18 @@ class Generator:
             "created_at": received,
             "updated_at": max(e.at for e in life.events),
         }
+        # Personal data in the title and narrative is masked and the text as typed sealed, as
+        # the product's registration does (privacy.sealing).
+        sealed = {}
+        for key in ("title", "narrative"):
+            masked = redact_text(row[key], names=[person.name])[: 120 if key == "title" else None]
+            if masked != row[key]:
+                sealed[key] = {"o": row[key], "m": masked}
+                row[key] = masked
+        if sealed:
+            row["sealed_text"] = crypto.encrypt(
+                json.dumps(sealed, ensure_ascii=False), field="sealed_text"
+            )
         w = self.writers
         w["complaint"].add(row)
         card = person.card_number if rng.random() < 0.4 else ""
