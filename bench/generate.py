@@ -198,6 +198,7 @@ class Generator:
         self.models = table_models()
         self.writers = {k: TableWriter(m, now=now) for k, m in self.models.items()}
         self.ids = {k: next_id(m) for k, m in self.models.items()}
+        self.ids["rectification"] = 1  # numbered by the simulator, not written (see case())
         self.m2m_columns = {
             k: self._m2m_keys(self.models[k], Complaint) for k in ("demands", "tags")
         }
