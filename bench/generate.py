@@ -198,7 +198,7 @@ class Generator:
         self.models = table_models()
         self.writers = {k: TableWriter(m, now=now) for k, m in self.models.items()}
         self.ids = {k: next_id(m) for k, m in self.models.items()}
-        self.ids["rectification"] = 1  # numbered for the close event only; no table any more
+        self.ids["rectification"] = 1  # numbered by the simulator, not written (see case())
         self.m2m_columns = {
             k: self._m2m_keys(self.models[k], Complaint) for k in ("demands", "tags")
         }
@@ -225,6 +225,7 @@ class Generator:
 
     def case(self, received: datetime) -> None:
         from xiaobao.complaints.textgen import compose_person
+        from xiaobao.privacy.sealing import redact_text
 
         rng, crypto = self.rng, self.crypto
         outlet, unit, handler, officer = _weighted(rng, self.outlets, self.outlet_cum)
@@ -338,6 +339,18 @@ class Generator:
             "created_at": received,
             "updated_at": max(e.at for e in life.events),
         }
+        # Personal data in the title and narrative is masked and the text as typed sealed, as
+        # the product's registration does (privacy.sealing).
+        sealed = {}
+        for key in ("title", "narrative"):
+            masked = redact_text(row[key], names=[person.name])[: 120 if key == "title" else None]
+            if masked != row[key]:
+                sealed[key] = {"o": row[key], "m": masked}
+                row[key] = masked
+        if sealed:
+            row["sealed_text"] = crypto.encrypt(
+                json.dumps(sealed, ensure_ascii=False), field="sealed_text"
+            )
         w = self.writers
         w["complaint"].add(row)
         card = person.card_number if rng.random() < 0.4 else ""
@@ -348,7 +361,6 @@ class Generator:
                 "complaint_id": cid,
                 "role": "self",
                 "name": crypto.encrypt(person.name, field="name"),
-                "name_index": crypto.name_index(person.name),
                 "id_type": "resident_id",
                 "id_number": crypto.encrypt(person.id_number, field="id_number"),
                 "phone": crypto.encrypt(person.phone, field="phone"),
@@ -358,6 +370,7 @@ class Generator:
                 "id_number_hash": crypto.blind_index(person.id_number, kind="id_number"),
                 "phone_hash": crypto.blind_index(person.phone, kind="phone"),
                 "card_hash": crypto.blind_index(card, kind="card") if card else "",
+                "name_index": crypto.name_index(person.name),
                 "legal_representative": "",
                 "represents": "",
                 "is_representative": False,
@@ -378,7 +391,7 @@ class Generator:
                 }
             )
         for kind, rows in life.rows.items():
-            # Rectifications are plans.Task rows now (issue 19): not generated here.
+            # Rectifications are plans.Task rows now (issue 19); the generator writes none.
             if kind in w:
                 w[kind].extend(rows)
         for key, codes, axis in (("demands", story.demands, "demand"), ("tags", tags, "tag")):

@@ -29,9 +29,10 @@ from xiaobao.complaints.services import DeclineGround
 from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
 from xiaobao.deadlines.engine import TZ
 from xiaobao.organisation.models import Unit
-from xiaobao.privacy.choices import FIELD_LABELS
+from xiaobao.privacy.choices import FIELD_LABELS, TEXT_FIELD_LABELS
 from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
+from xiaobao.privacy.sealing import is_sealed, sealed_fields
 
 # Internal action name → the URL segment of its endpoint (what `allowed_actions` reports).
 ACTION_PATHS = {
@@ -199,6 +200,10 @@ class ComplaintDetail(ComplaintSummary):
     )
     narrative = RedactedText()
     demand_text = RedactedText()
+    sealed_fields = serializers.SerializerMethodField(
+        help_text="含个人信息、已脱敏显示的内容（title/narrative/demand_text）；原文须调用 "
+        "text-reveal 接口并说明理由"
+    )
     demands = serializers.SerializerMethodField()
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     business_channel = serializers.SerializerMethodField()
@@ -227,6 +232,10 @@ class ComplaintDetail(ComplaintSummary):
     allowed_actions = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_sealed_fields(self, obj: Complaint) -> list[str]:
+        return sealed_fields(obj)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_demands(self, obj: Complaint) -> list[str]:
@@ -277,7 +286,13 @@ class EventOut(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     reason = RedactedText()
+    reason_sealed = serializers.SerializerMethodField(
+        help_text="说明含个人信息、已脱敏显示；原文须调用 text-reveal 接口（field=event_reason）"
+    )
     data = serializers.SerializerMethodField()
+
+    def get_reason_sealed(self, obj: ComplaintEvent) -> bool:
+        return bool(obj.sealed_text) and is_sealed(obj, "reason")
 
     def get_action_label(self, obj: ComplaintEvent) -> str:
         return ACTION_LABELS.get(obj.action, obj.action)
@@ -539,9 +554,21 @@ class RevealIn(serializers.Serializer):
     reason = serializers.CharField(help_text="查看理由（至少4个字），将记入查看日志")
 
 
+class TextRevealIn(serializers.Serializer):
+    field = serializers.ChoiceField([(k, str(v)) for k, v in TEXT_FIELD_LABELS.items()])
+    event = serializers.IntegerField(
+        required=False, allow_null=True, help_text="field=event_reason 时：处理记录（事件）编号"
+    )
+    reason = serializers.CharField(help_text="查看理由（至少4个字），将记入查看日志")
+
+
 class RevealOut(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class LetterIn(serializers.Serializer):
+    pdf = serializers.BooleanField(required=False, default=False, help_text="同时生成 PDF 版本")
 
 
 class LetterOut(serializers.Serializer):
@@ -549,6 +576,7 @@ class LetterOut(serializers.Serializer):
     sha256 = serializers.CharField()
     sms = serializers.CharField(help_text="短信文本")
     docx_base64 = serializers.CharField(help_text="Word 文件（Base64）")
+    pdf_base64 = serializers.CharField(allow_null=True, help_text="PDF 文件（Base64；请求 pdf 时）")
 
 
 class PersonLookupIn(serializers.Serializer):

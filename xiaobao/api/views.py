@@ -159,6 +159,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
     inputs: dict[str, type[drf_serializers.Serializer]] = {
         "create": s.ComplaintCreateIn,
         "reveal": s.RevealIn,
+        "text_reveal": s.TextRevealIn,
         "person_lookup": s.PersonLookupIn,
         "accept": s.HandlerIn,
         "assign": s.AssignIn,
@@ -180,11 +181,13 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         "flag_major": s.FlagMajorIn,
         "review": s.ReviewIn,
         "follow_up": s.FollowUpIn,
+        "letter": s.LetterIn,
     }
 
     # The permission each case action needs at least (handle_complaint when not listed).
     action_perms: dict[str, str] = {
         "reveal": "",  # the reveal service refuses with its own message and logs the attempt
+        "text_reveal": "",
         "assign": "complaints.assign_complaint",
         "transfer": "complaints.assign_complaint",
         "legal_hold": "complaints.set_legal_hold",
@@ -339,6 +342,30 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         return Response({"field": d["field"], "value": value})
 
     @extend_schema(
+        summary="查看含个人信息的原文（标题、投诉内容、诉求、处理记录；须说明理由，留痕）",
+        request=s.TextRevealIn,
+        responses={200: s.RevealOut, **ERRORS},
+        tags=["投诉"],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="text-reveal",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def text_reveal(self, request: Request, pk: Any = None) -> Response:
+        complaint, d = self._begin(request, pk, s.TextRevealIn)
+        value = services.complaint_text_reveal(
+            actor=request.user,
+            complaint=complaint,
+            field=d["field"],
+            event=d.get("event"),
+            reason=d["reason"],
+        )
+        return Response({"field": d["field"], "value": value})
+
+    @extend_schema(
         summary="按投诉人查找：提交电话或证件号，换取列表用的 person_token（号码不进入网址）",
         request=s.PersonLookupIn,
         responses={200: s.PersonLookupOut, **ERRORS},
@@ -474,21 +501,25 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         return self._respond(complaint)
 
     @extend_schema(
-        summary="生成答复函（Word，Base64）与短信文本",
-        request=None,
+        summary="生成答复函（Word，可另附 PDF；Base64）与短信文本",
+        request=s.LetterIn,
         responses={201: s.LetterOut, **ERRORS},
         tags=["投诉办理"],
     )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def letter(self, request: Request, pk: Any = None) -> Response:
         complaint = self._case(pk)
-        generated = services.complaint_letter_generate(actor=request.user, complaint=complaint)
+        data = self._input(s.LetterIn, request)
+        generated = services.complaint_letter_generate(
+            actor=request.user, complaint=complaint, pdf=bool(data.get("pdf"))
+        )
         return Response(
             {
                 "ref": generated.ref,
                 "sha256": generated.sha256,
                 "sms": generated.sms,
                 "docx_base64": base64.b64encode(generated.docx).decode(),
+                "pdf_base64": base64.b64encode(generated.pdf).decode() if generated.pdf else None,
             },
             status=201,
         )

@@ -71,6 +71,25 @@ def record_event(
     )
 
 
+def audit_unlock(*, actor: Any, username: str, address: str) -> AuditEvent:
+    """An administrator lifting a login lockout (deleting the django-axes attempt)."""
+    from xiaobao.organisation.models import Unit, User
+
+    user = User.objects.select_related("unit").filter(username=username[:150]).first()
+    unit = user.unit if user is not None else None
+    if unit is None:
+        unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        unit=unit,
+        action="login.unlock",
+        object_type="organisation.user",
+        object_id=str(user.pk) if user is not None else "",
+        summary=username[:255],
+        data={"username": username[:150], "address": address, "known_account": user is not None},
+    )
+
+
 def audit_login(*, outcome: str, username: str, address: str) -> AuditEvent:
     """One login success, failure or lockout; filed under the account's unit when it exists.
 

@@ -385,6 +385,17 @@ class RevealForm(forms.Form):
     reason = forms.CharField(label=_("查看理由"), max_length=200)
 
 
+class TextRevealForm(forms.Form):
+    """Which free text to show as typed: "title", "narrative", "demand_text" or "event:<id>"."""
+
+    target = forms.RegexField(
+        regex=r"^(title|narrative|demand_text|event:[0-9]{1,12})$",
+        label=_("内容"),
+        error_messages={"invalid": _("请选择要查看原文的内容。")},
+    )
+    reason = forms.CharField(label=_("查看理由"), max_length=200)
+
+
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("附件"))
     description = forms.CharField(label=_("说明"), required=False, max_length=200)

@@ -111,22 +111,43 @@ def letter_text(
 
 
 def letter_docx(text: LetterText) -> bytes:
-    """The letter as a Word document (python-docx, the reports' house font)."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    """The letter as a Word document in the house 公文 style (`lib.officialdoc`, GB/T 9704)."""
+    from xiaobao.lib.officialdoc import OfficialDocument, _pt
 
-    from xiaobao.reports.renderers import docx_bytes, docx_set_chinese_font
-
-    document = Document()
-    docx_set_chinese_font(document)
-    heading = document.add_heading(text.title, level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph(text.addressee)
+    document = OfficialDocument(title=text.title)
+    # The salutation starts at the margin (no first-line indent), as a letter's does.
+    document.paragraph(text.addressee).paragraph_format.first_line_indent = _pt(0)
     for title, body in text.paragraphs:
         if title:
-            document.add_paragraph().add_run(title).bold = True
+            document.heading(title, level=1)
         for line in body.splitlines() or [""]:
-            document.add_paragraph(line)
-    for line in text.signature:
-        document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    return docx_bytes(document)
+            document.paragraph(line)
+    issuer, on = text.signature
+    document.signature(issuer=issuer, on=on)
+    return document.to_bytes()
+
+
+def letter_html(text: LetterText) -> str:
+    """The same letter, line for line, as the printable HTML the PDF is printed from."""
+    from django.utils.html import escape
+
+    from xiaobao.lib.officialdoc import html_document, html_signature
+
+    parts = [
+        f"<h1>{escape(text.title)}</h1>",
+        f'<p class="salutation" style="text-indent: 0">{escape(text.addressee)}</p>',
+    ]
+    for title, body in text.paragraphs:
+        if title:
+            parts.append(f"<h2>{escape(title)}</h2>")
+        parts.extend(f"<p>{escape(line)}</p>" for line in body.splitlines() or [""])
+    issuer, on = text.signature
+    parts.append(html_signature(issuer=issuer, on=on))
+    return html_document(title=text.title, body="".join(parts))
+
+
+def letter_pdf(text: LetterText) -> bytes:
+    """The letter as PDF, printed by headless Chromium from `letter_html` (as reports are)."""
+    from xiaobao.reports.pdf import html_to_pdf
+
+    return html_to_pdf(letter_html(text))

@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +28,7 @@ from xiaobao.complaints.choices import (
     Status,
 )
 from xiaobao.privacy.fields import EncryptedTextField
+from xiaobao.privacy.sealing import seal_fields
 
 USER = settings.AUTH_USER_MODEL
 
@@ -260,6 +263,10 @@ class Complaint(models.Model):
     title = models.CharField(_("标题"), max_length=120)
     narrative = models.TextField(_("投诉事实与理由"))
     demand_text = models.TextField(_("诉求说明"), blank=True)
+    # The title, narrative and demand as typed, when they held personal data: encrypted, and
+    # shown only through the reveal with a reason (privacy.sealing); the columns above hold the
+    # masked text.
+    sealed_text = EncryptedTextField(kind="sealed_text", blank=True, default="", editable=False)
     demands = models.ManyToManyField(
         TaxonomyTerm,
         verbose_name=_("诉求"),
@@ -464,6 +471,8 @@ class ComplaintEvent(AppendOnlyModel):
     to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
     reason = models.TextField(_("原因"), blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
+    # The note as typed when it held personal data (privacy.sealing); `reason` holds it masked.
+    sealed_text = EncryptedTextField(kind="sealed_text", blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("投诉事件")
@@ -685,3 +694,38 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- personal data in free text (privacy.sealing) ------------------------------------------------
+
+COMPLAINT_SEALED_FIELDS = ("title", "narrative", "demand_text")
+EVENT_SEALED_FIELDS = ("reason",)
+
+
+def complaint_known_names(complaint: Complaint) -> list[str]:
+    """The names masked in the case's free text: its complainants' (cached on the instance)."""
+    names = getattr(complaint, "_seal_names", None)
+    if names is None:
+        names = [p.name for p in complaint.complainants.all()] if complaint.pk else []
+        complaint._seal_names = names  # type: ignore[attr-defined]
+    return list(names)
+
+
+def _sealing_applies(update_fields: Any, fields: tuple[str, ...]) -> bool:
+    return update_fields is None or bool(set(update_fields) & {*fields, "sealed_text"})
+
+
+@receiver(pre_save, sender=Complaint, dispatch_uid="complaints.seal_complaint_text")
+def _seal_complaint_text(sender: Any, instance: Complaint, update_fields: Any, **kw: Any) -> None:
+    if instance.anonymised_at is not None or not _sealing_applies(
+        update_fields, COMPLAINT_SEALED_FIELDS
+    ):
+        return
+    seal_fields(instance, COMPLAINT_SEALED_FIELDS, names=complaint_known_names(instance))
+
+
+@receiver(pre_save, sender=ComplaintEvent, dispatch_uid="complaints.seal_event_text")
+def _seal_event_text(sender: Any, instance: ComplaintEvent, **kw: Any) -> None:
+    if instance.reason:
+        names = complaint_known_names(instance.complaint) if instance.complaint_id else []
+        seal_fields(instance, EVENT_SEALED_FIELDS, names=names)

@@ -75,7 +75,12 @@ def _anonymise(complaint: Complaint, now: datetime) -> None:
     Complaint.objects.filter(pk=complaint.pk).update(
         narrative=redact(complaint.narrative),
         demand_text=redact(complaint.demand_text),
+        sealed_text="",  # the text as typed goes: only the masked text remains
         anonymised_at=now,
+    )
+    # The events' notes as typed, likewise (an erasure the append-only rule gives way to).
+    QuerySet(model=ComplaintEvent).filter(complaint=complaint).exclude(sealed_text="").update(
+        sealed_text=""
     )
     decision = getattr(complaint, "decision", None)
     if decision is not None:

@@ -24,6 +24,7 @@ urlpatterns = [
         "<int:pk>/extensions/<int:extension_pk>/", views.extension_decide, name="extension_decide"
     ),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("<int:pk>/reveal-text/", views.text_reveal, name="text_reveal"),
     path("<int:pk>/letter/", views.letter, name="letter"),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path(

@@ -545,10 +545,14 @@ def _detail_context(
     ]
     from xiaobao.privacy.services import can_unmask
 
+    timeline = list(selectors.complaint_timeline(complaint=complaint))
     return {
         "c": complaint,
         "badge": _deadline_badge(complaint, timezone.now()),
-        "timeline": selectors.complaint_timeline(complaint=complaint),
+        "timeline": timeline,
+        "sealed": _sealed_texts(complaint, timeline),
+        "text_reveal_form": (bound or {}).get("text_reveal") or forms.TextRevealForm(),
+        "text_revealed": (bound or {}).get("text_revealed"),
         "complainants": complainants,
         "can_unmask": can_unmask(user, complaint.unit),
         "reveal_form": (bound or {}).get("reveal") or forms.RevealForm(),
@@ -575,6 +579,23 @@ def _detail_context(
         "review_window": services.review_deadline(complaint),
         "suggestions": _suggestions(complaint),
     }
+
+
+def _sealed_texts(complaint: Complaint, timeline: list[Any]) -> list[tuple[str, str]]:
+    """The free texts on the page shown masked because they hold personal data, as
+    (reveal target, label) pairs for the reveal-with-reason form."""
+    from xiaobao.privacy.choices import TEXT_FIELD_LABELS
+    from xiaobao.privacy.sealing import is_sealed, sealed_fields
+
+    found = [(f, str(TEXT_FIELD_LABELS[f])) for f in sealed_fields(complaint)]
+    for e in timeline:
+        if e.sealed_text and is_sealed(e, "reason"):
+            label = gettext("处理记录 %(at)s %(action)s") % {
+                "at": timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                "action": action_label(e.action),
+            }
+            found.append((f"event:{e.pk}", label))
+    return found
 
 
 def _suggestions(complaint: Complaint) -> list[tuple[str, list[Any]]]:
@@ -829,6 +850,39 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def text_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one free text as typed, once, after a stated reason (logged like any personal field)."""
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    form = forms.TextRevealForm(request.POST)
+    revealed = None
+    status = 200
+    if form.is_valid():
+        target = form.cleaned_data["target"]
+        field, _sep, event = target.partition(":")
+        try:
+            value = services.complaint_text_reveal(
+                actor=_user(request),
+                complaint=complaint,
+                field="event_reason" if field == "event" else field,
+                event=int(event) if event else None,
+                reason=form.cleaned_data["reason"],
+            )
+            revealed = {"target": target, "value": value}
+        except DomainError as exc:
+            _form_error(form, exc)
+            status = domain_status(exc)
+    else:
+        status = 400
+    bound = {"text_reveal": form, "text_revealed": revealed}
+    response = render(
+        request, "complaints/detail.html", _detail_context(request, complaint, bound), status=status
+    )
+    response["Cache-Control"] = "no-store"  # the page now holds personal data in full
+    return response
+
+
+@login_required
+@require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = selectors.complaint_get(user=request.user, pk=pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
@@ -869,19 +923,28 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
 @login_required
 @require_POST
 def letter(request: HttpRequest, pk: int) -> HttpResponse:
-    """Generate the 答复函 (Word) from the decision; the event keeps its reference and digest."""
+    """Generate the 答复函 (Word, or PDF with ``as=pdf``) from the decision; the event keeps its
+    reference and digest."""
     complaint = selectors.complaint_get(user=request.user, pk=pk)
+    as_pdf = request.POST.get("as") == "pdf"
     try:
-        generated = services.complaint_letter_generate(actor=_user(request), complaint=complaint)
+        generated = services.complaint_letter_generate(
+            actor=_user(request), complaint=complaint, pdf=as_pdf
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         context = _detail_context(request, complaint)
         return render(request, "complaints/detail.html", context, status=domain_status(exc))
-    response = HttpResponse(
-        generated.docx,
-        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    )
-    filename = quote(f"答复函-{generated.ref}.docx")
+    if as_pdf:
+        response = HttpResponse(generated.pdf, content_type="application/pdf")
+        extension = "pdf"
+    else:
+        response = HttpResponse(
+            generated.docx,
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        extension = "docx"
+    filename = quote(f"答复函-{generated.ref}.{extension}")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     response["Cache-Control"] = "no-store"  # addressed to the complainant by name
     return response

@@ -354,11 +354,7 @@ class Importer:
         for name, axis in (("demands", Axis.DEMAND), ("tags", Axis.TAG)):
             items = [p for p in SEPARATORS.split(one_line(cell(name))) if p]
             v[name] = [t for t in (self._lookup_term(p, axis, name, problem) for p in items) if t]
-        v["complained_staff"] = (
-            self.lookups.staff(v["complained_staff_name"]) if v["complained_staff_name"] else None
-        )
-        if v["complained_staff_name"] and v["complained_staff"] is None:
-            self.remember_unknown("complained_staff_name", v["complained_staff_name"])
+        self._lookup_staff(v, one_line(cell("complained_staff_no")), problem)
         try:
             v["amount"] = parse_amount(cell("amount"))
         except ValueError:
@@ -402,6 +398,46 @@ class Importer:
 
         self._parse_history(v, cell, problem)
         return row
+
+    def _lookup_staff(self, v: dict[str, Any], number: str, problem: Any) -> None:
+        """The staff member complained about: by staff number (工号) first, then by a name the
+        wizard mapped to one; otherwise only the name is kept, and recusal cannot be checked."""
+        name = v["complained_staff_name"]
+        staff = None
+        if number:
+            staff = self.lookups.staff_by_number(number)
+            if staff is None:
+                problem(
+                    "complained_staff_no",
+                    f"工号“{number}”不存在或已停用：只记录被投诉人员姓名，无法检查回避。",
+                    WARNING,
+                    "核对工号；确实不是本机构在职员工的可不填工号。",
+                )
+            elif name and staff.display_name and name != staff.display_name:
+                problem(
+                    "complained_staff_no",
+                    f"工号“{number}”的员工是{staff.display_name}，与被投诉人员“{name}”不一致。",
+                    fix="核对工号与姓名，以免回避错人。",
+                )
+            elif v.get("unit") is not None and not v["unit"].contains(staff.unit):
+                problem(
+                    "complained_staff_no",
+                    f"工号“{number}”的员工不属于责任机构{v['unit'].name}（含下属机构）。",
+                    fix="核对工号或责任机构。",
+                )
+            elif not name:
+                v["complained_staff_name"] = staff.display_name or staff.username
+        elif name:
+            staff = self.lookups.staff(name)
+            if staff is None:
+                self.remember_unknown("complained_staff_name", name)
+                problem(
+                    "complained_staff_name",
+                    f"被投诉人员“{name}”没有工号：只记录姓名，无法检查回避。",
+                    WARNING,
+                    "如为本机构员工，请补充工号列或在取值对应中选择该员工。",
+                )
+        v["complained_staff"] = staff
 
     def _lookup_unit(self, raw: Any, problem: Any) -> Unit | None:
         value = one_line(raw)

@@ -22,6 +22,7 @@ class Lookups:
         self._unit_names: dict[str, list[Unit]] = {}
         self._unit_short_names: dict[str, list[Unit]] = {}
         self._staff: dict[str, User | None] = {}
+        self._staff_numbers: dict[str, User | None] = {}
 
     def own_word(self, name: str, value: str) -> str:
         return self.values.get(name, {}).get(value.strip(), value)
@@ -76,3 +77,12 @@ class Lookups:
         if username not in self._staff:
             self._staff[username] = User.objects.filter(username=username, is_active=True).first()
         return self._staff[username]
+
+    def staff_by_number(self, value: str) -> User | None:
+        """The active member of staff whose staff number (工号, the user name) this is."""
+        key = value.strip()
+        if key not in self._staff_numbers:
+            self._staff_numbers[key] = (
+                User.objects.select_related("unit").filter(username=key, is_active=True).first()
+            )
+        return self._staff_numbers[key]

@@ -32,3 +32,11 @@ FIELD_LABELS = {
     "address": _("联系地址"),
     "card_number": _("银行卡号"),
 }
+
+# Free text that may hold personal data typed in by staff or the consumer (privacy.sealing).
+TEXT_FIELD_LABELS = {
+    "title": _("标题"),
+    "narrative": _("投诉事实与理由"),
+    "demand_text": _("诉求说明"),
+    "event_reason": _("处理过程说明"),
+}

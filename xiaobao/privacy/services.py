@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,13 @@ from xiaobao.audit.services import audit_record
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.organisation.scope import unit_in_scope
-from xiaobao.privacy.choices import FIELD_LABELS, RecordType, RequestKind, RequestStatus
+from xiaobao.privacy.choices import (
+    FIELD_LABELS,
+    TEXT_FIELD_LABELS,
+    RecordType,
+    RequestKind,
+    RequestStatus,
+)
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.models import DataSubjectRequest, PersonalDataAccess, RetentionPolicy
 from xiaobao.privacy.registry import retention_checks, retention_jobs
@@ -34,10 +41,20 @@ def can_unmask(user: Any, unit: Any) -> bool:
 
 @transaction.atomic
 def personal_data_reveal(
-    *, actor: Any, obj: models.Model, field: str, reason: str, unit: Any, case_ref: str
+    *,
+    actor: Any,
+    obj: models.Model,
+    field: str,
+    reason: str,
+    unit: Any,
+    case_ref: str,
+    value: Callable[[], str] | None = None,
 ) -> str:
-    """Return one field in full and record the look; refused without right, scope or reason."""
-    if field not in FIELD_LABELS:
+    """Return one field in full and record the look; refused without right, scope or reason.
+
+    `value`: how to read the full value when it is not the attribute `field` of `obj` (free text
+    sealed by `privacy.sealing`, whose field is one of `TEXT_FIELD_LABELS`)."""
+    if field not in FIELD_LABELS and not (value is not None and field in TEXT_FIELD_LABELS):
         raise DomainError(f"字段“{field}”不是可查看的个人信息。", field="field")
     if not can_unmask(actor, unit):
         raise PermissionDeniedError("您没有查看完整个人信息的权限。", code="unmask_denied")
@@ -58,7 +75,7 @@ def personal_data_reveal(
         field=field,
         reason=reason[:200],
     )
-    return str(getattr(obj, field) or "")
+    return value() if value is not None else str(getattr(obj, field) or "")
 
 
 def retention_years(record_type: str) -> int:

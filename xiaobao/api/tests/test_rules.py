@@ -216,3 +216,14 @@ def test_back_dated_decision_and_notice_through_the_api_with_the_letter(
     assert response.status_code == 200, body(response)
     data = body(response)
     assert data["timely"] is True and letter["ref"] in data["notice"]["evidence"]
+
+
+def test_an_assignment_error_never_names_staff_of_another_branch(client_for, people, accepted_a):
+    officer = client_for(people.officer_a)
+    response = post(officer, accepted_a, "assign", {"handler": "handler_b"})
+    assert response.status_code == 422 and body(response)["field"] == "handler"
+    text = response.content.decode()
+    b = people.handler_b
+    for word in {b.username, b.get_full_name(), str(b)} - {""}:
+        assert word not in text
+    assert "所选人员" in text

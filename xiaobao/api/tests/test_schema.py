@@ -48,6 +48,7 @@ def test_schema_is_valid_openapi_3_with_every_complaint_path(api_a):
         assert f"/api/v1/complaints/{{id}}/{name}/" in paths, name
         assert "post" in paths[f"/api/v1/complaints/{{id}}/{name}/"]
     assert "/api/v1/complaints/{id}/extensions/{extension_pk}/approve/" in paths
+    assert "post" in paths["/api/v1/complaints/{id}/text-reveal/"]  # i1718: free text as typed
     create = paths["/api/v1/complaints/"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
     assert {"400", "403", "409", "422"} <= set(

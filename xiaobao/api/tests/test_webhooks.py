@@ -242,6 +242,8 @@ def test_once_wired_into_the_services_an_api_call_reaches_the_subscriber(
     monkeypatch, subscribe, receiver, api_a, case_a
 ):
     """What the complaint services will do once `_event` calls the hook (see the issue report)."""
+    from xiaobao.complaints.services import _common
+
     original = services._event
 
     def hooked(*args: Any, **kwargs: Any):
@@ -249,7 +251,8 @@ def test_once_wired_into_the_services_an_api_call_reaches_the_subscriber(
         webhooks.event_written(event)
         return event
 
-    monkeypatch.setattr(services, "_event", hooked)
+    # Transitions write their event through the shared helper (services/_common.py).
+    monkeypatch.setattr(_common, "_event", hooked)
     subscribe(receiver.url)
     response = api_a.post(f"/api/v1/complaints/{case_a.pk}/accept/", {}, format="json")
     assert response.status_code == 200

@@ -55,3 +55,22 @@ def test_the_person_complained_about_cannot_handle_the_case(browser, live_server
     assert "业务发生在网点" in page.inner_text(".timeline")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.close()
+
+
+def test_personal_data_in_the_narrative_is_masked_and_revealed_with_a_reason(
+    browser, live_server, people, register
+):
+    case = register(narrative="张伟请回电13912345678，卡号6222021234567890128。")
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    _login(page, live_server, "officer_a")
+    page.goto(f"{live_server.url}/complaints/{case.pk}/")
+    narrative = page.inner_text(".case-main .narrative")
+    assert "139****5678" in narrative and "13912345678" not in narrative
+    assert "张伟" not in narrative
+    page.click("details.text-reveal summary")
+    page.select_option("select[name=target]", value="narrative")
+    page.fill("details.text-reveal input[name=reason]", "核实客户回电号码")
+    page.click("details.text-reveal button")
+    page.wait_for_selector(".revealed-text")
+    assert "13912345678" in page.inner_text(".revealed-text")
+    page.close()

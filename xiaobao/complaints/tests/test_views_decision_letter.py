@@ -124,3 +124,86 @@ def test_no_letter_before_a_decision_and_not_for_an_auditor(client, accepted, pe
     assert client.post(reverse("complaints:letter", args=[accepted.pk])).status_code == 409
     client.force_login(people.auditor)
     assert client.post(reverse("complaints:letter", args=[accepted.pk])).status_code == 403
+
+
+# --- the letter in the official-document style, and as PDF ---------------------------------------
+
+
+def _html_lines(html: str) -> list[str]:
+    import re
+    from html import unescape
+
+    body = html.split("<body>", 1)[1]
+    return [unescape(m) for m in re.findall(r"<(?:h1|h2|p)[^>]*>(.*?)</(?:h1|h2|p)>", body)]
+
+
+def test_the_letter_is_an_official_document_and_its_pdf_text_matches_the_word_text(
+    client, decided, people, frozen
+):
+    from xiaobao.complaints.letters import letter_html, letter_text
+    from xiaobao.lib.officialdoc import MARGINS_MM
+
+    frozen(at(2026, 1, 12, 10))
+    client.force_login(people.handler_a)
+    response = client.post(reverse("complaints:letter", args=[decided.pk]))
+    document = Document(io.BytesIO(response.content))
+    section = document.sections[0]
+    assert (round(section.top_margin.mm), round(section.left_margin.mm)) == (
+        MARGINS_MM["top"],
+        MARGINS_MM["left"],
+    )
+    paragraphs = document.paragraphs
+    assert paragraphs[0].style.name == "Title" and paragraphs[0].text == "投诉处理答复函"
+    headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["一、核实情况", "二、处理结果", "三、处理依据"]
+    assert [p.text for p in paragraphs[-2:]] == ["A支行", "2026年1月12日"]
+    # The PDF is printed from HTML holding the very same lines, in the same order.
+    decided.refresh_from_db()
+    from xiaobao.complaints.services import review_deadline
+
+    window = review_deadline(decided)
+    text = letter_text(decided, decided.decision, review_by=window[0] if window else None)
+    assert _html_lines(letter_html(text)) == [p.text for p in paragraphs]
+
+
+def test_the_pdf_letter_through_the_page_and_the_api(client, decided, people, frozen, monkeypatch):
+    import base64
+
+    from rest_framework.test import APIClient
+
+    printed: list[str] = []
+
+    def fake_print(html: str) -> bytes:  # the browser itself is tested below when installed
+        printed.append(html)
+        return b"%PDF-1.7 letter"
+
+    monkeypatch.setattr("xiaobao.reports.pdf.html_to_pdf", fake_print)
+    frozen(at(2026, 1, 12, 10))
+    client.force_login(people.handler_a)
+    response = client.post(reverse("complaints:letter", args=[decided.pk]), {"as": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and ".pdf" in response["Content-Disposition"]
+    assert "投诉处理答复函" in printed[0] and "一、核实情况" in printed[0]
+    event = ComplaintEvent.objects.filter(complaint=decided, action="letter_generated").get()
+    assert event.data["pdf_sha256"] and event.data["ref"].endswith("-DF01")
+
+    api = APIClient()
+    api.force_authenticate(people.handler_a)
+    url = f"/api/v1/complaints/{decided.pk}/letter/"
+    data = api.post(url, {"pdf": True}, format="json").json()
+    assert base64.b64decode(data["pdf_base64"]).startswith(b"%PDF")
+    assert api.post(url, {}, format="json").json()["pdf_base64"] is None
+    api.force_authenticate(people.auditor)
+    assert api.post(url, {"pdf": True}, format="json").status_code == 403
+
+
+@pytest.mark.skipif(
+    not __import__("xiaobao.reports.pdf", fromlist=["chromium_path"]).chromium_path(),
+    reason="needs headless Chromium for PDF",
+)
+def test_the_pdf_letter_is_printed_by_chromium(client, decided, people, frozen):
+    frozen(at(2026, 1, 12, 10))
+    client.force_login(people.handler_a)
+    response = client.post(reverse("complaints:letter", args=[decided.pk]), {"as": "pdf"})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert b"CJK" in response.content

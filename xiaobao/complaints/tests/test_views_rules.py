@@ -56,6 +56,47 @@ def test_extension_approval_by_the_wrong_person_is_403(client, accepted, people,
     assert "没有执行此操作的权限" in response.content.decode()
 
 
+def _decide_extension(client, complaint, extension, told_at):
+    url = reverse("complaints:extension_decide", args=[complaint.pk, extension.pk])
+    data = {"ext-decision": "approve", "ext-told_by": "sms", "ext-told_at": told_at}
+    return client.post(url, data)
+
+
+def test_sixty_days_are_approved_on_the_page_by_a_senior_manager_only(
+    client, accepted, people, org, make_user, frozen
+):
+    from xiaobao.organisation.choices import Role
+
+    frozen(at(2026, 1, 10, 9))
+    extension = services.extension_request(
+        actor=people.handler_a, complaint=accepted, target_days=60, reason="特别复杂"
+    )
+    for refused in (people.hq_officer, people.officer_a):
+        client.force_login(refused)
+        assert _decide_extension(client, accepted, extension, "2026-01-10T08:00").status_code == 403
+    client.force_login(make_user("senior", org.hq, Role.HQ_SENIOR_MANAGER))
+    response = _decide_extension(client, accepted, extension, "2026-01-10T08:00")
+    assert response.status_code == 302
+    accepted.refresh_from_db()
+    assert accepted.allowed_days == 60
+
+
+def test_a_late_approval_on_the_page_is_refused_and_the_case_stays_overdue(
+    client, accepted, people, frozen
+):
+    # Received 5 Jan, due by the end of 20 Jan: asked on day 14, approved on day 17.
+    frozen(at(2026, 1, 19, 9))
+    extension = services.extension_request(
+        actor=people.handler_a, complaint=accepted, target_days=30, reason="需外部鉴定"
+    )
+    frozen(at(2026, 1, 22, 9))
+    client.force_login(people.head_a)
+    response = _decide_extension(client, accepted, extension, "2026-01-22T08:00")
+    assert response.status_code in (400, 422) and "不能再批准延期" in response.content.decode()
+    accepted.refresh_from_db()
+    assert accepted.allowed_days == 15 and accepted.due_date.isoformat() == "2026-01-20"
+
+
 # --- recusal -------------------------------------------------------------------------------------
 
 

@@ -85,7 +85,28 @@ def test_administrator_unlocks_in_the_admin(client, people, sysadmin):
     )
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(username="handler_a").exists()
+    # The unlock is in the audit log: who lifted it, for which account, under its unit.
+    unlock = AuditEvent.objects.get(action="login.unlock")
+    assert unlock.actor == sysadmin and unlock.summary == "handler_a"
+    assert unlock.unit == people.handler_a.unit and unlock.data["known_account"] is True
     assert _login(client, "handler_a", PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_unlocking_one_attempt_is_audited(client, people, sysadmin):
+    for _ in range(5):
+        _login(client, "officer_b", "wrong-password-1")
+    attempt = AccessAttempt.objects.get(username="officer_b")
+    admin_client = client.__class__()
+    admin_client.force_login(sysadmin)
+    url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    assert (
+        AuditEvent.objects.filter(
+            action="login.unlock", actor=sysadmin, summary="officer_b"
+        ).count()
+        == 1
+    )
 
 
 def test_workbench_roles_cannot_unlock(client, people):

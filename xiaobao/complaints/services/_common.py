@@ -1,0 +1,384 @@
+"""Helpers every stage shares: rights, row locks, events and transitions, claimed moments,
+taxonomy terms, registry numbers and the handler check."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from xiaobao.complaints import hooks
+from xiaobao.complaints.choices import (
+    Axis,
+    Kind,
+)
+from xiaobao.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    RegistrySequence,
+    TaxonomyTerm,
+)
+from xiaobao.complaints.transitions import target_status
+from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import memo
+from xiaobao.lib.clock import now as clock_now
+from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.organisation.models import Unit, User
+from xiaobao.organisation.scope import unit_in_scope
+
+GROUP_THRESHOLD = 20  # Art. 29: 20 or more complainants filing together make a major complaint
+MAX_GROUP_REPRESENTATIVES = 5  # Art. 12: a face-to-face group sends at most five
+REGULATOR_CHANNELS = frozenset({"R12363", "R12378", "REGULATOR_LETTER"})
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+P = ParamSpec("P")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return clock_now()
+
+
+def _require(
+    user: Any, perm: str, complaint: Complaint | None = None, unit: Unit | None = None
+) -> None:
+    if user is None or not getattr(user, "is_active", False):
+        raise PermissionDeniedError("请先登录。")
+    if not user.has_perm(f"complaints.{perm}"):
+        raise PermissionDeniedError("您没有执行此操作的权限。", code="permission_denied")
+    target = complaint.unit if complaint is not None else unit
+    if target is not None and not unit_in_scope(user, target):
+        raise PermissionDeniedError("该投诉不在您的机构管辖范围内。", code="out_of_scope")
+
+
+def _lock(complaint: Complaint) -> Complaint:
+    """Re-read the case under a row lock so two people cannot change it at once."""
+    return Complaint.objects.select_for_update().select_related("unit").get(pk=complaint.pk)
+
+
+def _event(
+    complaint: Complaint,
+    action: str,
+    *,
+    actor: Any,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> ComplaintEvent:
+    event = ComplaintEvent.objects.create(
+        complaint=complaint,
+        action=action,
+        occurred_at=at or _now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+    for listener in hooks.event_listeners:
+        listener(event)
+    return event
+
+
+def _transition(
+    complaint: Complaint,
+    action: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    update_fields: Sequence[str] = (),
+) -> ComplaintEvent:
+    """Move `complaint` (already locked and modified in memory) and record the event."""
+    before = complaint.status
+    after = target_status(action, before)
+    complaint.status = after
+    complaint.save(update_fields=["status", "updated_at", *update_fields])
+    return _event(
+        complaint,
+        action,
+        actor=actor,
+        from_status=before,
+        to_status=after,
+        reason=reason,
+        data=data,
+    )
+
+
+def _need(value: Any, message: str, field_name: str) -> None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DomainError(message, code="required", field=field_name)
+
+
+def _not_future(moment: datetime, what: str, field_name: str) -> None:
+    if moment > _now() + timedelta(minutes=5):
+        raise DomainError(f"{what}不能晚于当前时间。", code="in_future", field=field_name)
+
+
+def _backdate_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "XIAOBAO_BACKDATE_DAYS", 7))
+
+
+def _claimed_moment(
+    complaint: Complaint, moment: datetime | None, what: str, field_name: str
+) -> datetime:
+    """A decision or notice may be recorded for an earlier moment than its entry (given by phone
+    on day 14, entered on day 16), but not in the future, not before the case was accepted, and
+    not further back than XIAOBAO_BACKDATE_DAYS days."""
+    now = _now()
+    if moment is None:
+        return now
+    if timezone.is_naive(moment):
+        raise DomainError(f"{what}须包含时区。", field=field_name)
+    _not_future(moment, what, field_name)
+    accepted = complaint.events.filter(action="accept").order_by("occurred_at").first()
+    earliest = accepted.occurred_at if accepted is not None else complaint.received_at
+    # Forms record minutes, and a notice follows its decision (checked by the caller) by
+    # minutes: five minutes' grace, as elsewhere.
+    if moment < earliest - timedelta(minutes=5):
+        raise DomainError(
+            f"{what}不能早于受理时间（{earliest.astimezone(TZ):%Y-%m-%d %H:%M}）。",
+            code="before_acceptance",
+            field=field_name,
+        )
+    days = _backdate_days()
+    if moment < now - timedelta(days=days):
+        raise DomainError(
+            f"{what}最多只能补记{days}日内的时间。", code="too_far_back", field=field_name
+        )
+    return moment
+
+
+def _term(
+    value: TaxonomyTerm | str | None,
+    axis: Axis,
+    field_name: str,
+    known: Mapping[tuple[str, str], TaxonomyTerm] | None = None,
+) -> TaxonomyTerm | None:
+    """A usable term of `axis`: a term object or its code; retired codes only on old cases.
+
+    `known` holds terms already loaded by `_load_terms` (one query for a whole form)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, TaxonomyTerm):
+        term = value
+    else:
+        found = (
+            known.get((axis, value))
+            if known is not None
+            else TaxonomyTerm.objects.filter(axis=axis, code=value).first()
+        )
+        if found is None:
+            raise DomainError(
+                f"{axis.label}代码“{value}”不存在。", code="unknown_code", field=field_name
+            )
+        term = found
+    if term.axis != axis:
+        raise DomainError(
+            f"“{term.name}”不是{axis.label}代码。", code="wrong_axis", field=field_name
+        )
+    if not term.is_active:
+        raise DomainError(
+            f"{axis.label}“{term.name}”已停用，请选择在用的代码。",
+            code="retired_code",
+            field=field_name,
+        )
+    return term
+
+
+def _terms(
+    values: Iterable[TaxonomyTerm | str],
+    axis: Axis,
+    field_name: str,
+    known: Mapping[tuple[str, str], TaxonomyTerm] | None = None,
+) -> list[TaxonomyTerm]:
+    terms = [_term(v, axis, field_name, known) for v in values]
+    return [t for t in terms if t is not None]
+
+
+def _load_terms(wanted: Iterable[tuple[Axis, Any]]) -> dict[tuple[str, str], TaxonomyTerm]:
+    """Every (axis, code) asked for by code, in one query."""
+    keys = {(str(axis), value) for axis, value in wanted if isinstance(value, str) and value}
+    held = memo.active()
+    known = held.setdefault("terms", {}) if held is not None else {}
+    missing = keys - known.keys()
+    if missing:
+        condition = Q()
+        for axis, code in missing:
+            condition |= Q(axis=axis, code=code)
+        found = {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
+        known.update({key: found.get(key) for key in missing})
+    return {key: known[key] for key in keys if known[key] is not None}
+
+
+_SEQUENCE_SQL = 'UPDATE "{table}" SET "last" = "last" + %s WHERE "year" = %s RETURNING "last"'
+
+
+def _take_numbers(year: int, count: int = 1) -> int:
+    """Advance the year's sequence by `count` and return the last number taken. One UPDATE …
+    RETURNING under the row's lock: PostgreSQL serialises numbering per year until the
+    transaction commits; SQLite serialises all writers. The row is created once a year."""
+    sql = _SEQUENCE_SQL.format(table=RegistrySequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, year])
+        row = cursor.fetchone()
+        if row is None:
+            RegistrySequence.objects.get_or_create(year=year)
+            cursor.execute(sql, [count, year])
+            row = cursor.fetchone()
+    return int(row[0])
+
+
+def _registry_prefix(kind: str) -> str:
+    return "HC" if kind == Kind.REVIEW else "TS"
+
+
+class DeferredNumbers:
+    """Registry numbers for a long transaction (a bulk import), taken just before it commits.
+
+    Taking a number locks the year's sequence row until commit, so an import that numbered its
+    rows one by one would stop every other registration of that year for the whole import.
+    Inside `deferred_registry_numbers()` each case gets a placeholder (``~ab12TS2026-17``) and
+    `assign()` takes all the numbers at the end with one UPDATE per year and renames the cases,
+    in the order they were registered. A rolled-back import takes no number at all."""
+
+    PLACEHOLDER = re.compile(r"^~[0-9a-f]{4}(?P<prefix>TS|HC)(?P<year>\d{4})-(?P<n>\d+)$")
+
+    def __init__(self) -> None:
+        self.token = secrets.token_hex(2)
+        self.counts: dict[tuple[str, int], int] = {}
+        self.assigned: dict[tuple[str, int], int] = {}
+        self.ids: tuple[int, int] | None = None  # lowest and highest primary key given one
+
+    def placeholder(self, kind: str, year: int) -> str:
+        key = (_registry_prefix(kind), year)
+        self.counts[key] = n = self.counts.get(key, 0) + 1
+        return f"~{self.token}{key[0]}{year}-{n}"
+
+    def mark(self) -> dict[tuple[str, int], int]:
+        """Where the placeholders stand, to `release()` those a rolled-back savepoint took."""
+        return dict(self.counts)
+
+    def release(self, mark: dict[tuple[str, int], int]) -> None:
+        """Forget the placeholders taken since `mark` (their cases were rolled back), so the
+        next cases take them again and the numbers keep having no gaps."""
+        self.counts = dict(mark)
+
+    def saved(self, complaint: Complaint) -> None:
+        low, high = self.ids or (complaint.pk, complaint.pk)
+        self.ids = (min(low, complaint.pk), max(high, complaint.pk))
+
+    def final(self, number: str) -> str:
+        """The registry number a placeholder became (after `assign`); others unchanged."""
+        match = self.PLACEHOLDER.match(number)
+        if match is None:
+            return number
+        key = (match["prefix"], int(match["year"]))
+        return f"{key[0]}{key[1]}-{self.assigned[key] + int(match['n']):06d}"
+
+    def assign(self, chunk: int = 5_000) -> int:
+        """Number every placeholder (inside the caller's transaction); returns how many.
+
+        One UPDATE per prefix and year computes each number from its placeholder's ordinal,
+        over the primary-key range the placeholders were given (other sessions' cases in that
+        range keep their numbers: the LIKE leaves them out). It is called only when every case
+        that took a placeholder was saved (a refused row's savepoint is rolled back and its
+        placeholder `release`d), so the numbers have no gaps; a count that does not match
+        aborts the transaction."""
+        if self.ids is None:
+            return 0
+        table = connection.ops.quote_name(Complaint._meta.db_table)
+        number = "CAST(substr(registry_no, %s) AS integer) + %s"
+        if connection.vendor == "postgresql":
+            text = (
+                f"CASE WHEN {number} < 1000000 THEN lpad(({number})::text, 6, '0') "
+                f"ELSE ({number})::text END"
+            )
+        else:
+            text = f"printf('%%06d', {number})"
+        sql = (
+            f"UPDATE {table} SET registry_no = %s || {text} "
+            "WHERE id BETWEEN %s AND %s AND registry_no LIKE %s"
+        )
+        total = 0
+        for (prefix, year), count in sorted(self.counts.items()):
+            if (prefix, year) in self.assigned:
+                continue
+            base = self.assigned[(prefix, year)] = _take_numbers(year, count) - count
+            stem = f"~{self.token}{prefix}{year}-"
+            ordinal: list[int | str] = [len(stem) + 1, base]
+            params: list[int | str] = [f"{prefix}{year}-", *ordinal]
+            if connection.vendor == "postgresql":
+                params += [*ordinal, *ordinal]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, *self.ids, stem + "%"])
+                if cursor.rowcount != count:
+                    raise RuntimeError(f"numbered {cursor.rowcount} of {count} imported cases")
+            for start in range(1, count + 1, chunk):
+                numbers = range(base + start, base + min(start + chunk, count + 1))
+                for listener in hooks.renumber_listeners:
+                    listener([f"{prefix}{year}-{n:06d}" for n in numbers])
+            total += count
+        return total
+
+
+_deferred: ContextVar[DeferredNumbers | None] = ContextVar("deferred_numbers", default=None)
+
+
+@contextmanager
+def deferred_registry_numbers() -> Iterator[DeferredNumbers]:
+    """Cases registered inside get placeholders; call `assign()` before the transaction ends."""
+    numbers = DeferredNumbers()
+    token = _deferred.set(numbers)
+    try:
+        yield numbers
+    finally:
+        _deferred.reset(token)
+
+
+def _numbered_later(complaint: Complaint) -> None:
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.saved(complaint)
+
+
+def _next_registry_no(kind: str, year: int) -> str:
+    deferred = _deferred.get()
+    if deferred is not None:
+        return deferred.placeholder(kind, year)
+    return f"{_registry_prefix(kind)}{year}-{_take_numbers(year):06d}"
+
+
+def _ancestors_payload(unit: Unit) -> list[dict[str, Any]]:
+    return [{"id": u.pk, "code": u.code, "name": u.name} for u in unit.ancestors()]
+
+
+def _check_handler(handler: User, *, unit: Unit, complained_staff: User | None) -> None:
+    if not handler.is_active:
+        raise DomainError("处理人账号已停用。", field="handler")
+    if complained_staff is not None and handler.pk == complained_staff.pk:
+        raise DomainError("处理人不能是被投诉人本人（回避原则）。", code="recusal", field="handler")
+    # The messages never name the person: a handler id from another branch, tried through the
+    # API, must not tell the caller who that is.
+    if not unit_in_scope(handler, unit):
+        raise DomainError(
+            "所选人员不属于该投诉的责任机构及其上级，不能担任处理人。", field="handler"
+        )
+    if not handler.has_perm("complaints.handle_complaint"):
+        raise DomainError("所选人员没有办理投诉的权限。", field="handler")
