@@ -45,6 +45,9 @@ TASK_ACTION_LABELS = {
     "cancel": "撤销",
     "year_end": "年末评定",
     "carry_over": "结转下年",
+    "update": "调整任务",
+    "milestone_add": "新增节点",
+    "milestone_remove": "删除节点",
 }
 
 
