@@ -49,7 +49,7 @@ def test_moving_a_due_date_re_arms_reminders_and_writes_an_event(hq_plan, people
 
 
 def test_task_update_refusals_change_nothing(hq_plan, people, org, biz):
-    _, _, (a, b) = hq_plan
+    _, _, (a, _b) = hq_plan
     due = a.due_date
     with pytest.raises(PermissionDeniedError):  # the owner cannot move its own deadline
         services.task_update(actor=people.officer_a, task=a, due_date=due, reason="x")
@@ -104,7 +104,7 @@ def test_milestones_added_and_removed_with_events(hq_plan, people):
 
 
 def test_task_update_and_milestones_over_the_api(hq_plan, people, org, biz):
-    _, _, (a, b) = hq_plan
+    _, _, (a, _b) = hq_plan
     hq = _api(people.hq_officer)
     new_due = (a.due_date + timedelta(days=20)).isoformat()
     response = hq.post(
