@@ -134,24 +134,24 @@ class ReturnIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="退回理由")
 
 
-class EmptyIn(serializers.Serializer):
+class PlanEmptyIn(serializers.Serializer):
     pass
 
 
-class ApproveIn(serializers.Serializer):
+class PlanApproveIn(serializers.Serializer):
     note = serializers.CharField(
         max_length=200, required=False, default="", allow_blank=True, help_text="审批说明"
     )
 
 
-class YearEndIn(serializers.Serializer):
+class PlanYearEndIn(serializers.Serializer):
     task = serializers.IntegerField(help_text="任务编号")
     result = serializers.CharField(max_length=10, help_text="done / partly / not_done")
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class CloseIn(serializers.Serializer):
-    results = YearEndIn(many=True, required=False, default=list, help_text="每项任务的年末评定")
+class PlanCloseIn(serializers.Serializer):
+    results = PlanYearEndIn(many=True, required=False, default=list, help_text="每项任务的年末评定")
 
 
 class TaskUpdateIn(serializers.Serializer):
@@ -171,7 +171,7 @@ class TaskUpdateIn(serializers.Serializer):
     )
 
 
-class MilestoneIn(serializers.Serializer):
+class TaskMilestoneIn(serializers.Serializer):
     title = serializers.CharField(max_length=200, help_text="节点名称")
     due_date = serializers.DateField(help_text="节点期限")
 
@@ -225,11 +225,11 @@ class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         inputs: dict[str, type[serializers.Serializer]] = {
-            "submit": EmptyIn,
-            "start": EmptyIn,
-            "approve": ApproveIn,
+            "submit": PlanEmptyIn,
+            "start": PlanEmptyIn,
+            "approve": PlanApproveIn,
             "return_": ReturnIn,
-            "close": CloseIn,
+            "close": PlanCloseIn,
         }
         return inputs.get(self.action or "", PlanOut)
 
@@ -243,17 +243,17 @@ class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(PlanOut(plan).data)
 
-    @plan_action("submit", EmptyIn, "提交审批（草稿或已退回的计划）")
+    @plan_action("submit", PlanEmptyIn, "提交审批（草稿或已退回的计划）")
     def submit(self, request: Request, pk: str | None = None) -> Response:
         return self._run(
-            request, EmptyIn, lambda p, d: services.plan_submit(actor=request.user, plan=p)
+            request, PlanEmptyIn, lambda p, d: services.plan_submit(actor=request.user, plan=p)
         )
 
-    @plan_action("approve", ApproveIn, "批准计划（须有审批权限）")
+    @plan_action("approve", PlanApproveIn, "批准计划（须有审批权限）")
     def approve(self, request: Request, pk: str | None = None) -> Response:
         return self._run(
             request,
-            ApproveIn,
+            PlanApproveIn,
             lambda p, d: services.plan_approve(actor=request.user, plan=p, note=d["note"]),
         )
 
@@ -265,13 +265,13 @@ class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
             lambda p, d: services.plan_return(actor=request.user, plan=p, reason=d["reason"]),
         )
 
-    @plan_action("start", EmptyIn, "开始执行（已批准的计划）")
+    @plan_action("start", PlanEmptyIn, "开始执行（已批准的计划）")
     def start(self, request: Request, pk: str | None = None) -> Response:
         return self._run(
-            request, EmptyIn, lambda p, d: services.plan_start(actor=request.user, plan=p)
+            request, PlanEmptyIn, lambda p, d: services.plan_start(actor=request.user, plan=p)
         )
 
-    @plan_action("close", CloseIn, "年末结束：每项任务评定完成 / 部分完成 / 未完成")
+    @plan_action("close", PlanCloseIn, "年末结束：每项任务评定完成 / 部分完成 / 未完成")
     def close(self, request: Request, pk: str | None = None) -> Response:
         def call(plan: Plan, d: dict[str, Any]) -> None:
             results = {
@@ -280,7 +280,7 @@ class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
             }
             services.plan_close(actor=request.user, plan=plan, results=results)
 
-        return self._run(request, CloseIn, call)
+        return self._run(request, PlanCloseIn, call)
 
 
 def task_action(path: str, request: type[serializers.Serializer], summary: str) -> Any:
@@ -327,7 +327,7 @@ class TaskViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
             "accept": AcceptIn,
             "return_": ReturnIn,
             "update_": TaskUpdateIn,
-            "milestone": MilestoneIn,
+            "milestone": TaskMilestoneIn,
         }
         return inputs.get(self.action or "", TaskOut)
 
@@ -421,11 +421,11 @@ class TaskViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
 
         return self._run(request, TaskUpdateIn, call)
 
-    @task_action("milestones", MilestoneIn, "新增任务节点（督办机构或责任部门）")
+    @task_action("milestones", TaskMilestoneIn, "新增任务节点（督办机构或责任部门）")
     def milestone(self, request: Request, pk: str | None = None) -> Response:
         return self._run(
             request,
-            MilestoneIn,
+            TaskMilestoneIn,
             lambda t, d: services.milestone_add(
                 actor=request.user, task=t, title=d["title"], due_date=d["due_date"]
             ),
