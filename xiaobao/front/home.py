@@ -151,7 +151,7 @@ def _complaint_panels(user: Any, now: Any) -> Iterable[Panel]:
         overdue = mine.filter(due_at__lt=now).order_by("due_at")
         yield Panel(
             key="my_overdue",
-            title=_("我办理的超期投诉"),
+            title=_("我办理的投诉：已超期"),
             count=overdue.count(),
             rows=_case_rows(overdue, now),
             more_url=_registry(handler=user.username, due="overdue"),
@@ -160,7 +160,7 @@ def _complaint_panels(user: Any, now: Any) -> Iterable[Panel]:
         falling = mine.filter(pk__in=soon.values("pk"), due_at__gte=now).order_by("due_at")
         yield Panel(
             key="my_due_soon",
-            title=_("我办理的3日内到期投诉"),
+            title=_("我办理的投诉：3日内到期"),
             count=falling.count(),
             rows=_case_rows(falling, now),
             more_url=_registry(handler=user.username, due="soon"),
@@ -169,7 +169,7 @@ def _complaint_panels(user: Any, now: Any) -> Iterable[Panel]:
         rest = mine.exclude(pk__in=soon.values("pk")).order_by("due_at")
         yield Panel(
             key="my_cases",
-            title=_("我办理的其他投诉"),
+            title=_("我办理的投诉：其他在办"),
             count=rest.count(),
             rows=_case_rows(rest, now),
             more_url=_registry(handler=user.username, due="open"),
@@ -186,10 +186,16 @@ def _complaint_panels(user: Any, now: Any) -> Iterable[Panel]:
             urgency=3,
         )
     # Those who oversee (officers, unit heads, senior managers, auditors) see their scope's
-    # overdue cases; a handler already sees their own.
-    if user.has_perm("complaints.view_complaint") and (
-        user.has_perm("complaints.assign_complaint")
-        or not user.has_perm("complaints.handle_complaint")
+    # overdue cases; a handler already sees their own, an administrator reads cases only to
+    # support their users and gets no case lists.
+    administrator = user.has_perm("organisation.change_user")
+    if (
+        user.has_perm("complaints.view_complaint")
+        and not administrator
+        and (
+            user.has_perm("complaints.assign_complaint")
+            or not user.has_perm("complaints.handle_complaint")
+        )
     ):
         overdue_all = (
             selectors.complaint_list(user=user)
