@@ -21,7 +21,6 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from xiaobao.deadlines.engine import TZ
 
@@ -56,7 +55,7 @@ class Panel:
 
 
 def _days(n: int) -> str:
-    return ngettext("%(n)d日", "%(n)d日", n) % {"n": n}
+    return _("%(n)d日") % {"n": n}
 
 
 def _case_when(c: Any, now: Any) -> tuple[str, str]:
