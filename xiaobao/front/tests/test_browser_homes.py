@@ -22,6 +22,7 @@ PHONE = {"width": 390, "height": 844}
 
 # The panel each role must see first, and the row it must be able to reach without scrolling.
 FIRST = {
+    "hq_officer": ("extensions", "需要延期的理财投诉"),
     "handler_a": ("my_overdue", "逾期的年费投诉"),
     "head_a": ("extensions", "需要延期的理财投诉"),
     "officer_a": ("extensions", "需要延期的理财投诉"),
