@@ -181,3 +181,15 @@ def migration_data(transactional_db):
     do not run again, so tests that need them ask for this fixture.
     """
     load_migration_data()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test client request in English leaves English active in the thread (LocaleMiddleware
+    does not reset it); domain error messages are translated when read, so every test starts
+    from the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from xiaobao.audit.services import record_event
 from xiaobao.deadlines.engine import TZ
@@ -30,14 +31,14 @@ from xiaobao.plans.models import Task
 from xiaobao.plans.services import task_create
 
 ACTION_LABELS = {
-    "meeting_create": "登记会议",
-    "decision_add": "记录决议",
-    "confirm": "确认纪要",
-    "rule_register": "登记制度",
-    "revise": "修订（由新版本替代）",
-    "revised_from": "修订发布",
-    "review": "评估",
-    "repeal": "废止",
+    "meeting_create": gettext_noop("登记会议"),
+    "decision_add": gettext_noop("记录决议"),
+    "confirm": gettext_noop("确认纪要"),
+    "rule_register": gettext_noop("登记制度"),
+    "revise": gettext_noop("修订（由新版本替代）"),
+    "revised_from": gettext_noop("修订发布"),
+    "review": gettext_noop("评估"),
+    "repeal": gettext_noop("废止"),
 }
 
 

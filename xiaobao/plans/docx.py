@@ -1,42 +1,17 @@
-"""A plan as a Word 工作计划: 一、总体目标 二、工作措施 1. … 一是……二是…….
-
-Written with python-docx directly; when the shared official-document style
-(`xiaobao/lib/officialdoc.py`) lands, `_document()` is the one place to switch over.
-"""
+"""A plan as a Word 工作计划 in the house official-document style (`lib/officialdoc.py`,
+GB/T 9704): 一、总体目标 二、工作措施 （一）… 一是……二是……, then the 落款 and date."""
 
 from __future__ import annotations
 
-import io
 import re
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-
+from xiaobao.deadlines.engine import TZ
+from xiaobao.lib.officialdoc import OfficialDocument, chinese_date
 from xiaobao.plans.models import Plan
 
 ORDINALS = "一二三四五六七八九十"
 # Sentences already written as "一是……" stay; otherwise each line of a measure gets its ordinal.
 _HAS_ORDINAL = re.compile(r"^[一二三四五六七八九十]+是")
-
-
-def _document() -> DocxDocument:
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "FangSong"
-    style.font.size = Pt(16)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋_GB2312")
-    return doc
-
-
-def _heading(doc: DocxDocument, text: str) -> None:
-    p = doc.add_paragraph()
-    run = p.add_run(text)
-    run.bold = True
-    run.font.name = "SimHei"
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
 
 
 def measure_sentences(text: str) -> list[str]:
@@ -51,27 +26,19 @@ def measure_sentences(text: str) -> list[str]:
 
 
 def plan_docx(plan: Plan) -> bytes:
-    doc = _document()
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(plan.title)
-    run.bold = True
-    run.font.size = Pt(22)
+    doc = OfficialDocument(title=plan.title)
     if plan.basis:
-        doc.add_paragraph(plan.basis)
-    _heading(doc, "一、总体目标")
-    for line in (plan.goals or "").splitlines() or [""]:
+        doc.paragraph(plan.basis)
+    doc.heading("一、总体目标")
+    for line in (plan.goals or "").splitlines():
         if line.strip():
-            doc.add_paragraph(line.strip())
-    _heading(doc, "二、工作措施")
+            doc.paragraph(line.strip())
+    doc.heading("二、工作措施")
     for m in plan.measures.select_related("lead_department").prefetch_related("tasks__owner_unit"):
-        p = doc.add_paragraph()
-        p.add_run(f"{m.number}. {m.heading}").bold = True
+        doc.heading(f"{m.number}. {m.heading}", level=2)
         sentences = measure_sentences(m.text)
         if sentences:
-            doc.add_paragraph(
-                "".join(s if s.endswith(("。", "；")) else s + "。" for s in sentences)
-            )
+            doc.paragraph("".join(s if s.endswith(("。", "；")) else s + "。" for s in sentences))
         owners = []
         if m.lead_department:
             owners.append(f"牵头部门：{m.lead_department.name}")
@@ -81,12 +48,9 @@ def plan_docx(plan: Plan) -> bytes:
         if tasks:
             due = max(t.due_date for t in tasks)
             units = "、".join(sorted({t.owner_unit.name for t in tasks}))
-            owners.append(f"责任单位：{units}；完成时限：{due:%Y年%m月%d日}前")
+            owners.append(f"责任单位：{units}；完成时限：{chinese_date(due)}前")
         if owners:
-            doc.add_paragraph("（" + "；".join(owners) + "）")
+            doc.paragraph("（" + "；".join(owners) + "）")
     if plan.approved_at:
-        end = doc.add_paragraph(f"{plan.approved_at:%Y年%m月%d日}")
-        end.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+        doc.signature(issuer=plan.unit.name, on=plan.approved_at.astimezone(TZ).date())
+    return doc.to_bytes()

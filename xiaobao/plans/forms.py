@@ -183,3 +183,67 @@ class TaskForm(forms.Form):
                 ) from exc
             rows.append((name.strip(), when))
         return rows
+
+
+class MeasureEditForm(MeasureForm):
+    measure = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TaskEditForm(forms.Form):
+    """The issuing office adjusts an open task: due date, owners, co-owners (with a reason)."""
+
+    due_date = forms.DateField(label=_("完成期限"), widget=DATE)
+    owner_department: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("责任部门"), queryset=None, required=False
+    )
+    responsible: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("责任人"), queryset=None, required=False
+    )
+    co_units: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        label=_("协办机构"), queryset=None, required=False
+    )
+    co_departments: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        label=_("协办部门"), queryset=None, required=False
+    )
+    reason = forms.CharField(label=_("调整理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: Any, task: Any, **kwargs: Any) -> None:
+        from xiaobao.organisation.models import Department, Unit, User
+        from xiaobao.organisation.scope import visible_to
+
+        kwargs.setdefault(
+            "initial",
+            {
+                "due_date": task.due_date,
+                "owner_department": task.owner_department_id,
+                "responsible": task.responsible_id,
+                "co_units": list(task.co_units.values_list("pk", flat=True)),
+                "co_departments": list(task.co_departments.values_list("pk", flat=True)),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["owner_department"].queryset = Department.objects.filter(
+            unit=task.owner_unit, is_active=True
+        ).order_by("code")
+        fields["responsible"].queryset = User.objects.filter(
+            is_active=True, unit__path__startswith=task.owner_unit.path
+        ).order_by("unit__path", "username")
+        fields["co_units"].queryset = (
+            visible_to(user, Unit.objects.filter(is_active=True))
+            .exclude(pk=task.owner_unit_id)
+            .order_by("path")
+        )
+        fields["co_departments"].queryset = visible_to(
+            user, Department.objects.filter(is_active=True).select_related("unit")
+        ).order_by("unit__path", "code")
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("节点名称"), max_length=200)
+    due_date = forms.DateField(label=_("节点期限"), widget=DATE)
+
+
+class MilestoneRemoveForm(forms.Form):
+    milestone = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("删除理由"), max_length=500)

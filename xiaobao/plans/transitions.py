@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from xiaobao.lib.errors import InvalidTransitionError
 from xiaobao.plans.choices import PlanStatus as P
 from xiaobao.plans.choices import TaskStatus as T
@@ -24,27 +26,30 @@ TASK_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 PLAN_ACTION_LABELS = {
-    "create": "起草计划",
-    "submit": "提交审批",
-    "approve": "批准",
-    "return": "退回修改",
-    "start": "开始执行",
-    "close": "年末结束",
-    "copy": "沿用上年计划",
-    "measure_add": "新增措施",
-    "measure_update": "修改措施",
-    "cascade": "分解到分支机构",
+    "create": gettext_noop("起草计划"),
+    "submit": gettext_noop("提交审批"),
+    "approve": gettext_noop("批准"),
+    "return": gettext_noop("退回修改"),
+    "start": gettext_noop("开始执行"),
+    "close": gettext_noop("年末结束"),
+    "copy": gettext_noop("沿用上年计划"),
+    "measure_add": gettext_noop("新增措施"),
+    "measure_update": gettext_noop("修改措施"),
+    "cascade": gettext_noop("分解到分支机构"),
 }
 
 TASK_ACTION_LABELS = {
-    "create": "下达任务",
-    "progress": "报送进展",
-    "submit": "提交验收",
-    "accept": "验收通过",
-    "return": "退回重办",
-    "cancel": "撤销",
-    "year_end": "年末评定",
-    "carry_over": "结转下年",
+    "create": gettext_noop("下达任务"),
+    "progress": gettext_noop("报送进展"),
+    "submit": gettext_noop("提交验收"),
+    "accept": gettext_noop("验收通过"),
+    "return": gettext_noop("退回重办"),
+    "cancel": gettext_noop("撤销"),
+    "year_end": gettext_noop("年末评定"),
+    "carry_over": gettext_noop("结转下年"),
+    "update": gettext_noop("调整任务"),
+    "milestone_add": gettext_noop("新增节点"),
+    "milestone_remove": gettext_noop("删除节点"),
 }
 
 

@@ -20,7 +20,7 @@ from xiaobao.evidence.selectors import evidence_for
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.organisation.scope import get_visible_or_404
 from xiaobao.plans import forms, selectors, services
-from xiaobao.plans.choices import OPEN_TASK_STATUSES, TaskSourceKind
+from xiaobao.plans.choices import OPEN_TASK_STATUSES, RegulatorElement, TaskSourceKind
 from xiaobao.plans.docx import plan_docx
 from xiaobao.plans.models import Plan
 from xiaobao.plans.services._common import today
@@ -92,6 +92,8 @@ def _plan_context(request: HttpRequest, plan: Plan, **bound: Any) -> dict[str, A
         "tasks": [(t, selectors.due_state(t, day)) for t in tasks],
         "actions": plan_actions(plan.status),
         "measure_form": bound.get("measure") or forms.MeasureForm(),
+        "measure_edit_form": bound.get("measure_edit"),
+        "element_choices": RegulatorElement.choices,
         "cascade_form": bound.get("cascade") or forms.CascadeForm(),
         "task_form": bound.get("task") or forms.TaskForm(user=request.user),
         "reason_form": bound.get("reason") or forms.ReasonForm(),
@@ -129,6 +131,22 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             d = form.cleaned_data
             services.measure_add(
                 actor=user, plan=plan, heading=d["heading"], text=d["text"], element=d["element"]
+            )
+        elif action == "measure_edit":
+            bound["measure_edit"] = form = forms.MeasureEditForm(request.POST)
+            if not form.is_valid():
+                return _plan_error(request, plan, bound)
+            d = form.cleaned_data
+            measure = plan.measures.filter(pk=d["measure"]).first()
+            if measure is None:
+                raise DomainError("工作措施不存在。", field="measure")
+            services.measure_update(
+                actor=user,
+                measure=measure,
+                heading=d["heading"],
+                text=d["text"],
+                lead_department=measure.lead_department,
+                element=d["element"],
             )
         elif action == "cascade":
             bound["cascade"] = form = forms.CascadeForm(request.POST)
@@ -255,6 +273,11 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "progress_form": bound.get("progress") or forms.ProgressForm(task=task),
         "submit_form": bound.get("submit") or forms.SubmitForm(),
         "reason_form": bound.get("reason") or forms.ReasonForm(),
+        "edit_form": bound.get("edit") or forms.TaskEditForm(user=user, task=task),
+        "milestone_form": bound.get("milestone") or forms.MilestoneForm(),
+        "milestone_remove_form": bound.get("milestone_remove"),
+        "can_edit": task.is_open and can_verify(user, task),
+        "can_plan": task.is_open and (can_verify(user, task) or can_report(user, task)),
     }
 
 
@@ -275,10 +298,17 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         "accept": forms.NoteForm,
         "return": forms.ReasonForm,
         "cancel": forms.ReasonForm,
+        "edit": forms.TaskEditForm,
+        "milestone": forms.MilestoneForm,
+        "milestone_remove": forms.MilestoneRemoveForm,
     }.get(action)
     if form_class is None:
         return HttpResponse(status=404)
-    extra = {"task": task} if form_class is forms.ProgressForm else {}
+    extra: dict[str, Any] = {}
+    if form_class is forms.ProgressForm:
+        extra = {"task": task}
+    elif form_class is forms.TaskEditForm:
+        extra = {"task": task, "user": user}
     form = form_class(request.POST, request.FILES, **extra)
     key = "reason" if form_class is forms.ReasonForm else action
     status = 400
@@ -300,6 +330,26 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 services.task_accept(actor=user, task=task, note=d["note"])
             elif action == "return":
                 services.task_return(actor=user, task=task, reason=d["reason"])
+            elif action == "edit":
+                services.task_update(
+                    actor=user,
+                    task=task,
+                    due_date=d["due_date"],
+                    reason=d["reason"],
+                    owner_department=d["owner_department"],
+                    responsible=d["responsible"],
+                    co_units=list(d["co_units"]),
+                    co_departments=list(d["co_departments"]),
+                )
+            elif action == "milestone":
+                services.milestone_add(
+                    actor=user, task=task, title=d["title"], due_date=d["due_date"]
+                )
+            elif action == "milestone_remove":
+                milestone = task.milestones.filter(pk=d["milestone"]).first()
+                if milestone is None:
+                    raise DomainError("节点不存在。", code="not_found", field="milestone")
+                services.milestone_remove(actor=user, milestone=milestone, reason=d["reason"])
             else:
                 services.task_cancel(actor=user, task=task, reason=d["reason"])
         except DomainError as exc:

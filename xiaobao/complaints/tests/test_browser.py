@@ -156,7 +156,7 @@ def test_full_journey_register_accept_assign_decide_notify_close(browser, live_s
         if False
         else f"{live_server.url}/"
     )
-    page.click("table.list a:has-text('TS')")
+    page.click("[data-panel] a:has-text('TS')")  # the role home lists the case assigned to her
     _open_action(page, "作出处理决定")
     page.fill("#id_decide-verified_facts", "调阅双录视频，销售人员未充分揭示风险。")
     page.select_option("#id_decide-outcome", "partly_upheld")

@@ -17,12 +17,15 @@ from xiaobao.plans.services.plan import (
     plan_submit,
 )
 from xiaobao.plans.services.task import (
+    milestone_add,
+    milestone_remove,
     task_accept,
     task_cancel,
     task_create,
     task_progress_add,
     task_return,
     task_submit,
+    task_update,
 )
 from xiaobao.plans.services.yearly import YearEndResultData, plan_close, plan_copy_next_year
 
@@ -31,6 +34,8 @@ __all__ = [
     "measure_add",
     "measure_cascade",
     "measure_update",
+    "milestone_add",
+    "milestone_remove",
     "plan_approve",
     "plan_close",
     "plan_copy_next_year",
@@ -44,4 +49,5 @@ __all__ = [
     "task_progress_add",
     "task_return",
     "task_submit",
+    "task_update",
 ]

@@ -19,7 +19,7 @@ from django.db import models, transaction
 
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib import metrics
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.lib.uploads import CheckedUpload, check_upload
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -356,3 +356,141 @@ def task_cancel(*, actor: Any, task: Task, reason: str) -> Task:
     reason = need(reason, "撤销须说明理由。", "reason")
     task.next_check_at = None
     return _move(task, "cancel", actor=actor, reason=reason, fields=["next_check_at"])
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor: Any,
+    task: Task,
+    due_date: date | None,
+    reason: str,
+    owner_department: Department | None = None,
+    responsible: Any | None = None,
+    co_units: Sequence[Unit] = (),
+    co_departments: Sequence[Department] = (),
+) -> Task:
+    """The issuing office changes an open task's due date, owners or co-owners, with a reason.
+
+    A moved due date re-arms the reminder sweep (`reminders.arm`): the new date has its own steps.
+    """
+    from xiaobao.plans.reminders import arm
+
+    _require_verify(actor, task)
+    task = _lock(task)
+    if not task.is_open:
+        raise InvalidTransitionError("任务已完成或已撤销，不能再修改。", code="not_editable")
+    reason = need(reason, "修改任务须说明理由。", "reason")
+    if due_date is None:
+        raise DomainError("请填写完成期限。", code="required", field="due_date")
+    if due_date != task.due_date and due_date < today():
+        raise DomainError("完成期限不能早于今天。", code="in_past", field="due_date")
+    if task.start_date and task.start_date > due_date:
+        raise DomainError("完成期限不能早于开始日期。", code="invalid", field="due_date")
+    if task.milestones.filter(due_date__gt=due_date).exists():
+        raise DomainError("完成期限不能早于已有节点的期限。", code="invalid", field="due_date")
+    if owner_department is not None and owner_department.unit_id != task.owner_unit_id:
+        raise DomainError("责任部门须属于责任机构。", code="invalid", field="owner_department")
+    if (
+        responsible is not None
+        and not unit_in_scope(responsible, task.owner_unit)
+        and not (responsible.unit_id and responsible.unit.path.startswith(task.owner_unit.path))
+    ):
+        raise DomainError("责任人须为责任机构的员工。", code="invalid", field="responsible")
+    for unit in co_units:
+        if unit.pk == task.owner_unit_id or not unit_in_scope(actor, unit):
+            raise DomainError(
+                "协办机构须为您管辖范围内的其他机构。", code="invalid", field="co_units"
+            )
+    for department in co_departments:
+        if department.pk == getattr(owner_department, "pk", None) or not unit_in_scope(
+            actor, department.unit
+        ):
+            raise DomainError(
+                "协办部门须为您管辖范围内的其他部门。", code="invalid", field="co_departments"
+            )
+    before = {
+        "due_date": task.due_date.isoformat(),
+        "owner_department": task.owner_department_id,
+        "responsible": task.responsible_id,
+        "co_units": sorted(task.co_units.values_list("pk", flat=True)),
+        "co_departments": sorted(task.co_departments.values_list("pk", flat=True)),
+    }
+    moved = due_date != task.due_date
+    task.due_date = due_date
+    task.owner_department = owner_department
+    task.responsible = responsible
+    task.save(update_fields=["due_date", "owner_department", "responsible"])
+    task.co_units.set(co_units)
+    task.co_departments.set(co_departments)
+    after = {
+        "due_date": due_date.isoformat(),
+        "owner_department": task.owner_department_id,
+        "responsible": task.responsible_id,
+        "co_units": sorted(u.pk for u in co_units),
+        "co_departments": sorted(d.pk for d in co_departments),
+    }
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changed:
+        raise DomainError("没有需要保存的修改。", code="unchanged", field="due_date")
+    if moved:
+        arm(task, now=now())
+    task_event(task, "update", actor=actor, reason=reason, data={"changed": changed})
+    return task
+
+
+def _require_plan_milestones(actor: Any, task: Task) -> None:
+    active(actor)
+    if not (can_verify(actor, task) or can_report(actor, task)):
+        raise PermissionDeniedError(
+            "只有督办机构或责任部门可以调整任务节点。", code="permission_denied"
+        )
+
+
+@transaction.atomic
+def milestone_add(*, actor: Any, task: Task, title: str, due_date: date | None) -> TaskMilestone:
+    """Add a milestone to an open task (issuing office or the owners)."""
+    _require_plan_milestones(actor, task)
+    task = _lock(task)
+    if not task.is_open:
+        raise InvalidTransitionError("任务已完成或已撤销，不能再修改。", code="not_editable")
+    title = need(title, "请填写节点名称。", "title")
+    if due_date is None:
+        raise DomainError("请填写节点期限。", code="required", field="due_date")
+    if due_date > task.due_date:
+        raise DomainError("节点期限不能晚于任务完成期限。", code="invalid", field="due_date")
+    milestone = TaskMilestone.objects.create(task=task, title=title[:200], due_date=due_date)
+    task_event(
+        task,
+        "milestone_add",
+        actor=actor,
+        reason=f"{due_date:%Y-%m-%d} {milestone.title}",
+        data={"milestone": milestone.pk},
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_remove(*, actor: Any, milestone: TaskMilestone, reason: str) -> None:
+    """Remove a milestone not yet reached, with a reason (the event keeps what it was)."""
+    task = milestone.task
+    _require_plan_milestones(actor, task)
+    task = _lock(task)
+    if not task.is_open:
+        raise InvalidTransitionError("任务已完成或已撤销，不能再修改。", code="not_editable")
+    milestone = TaskMilestone.objects.select_for_update().get(pk=milestone.pk, task=task)
+    if milestone.done_at is not None:
+        raise InvalidTransitionError("已完成的节点不能删除。", code="milestone_done")
+    reason = need(reason, "删除节点须说明理由。", "reason")
+    task_event(
+        task,
+        "milestone_remove",
+        actor=actor,
+        reason=reason,
+        data={
+            "milestone": milestone.pk,
+            "title": milestone.title,
+            "due_date": str(milestone.due_date),
+        },
+    )
+    milestone.delete()

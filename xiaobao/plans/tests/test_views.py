@@ -64,7 +64,20 @@ def test_plan_pages_and_word_export(client, hq_plan, people):
 
     from docx import Document
 
-    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    from xiaobao.lib.tests.test_officialdoc import assert_official_layout
+
+    doc = Document(io.BytesIO(response.content))
+    assert_official_layout(doc)  # A4, GB/T 9704 margins, the house fonts, page numbers
+    styles = {p.text: p.style.name for p in doc.paragraphs}
+    assert styles[plan.title] == "Title" and styles["一、总体目标"] == "Heading 1"
+    assert styles["1. 深入开展金融知识宣传教育"] == "Heading 2"
+    # 落款: the issuing unit and the approval date, right-aligned at the end.
+    from xiaobao.deadlines.engine import TZ
+    from xiaobao.lib.officialdoc import chinese_date
+
+    approved = chinese_date(plan.approved_at.astimezone(TZ).date())
+    assert [p.text for p in doc.paragraphs[-2:]] == [plan.unit.name, approved]
+    text = "\n".join(p.text for p in doc.paragraphs)
     assert "一、总体目标" in text and "二、工作措施" in text
     assert "1. 深入开展金融知识宣传教育" in text and "一是开展3·15宣传周" in text
     assert "二是开展金融教育宣传月" in text
