@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "xiaobao.front",
+    "xiaobao.training",  # training
 ]
 
 MIDDLEWARE = [
@@ -331,6 +332,10 @@ SPECTACULAR_SETTINGS = {
         "NoticeMethodEnum": "xiaobao.complaints.choices.NoticeMethod",
         "ComplainantRoleEnum": "xiaobao.complaints.choices.ComplainantRole",
         "CampaignKindEnum": "xiaobao.outreach.choices.CampaignKind",
+        "QuestionKindEnum": "xiaobao.training.choices.QuestionKind",  # training
+        "QualificationKindEnum": "xiaobao.training.choices.QualificationKind",  # training
+        "SessionModeEnum": "xiaobao.training.choices.SessionMode",  # training
+        "ContestModeEnum": "xiaobao.training.choices.ContestMode",  # training
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

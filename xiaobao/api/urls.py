@@ -29,4 +29,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
     path("", include(router.urls)),
+    path("training/", include("xiaobao.training.api_urls")),  # training
 ]

@@ -41,3 +41,15 @@ class Role(models.TextChoices):
     BUSINESS_DEPT = "business_dept", _("业务部门人员")
     AUDITOR = "auditor", _("审计人员")
     SYSADMIN = "sysadmin", _("系统管理员")
+    TRAINING_ADMIN = "training_admin", _("培训管理员")  # training
+
+
+class StaffCategory(models.TextChoices):  # training
+    """Who a member of staff is for training coverage (programme.md B: by category)."""
+
+    SENIOR = "senior", _("高级管理人员")
+    MIDDLE = "middle", _("中层管理人员")
+    FRONTLINE = "frontline", _("基层业务人员")
+    BACK_OFFICE = "back_office", _("中后台人员")
+    OUTSOURCED = "outsourced", _("外包人员")
+    AGENCY = "agency", _("劳务派遣/代理人员")

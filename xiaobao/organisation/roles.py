@@ -28,6 +28,7 @@ XIAOBAO_APPS = (
     "language",
     "api",
     "axes",
+    "training",  # training
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.*",
         "evidence.add_evidencefile",
         "governance.*",
+        "training.*",  # training
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.add_*",
         "governance.change_*",
+        "training.*",  # training
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -95,6 +98,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.view_taskprogress",
         "plans.view_taskmilestone",
         "evidence.view_evidencefile",
+        "training.view_session",  # training
+        "training.view_exam",  # training
+        "training.view_attempt",  # training
+        "training.view_qualification",  # training
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -107,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "outreach.add_activity",
         "outreach.change_activity",
         "plans.approve_plan",
+        "training.approve_trainingplan",  # training
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
@@ -118,6 +126,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.report_task",
         "evidence.view_evidencefile",
         "evidence.add_evidencefile",
+        "training.view_session",  # training
+        "training.view_exam",  # training
+        "training.view_attempt",  # training
+        "training.run_session",  # training
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),
@@ -133,6 +145,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Login lockouts: read them, and unlock by deleting the attempt.
         "axes.view_*",
         "axes.delete_accessattempt",
+    ),
+    Role.TRAINING_ADMIN: (  # training
+        "organisation.view_unit",
+        "organisation.view_department",
+        "organisation.view_user",
+        "training.*",
+        "plans.view_*",
+        "evidence.view_evidencefile",
+        "reports.view_*",
     ),
 }
 
