@@ -323,7 +323,10 @@ def session_create(*, actor: Any, data: SessionData) -> Session:
         raise DomainError("学时须大于0且不超过24。", code="invalid", field="hours")
     if data.plan is not None and not data.unit.path.startswith(data.plan.unit.path):
         raise DomainError("举办机构不在该培训计划的范围内。", code="invalid", field="plan")
-    if data.makeup_of is not None and data.makeup_of.status != SessionStatus.CLOSED:
+    if (
+        data.makeup_of is not None
+        and not Session.objects.filter(pk=data.makeup_of.pk, status=SessionStatus.CLOSED).exists()
+    ):
         raise DomainError("只能为已结束的场次安排补训。", code="invalid", field="makeup_of")
     now = clock_now()
     session = Session.objects.create(
