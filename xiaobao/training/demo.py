@@ -3,7 +3,7 @@
 Each branch holds a quarterly consumer-protection session for its staff; 成都分行 skipped one
 quarter and signs in fewer people, 南京分行 leaves its outsourced and agency staff off the rosters,
 and head office's new-hire sessions missed some months, so some new hires were not trained within
-30 days. Exams follow two of the sessions in every branch (a few fail and sit again); 杭州分行 held
+30 days. An exam follows the last session of every branch (a few fail and sit again); 杭州分行 held
 a knowledge contest; sellers hold qualifications, some expiring within 30 or 60 days and one
 already expired. Everything is replayed at the time it happened, through the services.
 """
@@ -512,7 +512,7 @@ def _sessions(
                 rng=rng,
                 now=now,
             )
-            if quarter in (1, 3):
+            if quarter == 3:  # the year-end exam
                 _exam(actor=trainer, session=session, rng=rng, now=now)
     hq = Unit.objects.get(code="JC0001")
     hq_staff = list(

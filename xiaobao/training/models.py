@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaobao.organisation.models import User
 from xiaobao.training.choices import (
     AttemptStatus,
     AttendanceStatus,
@@ -360,7 +361,7 @@ class ContestEntry(models.Model):
         Contest, verbose_name=_("知识竞赛"), on_delete=models.CASCADE, related_name="entries"
     )
     name = models.CharField(_("队名/姓名"), max_length=80)
-    members = models.ManyToManyField(USER, verbose_name=_("参赛人员"), related_name="+")
+    members = models.ManyToManyField(User, verbose_name=_("参赛人员"), related_name="+")
     score = models.DecimalField(_("得分"), max_digits=6, decimal_places=1, default=0)
     award = models.CharField(_("奖项"), max_length=40, blank=True)
 

@@ -414,7 +414,7 @@ def session_advance(*, actor: Any, session: Session, to: str, reason: str = "") 
     if to == SessionStatus.CANCELLED and not reason.strip():
         raise DomainError("取消须说明原因。", code="required", field="reason")
     session = _lock(Session, session.pk)
-    action, label = _SESSION_LABELS.get(to, ("advance", "变更"))
+    action, label = _SESSION_LABELS.get(SessionStatus(to), ("advance", "变更"))
     before = _move(session, SESSION_TRANSITIONS, to, label)
     session.save(update_fields=["status"])
     data: dict[str, Any] = {}
@@ -795,7 +795,7 @@ def attempt_start(*, actor: Any, exam: Exam, seed: int | None = None) -> Attempt
         exam=exam,
         user=actor,
         number=used + 1,
-        paper=_draw(exam, rng),  # type: ignore[arg-type]
+        paper=_draw(exam, rng),
         started_at=now,
         deadline_at=now + timedelta(minutes=exam.time_limit_minutes),
     )

@@ -8,7 +8,7 @@ page never carries an answer key: the answers reach the browser only after the p
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import qrcode
 import qrcode.image.svg
@@ -78,7 +78,7 @@ def _refused(request: HttpRequest, exc: DomainError, target: str) -> HttpRespons
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)
     mine = (
         Attendance.objects.filter(user=user)
         .select_related("session__unit", "session__course")
@@ -96,7 +96,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "attendances": mine,
             "exams": exams,
             "attempts": Attempt.objects.filter(user=user).select_related("exam")[:20],
-            "qualifications": user.qualifications.all(),  # type: ignore[union-attr]
+            "qualifications": user.qualifications.all(),
             "code_form": CodeForm(),
         },
     )
@@ -278,7 +278,7 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
     target = reverse("training:session", args=[pk])
     form = ExamForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(target)
     d = form.cleaned_data
     try:
@@ -315,7 +315,7 @@ def _exam(request: HttpRequest, pk: int) -> Exam:
 @login_required
 def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam(request, pk)
-    user = request.user
+    user = cast(User, request.user)
     mine = Attempt.objects.filter(exam=exam, user=user).order_by("number")
     manages = user.has_perm("training.change_exam") and unit_in_scope(user, exam.unit)
     results = (
