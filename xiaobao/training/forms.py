@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xiaobao.organisation.choices import StaffCategory
 from xiaobao.organisation.models import Unit, User
 from xiaobao.training.choices import (
     AttendanceStatus,
@@ -137,3 +138,12 @@ class EntryForm(forms.Form):
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = staff  # type: ignore[attr-defined]
+
+
+class StaffProfileForm(forms.Form):
+    staff_category = forms.ChoiceField(label=_("人员类别"), choices=StaffCategory.choices)
+    position = forms.CharField(label=_("岗位"), max_length=50, required=False)
+    hire_date = forms.DateField(
+        label=_("入职日期"), required=False, widget=forms.DateInput(attrs=DAY)
+    )
+    is_seller = forms.BooleanField(label=_("销售理财/保险等产品"), required=False)

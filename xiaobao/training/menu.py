@@ -41,3 +41,11 @@ entry(
     permission="training.view_contest",
     order=50,
 )
+entry(
+    "training",
+    _("人员类别"),
+    "training:staff",
+    permission="training.run_session",
+    order=60,
+    current=("training:staff", "training:staff_edit"),
+)

@@ -21,4 +21,6 @@ urlpatterns = [
     path("qualifications/", views.qualifications, name="qualifications"),
     path("contests/", views.contests, name="contests"),
     path("contests/<int:pk>/", views.contest_detail, name="contest"),
+    path("staff/", views.staff_list, name="staff"),
+    path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
 ]

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from xiaobao.audit.selectors import timeline
 from xiaobao.lib.errors import DomainError
 from xiaobao.lib.web import domain_status, form_error
+from xiaobao.organisation.choices import StaffCategory
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope, visible_to
 from xiaobao.training import selectors, services
@@ -45,6 +46,7 @@ from xiaobao.training.forms import (
     QualificationForm,
     ReasonForm,
     SessionForm,
+    StaffProfileForm,
 )
 from xiaobao.training.models import Attempt, Attendance, Contest, Exam, Question, Session
 
@@ -594,4 +596,53 @@ def contest_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": timeline(contest),
         },
         status=status,
+    )
+
+
+# --- staff profiles -----------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("training.run_session", raise_exception=True)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    rows = _staff(request.user)
+    category = request.GET.get("category", "")
+    if category in StaffCategory.values:
+        rows = rows.filter(staff_category=category)
+    elif category == "none":
+        rows = rows.filter(staff_category="")
+    return render(
+        request,
+        "training/staff.html",
+        {"rows": rows[:500], "categories": StaffCategory.choices, "category": category},
+    )
+
+
+@login_required
+@permission_required("training.run_session", raise_exception=True)
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_visible_or_404(request.user, User.objects.select_related("unit"), pk=pk)
+    initial = {
+        "staff_category": person.staff_category,
+        "position": person.position,
+        "hire_date": person.hire_date,
+        "is_seller": person.is_seller,
+    }
+    form = StaffProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_profile_set(actor=request.user, user=person, **form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+            return render(
+                request,
+                "training/staff_form.html",
+                {"form": form, "person": person},
+                status=domain_status(exc),
+            )
+        messages.success(request, _("人员信息已保存。"))
+        return redirect("training:staff")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "training/staff_form.html", {"form": form, "person": person}, status=status
     )

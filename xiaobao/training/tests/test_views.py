@@ -183,3 +183,18 @@ def test_contest_pages(staff, org):
     )
     assert one.status_code == 302
     assert "一等奖" in client.get(detail).content.decode()
+
+
+def test_staff_categories_are_kept_by_the_trainer(staff, people):
+    client = login(staff.trainer)
+    listing = client.get("/training/staff/?category=agency").content.decode()
+    assert 'data-user="agent_a"' in listing and 'data-user="teller_a"' not in listing
+    saved = client.post(
+        f"/training/staff/{people.handler_a.pk}/",
+        {"staff_category": "outsourced", "position": "外包客服", "hire_date": "2024-03-01"},
+    )
+    assert saved.status_code == 302
+    people.handler_a.refresh_from_db()
+    assert people.handler_a.staff_category == "outsourced"
+    assert client.get(f"/training/staff/{people.handler_b.pk}/").status_code == 404
+    assert login(staff.teller).get("/training/staff/").status_code == 403
