@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.metrics import rate
@@ -142,7 +143,7 @@ class CoverageRow:
         return rate(self.trained, self.headcount)
 
 
-UNCATEGORISED = "未分类"
+UNCATEGORISED = _("未分类")
 
 
 def coverage(unit: Unit, first: date, last: date) -> list[CoverageRow]:
@@ -152,7 +153,7 @@ def coverage(unit: Unit, first: date, last: date) -> list[CoverageRow]:
     rows = [CoverageRow(c.value, c.label, heads[c.value], done[c.value]) for c in StaffCategory]
     if heads[""]:
         rows.append(CoverageRow("", UNCATEGORISED, heads[""], done[""]))
-    rows.append(CoverageRow("total", "合计", sum(heads.values()), sum(done.values())))
+    rows.append(CoverageRow("total", _("合计"), sum(heads.values()), sum(done.values())))
     return rows
 
 
