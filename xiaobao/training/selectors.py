@@ -230,11 +230,11 @@ def exam_figures(unit: Unit, first: date, last: date) -> dict[str, Any]:
     results = exam_results(unit, first, last)
     takers = len(results)
     mean = (
-        (sum((best for best, _ in results.values()), Decimal(0)) / takers).quantize(Decimal("0.1"))
+        (sum((r[0] for r in results.values()), Decimal(0)) / takers).quantize(Decimal("0.1"))
         if takers
         else None
     )
-    passed = sum(1 for _, ok in results.values() if ok)
+    passed = sum(1 for r in results.values() if r[1])
     return {
         "takers": takers,
         "mean_score": mean,
