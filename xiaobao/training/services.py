@@ -785,7 +785,9 @@ def attempt_start(*, actor: Any, exam: Exam, seed: int | None = None) -> Attempt
         if running.deadline_at + timedelta(seconds=conf.submit_grace_seconds()) > now:
             return running
         _lock_attempt(running, answers=running.answers, at=now, actor=None, expired=True)
-    used = mine.count()
+    # The exam row is locked above, so one candidate's starts are serialised; PostgreSQL refuses
+    # FOR UPDATE with an aggregate, so the count is a plain read.
+    used = Attempt.objects.filter(exam=exam, user=actor).count()
     if used >= exam.max_attempts:
         raise InvalidTransitionError(
             f"本次考试最多可作答{exam.max_attempts}次，您已用完。", code="attempts_exhausted"
