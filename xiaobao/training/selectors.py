@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.deadlines.engine import TZ
@@ -221,9 +221,9 @@ def exam_results(unit: Unit, first: date, last: date) -> dict[int, tuple[Decimal
             submitted_at__lt=end,
         )
         .values("user_id")
-        .annotate(best=Max("score"), any_pass=Max("passed"))
+        .annotate(best=Max("score"), passes=Count("pk", filter=Q(passed=True)))
     )
-    return {r["user_id"]: (r["best"], bool(r["any_pass"])) for r in rows}
+    return {r["user_id"]: (r["best"], r["passes"] > 0) for r in rows}
 
 
 def exam_figures(unit: Unit, first: date, last: date) -> dict[str, Any]:
