@@ -452,7 +452,12 @@ def attendance_sign_in(*, actor: Any, session: Session, code: str = "") -> Atten
     code = (code or "").strip().upper()
     if code and code != session.sign_in_code:
         raise DomainError("签到码不正确。", code="invalid", field="code")
-    attendance = Attendance.objects.select_for_update().filter(session=session, user=actor).first()
+    attendance = (
+        Attendance.objects.select_for_update()
+        .filter(session=session, user=actor)
+        .order_by("pk")
+        .first()
+    )
     if attendance is None:
         if not code:
             raise PermissionDeniedError(
