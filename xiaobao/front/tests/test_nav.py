@@ -20,13 +20,14 @@ def _labels(user, area: str) -> list[str]:
 
 
 def test_each_role_sees_first_what_it_works_on(people, make_user, org):
-    assert _areas(people.handler_a) == ["complaints", "education", "plans", "admin"]
+    # Everyone is trained, so everyone sees the training area ("我的培训").  # training
+    assert _areas(people.handler_a) == ["complaints", "education", "training", "plans", "admin"]
     assert _areas(people.hq_officer)[:3] == ["complaints", "plans", "reports"]
     assert _areas(people.auditor)[:2] == ["reports", "plans"]
     clerk = make_user("clerk_a", org.sub_a, "business_dept")
     assert _areas(clerk)[0] == "plans"
-    # Areas without an entry anyone may see (training, inspections …) are never shown.
-    assert not {"training", "inspections"} & set(_areas(people.hq_officer))
+    # Areas without an entry anyone may see (inspections …) are never shown.
+    assert not {"inspections"} & set(_areas(people.hq_officer))
 
 
 def test_entries_follow_permissions(people, make_user, org):
