@@ -1128,6 +1128,9 @@ def qualification_remind(*, now: datetime) -> int:
                 ),
                 url=reverse("training:qualifications"),
                 dedupe_key=f"training.qualification:{q.pk}:{threshold}",
+                # One sweep reminds many holders: bundled per person at the working moment, and
+                # no delivery job is queued before then.
+                grouped=True,
                 now=now,
             )
         written += len(notices)
