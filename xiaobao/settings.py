@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "xiaobao.front",
     "xiaobao.assessment",  # assessment
     "xiaobao.products",  # products
+    "xiaobao.training",  # training
 ]
 
 MIDDLEWARE = [
@@ -338,6 +339,10 @@ SPECTACULAR_SETTINGS = {
         "RiskClassEnum": "xiaobao.products.choices.RiskClass",  # products
         "ProductKindEnum": "xiaobao.products.choices.ProductKind",  # products
         "OpinionKindEnum": "xiaobao.products.choices.OpinionKind",  # products
+        "QuestionKindEnum": "xiaobao.training.choices.QuestionKind",  # training
+        "QualificationKindEnum": "xiaobao.training.choices.QualificationKind",  # training
+        "SessionModeEnum": "xiaobao.training.choices.SessionMode",  # training
+        "ContestModeEnum": "xiaobao.training.choices.ContestMode",  # training
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

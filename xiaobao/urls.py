@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("governance/", include("xiaobao.governance.urls")),
     path("inspections/", include("xiaobao.inspections.urls")),  # inspections
     path("products/", include("xiaobao.products.urls")),  # products
+    path("training/", include("xiaobao.training.urls")),  # training
     path("", include("xiaobao.front.urls")),
     path("assessment/", include("xiaobao.assessment.urls")),  # assessment
 ]

@@ -32,4 +32,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("products/", include("xiaobao.products.api_urls")),  # products
     path("", include(router.urls)),
     path("assessment/", include("xiaobao.assessment.api_urls")),  # assessment
+    path("training/", include("xiaobao.training.api_urls")),  # training
 ]

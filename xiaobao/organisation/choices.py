@@ -45,3 +45,15 @@ class Role(models.TextChoices):
     # An external mystery-shopping vendor's account: its assigned visits only, no personal data.
     INSPECTION_VENDOR = "inspection_vendor", _("第三方暗访人员")  # inspections
     PRODUCT_REVIEWER = "product_reviewer", _("消保审查员")  # products
+    TRAINING_ADMIN = "training_admin", _("培训管理员")  # training
+
+
+class StaffCategory(models.TextChoices):  # training
+    """Who a member of staff is for training coverage (programme.md B: by category)."""
+
+    SENIOR = "senior", _("高级管理人员")
+    MIDDLE = "middle", _("中层管理人员")
+    FRONTLINE = "frontline", _("基层业务人员")
+    BACK_OFFICE = "back_office", _("中后台人员")
+    OUTSOURCED = "outsourced", _("外包人员")
+    AGENCY = "agency", _("劳务派遣/代理人员")

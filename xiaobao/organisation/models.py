@@ -7,7 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.organisation.choices import DepartmentFunction, ResponsibilityDuty, UnitKind
+from xiaobao.organisation.choices import (
+    DepartmentFunction,
+    ResponsibilityDuty,
+    StaffCategory,
+    UnitKind,
+)
 
 PATH_SEGMENT_WIDTH = 8
 
@@ -164,6 +169,15 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
     title = models.CharField(_("职务"), max_length=50, blank=True)
+    # training: who the staff member is for coverage, sellers' qualifications and new-hire rules.
+    staff_category = models.CharField(
+        _("人员类别"), max_length=20, choices=StaffCategory.choices, blank=True
+    )
+    position = models.CharField(_("岗位"), max_length=50, blank=True)
+    hire_date = models.DateField(_("入职日期"), null=True, blank=True)
+    is_seller = models.BooleanField(
+        _("销售理财/保险等产品"), default=False, help_text=_("须持有有效的销售资格")
+    )
 
     objects = XiaobaoUserManager()  # type: ignore[misc]
 

@@ -31,6 +31,7 @@ XIAOBAO_APPS = (
     "inspections",  # inspections
     "assessment",  # assessment
     "products",  # products
+    "training",  # training
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inspections.*",  # inspections
         "assessment.*",  # assessment
         "products.*",  # products
+        "training.*",  # training
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -96,6 +98,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "products.import_sales",  # products
         "products.change_readvicenotice",  # products
         "products.add_productcomplaint",  # products
+        "training.*",  # training
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -129,6 +132,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "products.add_riskprofile",  # products
         "products.add_salecheck",  # products
         "products.change_readvicenotice",  # products
+        "training.view_session",  # training
+        "training.view_exam",  # training
+        "training.view_attempt",  # training
+        "training.view_qualification",  # training
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -144,6 +151,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inspections.appeal_visit",  # inspections
         "inspections.add_servicemeeting",  # inspections
         "assessment.add_appeal",  # assessment
+        "training.approve_trainingplan",  # training
     ),
     Role.BUSINESS_DEPT: (
         "organisation.view_unit",
@@ -160,6 +168,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "products.add_review",  # products
         "products.answer_opinion",  # products
         "products.register_launch",  # products
+        "training.view_session",  # training
+        "training.view_exam",  # training
+        "training.view_attempt",  # training
+        "training.run_session",  # training
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),
@@ -194,6 +206,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "products.*",
         "evidence.view_evidencefile",
         "evidence.add_evidencefile",
+    ),
+    Role.TRAINING_ADMIN: (  # training
+        "organisation.view_unit",
+        "organisation.view_department",
+        "organisation.view_user",
+        "training.*",
+        "plans.view_*",
+        "evidence.view_evidencefile",
+        "reports.view_*",
     ),
 }
 
