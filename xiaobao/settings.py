@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "xiaobao.plans",
     "xiaobao.governance",
     "xiaobao.outreach",
+    "xiaobao.partners",  # partners
     "xiaobao.intake",
     "xiaobao.language",
     "xiaobao.watch",

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("plans/", include("xiaobao.plans.urls")),
     path("outreach/", include("xiaobao.outreach.urls")),
     path("governance/", include("xiaobao.governance.urls")),
+    path("partners/", include("xiaobao.partners.urls")),  # partners
     path("", include("xiaobao.front.urls")),
 ]
 # Uploaded files are never served from /media/, not even in development: attachments are

@@ -28,6 +28,7 @@ XIAOBAO_APPS = (
     "language",
     "api",
     "axes",
+    "partners",  # partners
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.*",
         "evidence.add_evidencefile",
         "governance.*",
+        "partners.*",  # partners
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
@@ -78,6 +80,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.add_*",
         "governance.change_*",
+        # Links its cases to the partners they involve; keeps the partners its unit owns.
+        "partners.add_partner",  # partners
+        "partners.change_partner",  # partners
+        "partners.add_partnercomplaint",  # partners
+        "partners.delete_partnercomplaint",  # partners
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -95,6 +102,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.view_taskprogress",
         "plans.view_taskmilestone",
         "evidence.view_evidencefile",
+        # Names the partner a case involves (涉及合作机构).
+        "partners.view_partner",  # partners
+        "partners.add_partnercomplaint",  # partners
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -118,6 +128,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.report_task",
         "evidence.view_evidencefile",
         "evidence.add_evidencefile",
+        # The owning department keeps its partners, agreements, evaluations and exit steps.
+        "partners.view_*",  # partners
+        "partners.add_partner",  # partners
+        "partners.change_partner",  # partners
+        "partners.add_agreement",  # partners
+        "partners.change_agreement",  # partners
+        "partners.add_evaluation",  # partners
+        "partners.change_exit",  # partners
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),
