@@ -19,7 +19,7 @@ from xiaobao.partners.choices import (
 )
 from xiaobao.partners.services import AgreementData, EvaluationData, PartnerData
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PartnerForm(forms.Form):

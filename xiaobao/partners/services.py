@@ -374,6 +374,7 @@ def _clean_clauses(clauses: Iterable[str]) -> list[str]:
 def agreement_create(*, actor: Any, partner: Partner, data: AgreementData) -> Agreement:
     """Draft an agreement with its clause checklist."""
     _require(actor, "add_agreement", partner.unit)
+    partner = _lock(partner)
     if partner.status == PartnerStatus.EXITED:
         raise InvalidTransitionError("已退出的合作机构不能再签订协议。", code="invalid_transition")
     number = _text(data.number, "number", "协议编号")
@@ -636,6 +637,7 @@ def evaluation_create(*, actor: Any, partner: Partner, data: EvaluationData) -> 
     from xiaobao.partners.selectors import complaint_figures
 
     _require(actor, "add_evaluation", partner.unit)
+    partner = _lock(partner)
     if partner.status in (PartnerStatus.PROPOSED, PartnerStatus.EXITED):
         raise InvalidTransitionError(
             f"合作机构当前状态为“{partner.get_status_display()}”，不能评价。",

@@ -142,19 +142,20 @@ def _detail(request: HttpRequest, partner: Partner, status: int = 200, **forms: 
     links = visible_to(request.user, PartnerComplaint.objects.filter(partner=partner))
     owner = visible_to(request.user, Partner.objects.filter(pk=partner.pk)).exists()
     defaults = {
-        "admission_form": AdmissionForm(initial={"criteria": Criterion.values}),
-        "licence_form": LicenceForm(),
-        "agreement_form": AgreementForm(),
+        "admission_form": AdmissionForm(initial={"criteria": Criterion.values}, auto_id="admit_%s"),
+        "licence_form": LicenceForm(auto_id="licence_%s"),
+        "agreement_form": AgreementForm(auto_id="agreement_%s"),
         "evaluation_form": EvaluationForm(
             initial={
                 "period_start": today.replace(year=today.year - 1),
                 "period_end": today,
                 "cooperation_timely": True,
-            }
+            },
+            auto_id="evaluation_%s",
         ),
-        "exit_form": ExitStartForm(),
-        "link_form": LinkForm(),
-        "transition_form": TransitionForm(),
+        "exit_form": ExitStartForm(auto_id="exit_%s"),
+        "link_form": LinkForm(auto_id="link_%s"),
+        "transition_form": TransitionForm(auto_id="transition_%s"),
     }
     context = {
         "partner": partner,
@@ -251,7 +252,7 @@ def partner_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404
     partner = _partner(request, pk)
     key, form_class = _ACTIONS[name]
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, auto_id=f"{name}_%s")
     if not form.is_valid():
         return _detail(request, partner, status=400, **{key: form})
     try:
