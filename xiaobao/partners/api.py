@@ -395,7 +395,11 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
             actor=request.user, partner=partner, **_valid(AdmissionIn, request)
         )
         partner.refresh_from_db()
-        body = {"id": admission.pk, "decision": admission.decision, "partner": PartnerOut(partner).data}
+        body = {
+            "id": admission.pk,
+            "decision": admission.decision,
+            "partner": PartnerOut(partner).data,
+        }
         return Response(body, status=201)
 
     @extend_schema(
@@ -456,7 +460,9 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="exit", pagination_class=None)
     def exit(self, request: Request, pk: Any = None) -> Response:
         partner = self._owned(pk)
-        exit = services.exit_start(actor=request.user, partner=partner, **_valid(ExitStartIn, request))
+        exit = services.exit_start(
+            actor=request.user, partner=partner, **_valid(ExitStartIn, request)
+        )
         return Response(ExitOut(exit).data, status=201)
 
     @extend_schema(

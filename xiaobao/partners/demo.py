@@ -26,7 +26,14 @@ ALL_CLAUSES = list(Clause.values)
 
 # name, type, department, allowed branch codes, business lines, story
 PARTNERS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str]] = [
-    ("杭州快贷信息科技有限公司", "loan_assist", "LSJR", ("JC100", "JC200"), ("个人消费贷款获客",), "good"),
+    (
+        "杭州快贷信息科技有限公司",
+        "loan_assist",
+        "LSJR",
+        ("JC100", "JC200"),
+        ("个人消费贷款获客",),
+        "good",
+    ),
     ("南京信融融资担保有限公司", "guarantee", "SXGL", ("JC200",), ("小微企业贷款担保",), "legacy"),
     ("成都安收资产管理有限公司", "collection", "XYK", ("JC300",), ("信用卡逾期催收",), "watch"),
     ("上海云帆营销策划有限公司", "marketing", "XYK", ("JC100",), ("信用卡外拓营销",), "suspended"),
@@ -34,10 +41,24 @@ PARTNERS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str]] = [
     ("安泰保险经纪有限公司", "agency", "CFGL", ("JC100", "JC300"), ("代理保险销售",), "expired"),
     ("智信数据服务有限公司", "data", "SXGL", (), ("反欺诈数据",), "proposed"),
     ("恒印文化传播有限公司", "printing", "XBB", (), ("宣传资料印制",), "rejected"),
-    ("明察市场调查有限公司", "mystery", "XBB", ("JC100", "JC200", "JC300"), ("神秘客暗访",), "good"),
+    (
+        "明察市场调查有限公司",
+        "mystery",
+        "XBB",
+        ("JC100", "JC200", "JC300"),
+        ("神秘客暗访",),
+        "good",
+    ),
     ("优选生活网络平台有限公司", "internet_platform", "LSJR", ("JC100",), ("联合营销",), "exiting"),
     ("速收商务咨询有限公司", "collection", "XYK", ("JC200",), ("信用卡逾期催收",), "exited"),
-    ("聚财网络科技有限公司", "internet_platform", "LSJR", ("JC200", "JC300"), ("互联网贷款",), "new"),
+    (
+        "聚财网络科技有限公司",
+        "internet_platform",
+        "LSJR",
+        ("JC200", "JC300"),
+        ("互联网贷款",),
+        "new",
+    ),
 ]
 
 
@@ -162,7 +183,11 @@ class _Seeder:
         admitted = t - timedelta(days=420)
         for n, row in enumerate(PARTNERS, start=1):
             story = row[-1]
-            since = admitted - timedelta(days=30 * (n % 4)) if story != "new" else t - timedelta(days=75)
+            since = (
+                admitted - timedelta(days=30 * (n % 4))
+                if story != "new"
+                else t - timedelta(days=75)
+            )
             partner = self.partner(n, row, since)
             if story in ("proposed", "rejected"):
                 if story == "rejected":
@@ -180,7 +205,9 @@ class _Seeder:
             clauses = ALL_CLAUSES
             reason = ""
             if story == "legacy":
-                clauses = [c for c in ALL_CLAUSES if c not in ("no_violent_collection", "audit_rights")]
+                clauses = [
+                    c for c in ALL_CLAUSES if c not in ("no_violent_collection", "audit_rights")
+                ]
                 reason = "存量协议续签，补充条款正在与对方协商，三个月内签订补充协议"
             self.agreement(partner, since + timedelta(days=25), clauses, reason)
             if story == "expiring":
@@ -201,7 +228,9 @@ class _Seeder:
                 )
             if story == "good":
                 self.link(partner, 3, "seller" if partner.type == "loan_assist" else "servicer")
-                self.evaluate(partner, "continue", "合作规范，投诉处理配合及时。", inspection_score=92)
+                self.evaluate(
+                    partner, "continue", "合作规范，投诉处理配合及时。", inspection_score=92
+                )
             elif story == "legacy":
                 self.link(partner, 1, "servicer")
                 self.evaluate(partner, "continue", "需尽快补签消保条款。", inspection_score=85)

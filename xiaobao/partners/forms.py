@@ -49,7 +49,10 @@ class PartnerForm(forms.Form):
 
     def data_object(self) -> PartnerData:
         c = self.cleaned_data
-        lines = [p.strip() for p in c["business_lines"].replace("，", "、").replace(",", "、").split("、")]
+        lines = [
+            p.strip()
+            for p in c["business_lines"].replace("，", "、").replace(",", "、").split("、")
+        ]
         return PartnerData(
             name=c["name"],
             credit_code=c["credit_code"],

@@ -82,7 +82,9 @@ class Licence(models.Model):
     name = models.CharField(_("证照名称"), max_length=100)
     number = models.CharField(_("证照编号"), max_length=60, blank=True)
     issuer = models.CharField(_("发证机关"), max_length=100, blank=True)
-    expires_on = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("长期有效可不填"))
+    expires_on = models.DateField(
+        _("有效期至"), null=True, blank=True, help_text=_("长期有效可不填")
+    )
 
     class Meta:
         verbose_name = _("证照")

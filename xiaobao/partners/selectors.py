@@ -36,8 +36,7 @@ def partners_for(user: Any) -> QuerySet[Partner]:
     if unit is None or not getattr(user, "is_active", False):
         return Partner.objects.none()
     allowed = Partner.objects.filter(
-        Q(allowed_units__path__in=_ancestors(unit))
-        | Q(allowed_units__path__startswith=unit.path)
+        Q(allowed_units__path__in=_ancestors(unit)) | Q(allowed_units__path__startswith=unit.path)
     ).values("pk")
     return Partner.objects.filter(scope_q(user, Partner) | Q(pk__in=allowed)).select_related(
         "unit", "department"

@@ -692,7 +692,9 @@ def evaluation_conclude(
         raise DomainError("请选择评价结论。", code="invalid", field="result")
     note = (note or "").strip() or evaluation.note
     if result != EvaluationResult.CONTINUE and not note:
-        raise DomainError("请填写评价意见（整改、暂停或退出的理由）。", code="required", field="note")
+        raise DomainError(
+            "请填写评价意见（整改、暂停或退出的理由）。", code="required", field="note"
+        )
     partner = _lock(evaluation.partner)
     figures = complaint_figures(partner, evaluation.period_start, evaluation.period_end)
     now = clock_now()
@@ -716,28 +718,25 @@ def evaluation_conclude(
         at=now,
     )
     target = RESULT_STATUS[result]
-    if partner.status != target and target in PARTNER_TRANSITIONS.get(partner.status, frozenset()):
-        if not (
-            target == PartnerStatus.LISTED
-            and partner.exits.filter(status=ExitStatus.IN_PROGRESS).exists()
-        ):
-            before = _move(partner, target, "按评价结论变更状态")
-            partner.save(update_fields=["status"])
-            record_event(
-                partner,
-                action="evaluation",
-                action_label=f"评价结论：{EvaluationResult(result).label}",
-                actor=actor,
-                unit=partner.unit,
-                from_status=before,
-                to_status=target,
-                reason=note,
-                data={"evaluation": evaluation.pk},
-                at=now,
-            )
-    if result == EvaluationResult.EXIT and not partner.exits.filter(
-        status=ExitStatus.IN_PROGRESS
-    ).exists():
+    exiting = partner.exits.filter(status=ExitStatus.IN_PROGRESS).exists()
+    movable = target in PARTNER_TRANSITIONS.get(partner.status, frozenset())
+    # A partner being wound down is never put back on the list by an evaluation.
+    if movable and partner.status != target and not (target == PartnerStatus.LISTED and exiting):
+        before = _move(partner, target, "按评价结论变更状态")
+        partner.save(update_fields=["status"])
+        record_event(
+            partner,
+            action="evaluation",
+            action_label=f"评价结论：{EvaluationResult(result).label}",
+            actor=actor,
+            unit=partner.unit,
+            from_status=before,
+            to_status=target,
+            reason=note,
+            data={"evaluation": evaluation.pk},
+            at=now,
+        )
+    if result == EvaluationResult.EXIT and not exiting:
         exit_start(
             actor=actor,
             partner=partner,
@@ -815,9 +814,7 @@ def exit_confirm(
     if step not in ExitStep.values:
         raise DomainError("请选择确认事项。", code="invalid", field="step")
     if exit.confirmations.filter(step=step).exists():
-        raise InvalidTransitionError(
-            f"“{ExitStep(step).label}”已确认。", code="invalid_transition"
-        )
+        raise InvalidTransitionError(f"“{ExitStep(step).label}”已确认。", code="invalid_transition")
     note = _text(note, "note", "确认说明")
     files = [f for f in evidence if f is not None]
     if not files:

@@ -137,7 +137,9 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, partner: Partner, status: int = 200, **forms: Any) -> HttpResponse:
+def _detail(
+    request: HttpRequest, partner: Partner, status: int = 200, **forms: Any
+) -> HttpResponse:
     today = timezone.localdate()
     links = visible_to(request.user, PartnerComplaint.objects.filter(partner=partner))
     owner = visible_to(request.user, Partner.objects.filter(pk=partner.pk)).exists()
@@ -267,9 +269,7 @@ def partner_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def agreement_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    agreement = get_visible_or_404(
-        request.user, Agreement.objects.select_related("partner"), pk=pk
-    )
+    agreement = get_visible_or_404(request.user, Agreement.objects.select_related("partner"), pk=pk)
     form = SignForm(request.POST)
     form.is_valid()
     try:
@@ -426,5 +426,3 @@ def exit_complete(request: HttpRequest, pk: int) -> HttpResponse:
         return _exit_page(request, exit, status=domain_status(exc), error=exc.message)
     messages.success(request, _("退出已完成。"))
     return redirect("partners:exit", pk=exit.pk)
-
-

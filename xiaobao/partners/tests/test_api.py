@@ -43,12 +43,16 @@ def test_register_admit_and_the_checked_credit_code(api, people):
     assert refused.status_code == 422
     assert refused.json()["field"] == "credit_code"
     assert "校验位" in refused.json()["message"]
-    created = hq.post("/api/v1/partners/", body | {"credit_code": "91350100M000100Y43"}, format="json")
+    created = hq.post(
+        "/api/v1/partners/", body | {"credit_code": "91350100M000100Y43"}, format="json"
+    )
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     assert created.json()["status"] == "proposed"
     again = hq.post(
-        "/api/v1/partners/", body | {"name": "另一个名字", "credit_code": "91350100m000100y43"}, format="json"
+        "/api/v1/partners/",
+        body | {"name": "另一个名字", "credit_code": "91350100m000100y43"},
+        format="json",
     )
     assert again.status_code == 422 and again.json()["code"] == "duplicate"
     # 拟准入 → 在册 only through the admission review.
@@ -178,7 +182,9 @@ def test_agreement_lacking_clauses_is_refused_with_the_field(api, people, partne
     )
     assert created.status_code == 201
     assert "no_violent_collection" in created.json()["missing_clauses"]
-    refused = hq.post(f"/api/v1/partners/agreements/{created.json()['id']}/sign/", {}, format="json")
+    refused = hq.post(
+        f"/api/v1/partners/agreements/{created.json()['id']}/sign/", {}, format="json"
+    )
     assert refused.status_code == 422 and refused.json()["field"] == "clauses"
 
 
@@ -195,5 +201,6 @@ def test_the_schema_documents_the_partner_endpoints(api, people):
         "/api/v1/partners/exits/{id}/complete/",
     ):
         assert path in paths, path
-    assert {"403", "409", "422"} <= set(paths["/api/v1/partners/exits/{id}/complete/"]["post"]["responses"])
-
+    assert {"403", "409", "422"} <= set(
+        paths["/api/v1/partners/exits/{id}/complete/"]["post"]["responses"]
+    )

@@ -70,7 +70,9 @@ def test_a_linked_complaint_shows_on_the_partners_evaluation(
     context.close()
 
 
-def test_an_exit_cannot_complete_until_every_step_is_confirmed(browser, live_server, people, partner):
+def test_an_exit_cannot_complete_until_every_step_is_confirmed(
+    browser, live_server, people, partner
+):
     context = browser.new_context(viewport=DESK, locale="zh-CN")
     page = context.new_page()
     _login(page, live_server, "hq_officer")

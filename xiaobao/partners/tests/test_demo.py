@@ -25,7 +25,11 @@ def test_demo_has_partners_in_every_status_evaluations_and_an_exit_in_progress(d
     assert PartnerComplaint.objects.exists()
     hq = Unit.objects.get(code="JC0001")
     today = timezone.localdate()
-    first = today.replace(month=1, day=1) if today.month > 1 else today.replace(year=today.year - 1, month=1, day=1)
+    first = (
+        today.replace(month=1, day=1)
+        if today.month > 1
+        else today.replace(year=today.year - 1, month=1, day=1)
+    )
     values = {
         key: metrics.value(key, unit=hq, first=first, last=today)
         for key in (

@@ -21,7 +21,12 @@ pytestmark = pytest.mark.django_db
 def _data(org, **fields):
     return services.PartnerData(
         **(
-            {"name": "某催收公司", "credit_code": credit_code(), "type": "collection", "unit": org.hq}
+            {
+                "name": "某催收公司",
+                "credit_code": credit_code(),
+                "type": "collection",
+                "unit": org.hq,
+            }
             | fields
         )
     )
@@ -43,7 +48,12 @@ def test_credit_code_must_be_valid_and_unique_across_the_institution(people, org
     with pytest.raises(DomainError) as exc:
         services.partner_create(
             actor=people.officer_a,
-            data=_data(org, name="某催收公司杭州分公司", unit=org.branch_a, credit_code=" 91350100m000100y43"),
+            data=_data(
+                org,
+                name="某催收公司杭州分公司",
+                unit=org.branch_a,
+                credit_code=" 91350100m000100y43",
+            ),
         )
     assert exc.value.code == "duplicate" and exc.value.field == "credit_code"
     assert Partner.objects.count() == 1
@@ -107,11 +117,15 @@ def test_status_moves_only_through_the_table_and_each_move_writes_an_event(peopl
         services.partner_transition(
             actor=people.hq_officer, partner=partner, to="exited", reason="直接退出"
         )
-    services.partner_transition(actor=people.hq_officer, partner=partner, to="watch", reason="投诉多")
+    services.partner_transition(
+        actor=people.hq_officer, partner=partner, to="watch", reason="投诉多"
+    )
     services.partner_transition(
         actor=people.hq_officer, partner=partner, to="suspended", reason="整改不到位"
     )
-    services.partner_transition(actor=people.hq_officer, partner=partner, to="listed", reason="整改完成")
+    services.partner_transition(
+        actor=people.hq_officer, partner=partner, to="listed", reason="整改完成"
+    )
     moves = [
         (e.from_status, e.to_status)
         for e in RecordEvent.objects.filter(object_id=partner.pk, content_type__model="partner")
@@ -125,9 +139,7 @@ def test_status_moves_only_through_the_table_and_each_move_writes_an_event(peopl
         ("suspended", "listed"),
     ]
     with pytest.raises(PermissionDeniedError):
-        services.partner_transition(
-            actor=people.officer_a, partner=partner, to="watch", reason="x"
-        )
+        services.partner_transition(actor=people.officer_a, partner=partner, to="watch", reason="x")
 
 
 def test_agreement_lacking_clauses_is_refused_unless_an_approver_says_why(people, partner):
@@ -173,7 +185,9 @@ def test_evaluation_counts_the_complaints_linked_in_the_registry(people, org, pa
     old = make_case(days=200)
     unrelated = make_case(days=5)
     for case in (inside, upheld, old):
-        services.complaint_link(actor=people.handler_a, partner=partner, complaint=case, role="seller")
+        services.complaint_link(
+            actor=people.handler_a, partner=partner, complaint=case, role="seller"
+        )
     evaluation = services.evaluation_create(
         actor=people.hq_officer,
         partner=partner,
@@ -200,20 +214,26 @@ def test_linking_out_of_scope_is_refused_and_outside_allowance_is_flagged(
 ):
     case_b = make_case(unit=org.sub_b, actor=people.handler_b)
     with pytest.raises(PermissionDeniedError):
-        services.complaint_link(actor=people.handler_a, partner=partner, complaint=case_b, role="seller")
+        services.complaint_link(
+            actor=people.handler_a, partner=partner, complaint=case_b, role="seller"
+        )
     link = services.complaint_link(
         actor=people.handler_b, partner=partner, complaint=case_b, role="seller"
     )
     assert link.outside_allowance  # the partner is allowed to branch A only
     with pytest.raises(DomainError):
-        services.complaint_link(actor=people.handler_b, partner=partner, complaint=case_b, role="seller")
+        services.complaint_link(
+            actor=people.handler_b, partner=partner, complaint=case_b, role="seller"
+        )
 
 
 def test_a_merged_case_hands_its_partner_link_to_the_surviving_case(people, partner, make_case):
     survivor = make_case(days=3)
     repeat = make_case(days=2)
     complaint_services.complaint_accept(actor=people.handler_a, complaint=survivor)
-    services.complaint_link(actor=people.handler_a, partner=partner, complaint=repeat, role="seller")
+    services.complaint_link(
+        actor=people.handler_a, partner=partner, complaint=repeat, role="seller"
+    )
     complaint_services.complaint_merge(
         actor=people.handler_a, complaint=repeat, into=survivor, note="重复投诉"
     )
@@ -252,7 +272,11 @@ def test_an_exit_cannot_complete_with_an_unconfirmed_step(people, partner):
     partner.refresh_from_db()
     assert exit.status == "in_progress" and partner.status == PartnerStatus.SUSPENDED
     services.exit_confirm(
-        actor=people.hq_officer, exit=exit, step=ExitStep.ACCESS, note="账号已注销", evidence=[pdf()]
+        actor=people.hq_officer,
+        exit=exit,
+        step=ExitStep.ACCESS,
+        note="账号已注销",
+        evidence=[pdf()],
     )
     services.exit_complete(actor=people.hq_officer, exit=exit)
     partner.refresh_from_db()
@@ -275,7 +299,9 @@ def test_evaluation_result_exit_starts_an_exit(people, partner):
     assert selectors.open_exit(partner) is not None
 
 
-def test_branch_staff_see_partners_allowed_above_or_to_them_only(people, org, partner, make_partner):
+def test_branch_staff_see_partners_allowed_above_or_to_them_only(
+    people, org, partner, make_partner
+):
     other = make_partner(status="listed", name="另一家", allowed_units=[org.branch_b])
     assert set(selectors.partners_for(people.outlet_handler_a)) == {partner}
     assert set(selectors.partners_for(people.handler_b)) == {other}

@@ -25,7 +25,12 @@ def test_registering_with_a_bad_credit_code_names_the_field(client, people, org)
     _login(client, "hq_officer")
     response = client.post(
         "/partners/new/",
-        {"name": "某数据公司", "credit_code": "91350100M000100Y44", "type": "data", "unit": org.hq.pk},
+        {
+            "name": "某数据公司",
+            "credit_code": "91350100M000100Y44",
+            "type": "data",
+            "unit": org.hq.pk,
+        },
     )
     assert response.status_code == 400
     assert "校验位" in response.content.decode()
@@ -54,7 +59,9 @@ def test_admission_through_the_page(client, people, make_partner):
     refused = client.post(url, {"criteria": some, "cp_opinion": "通过", "decision": "approved"})
     assert refused.status_code == 400
     assert "经营稳健" in refused.content.decode()
-    ok = client.post(url, {"criteria": Criterion.values, "cp_opinion": "通过", "decision": "approved"})
+    ok = client.post(
+        url, {"criteria": Criterion.values, "cp_opinion": "通过", "decision": "approved"}
+    )
     assert ok.status_code == 302
     partner.refresh_from_db()
     assert partner.status == "listed"
@@ -64,7 +71,12 @@ def test_scope_a_partner_of_another_branch_is_a_404(client, people, org, make_pa
     partner = make_partner(status="listed", allowed_units=[org.branch_b])
     _login(client, "officer_a")
     assert client.get(f"/partners/{partner.pk}/").status_code == 404
-    assert client.post(f"/partners/{partner.pk}/transition/", {"to": "watch", "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            f"/partners/{partner.pk}/transition/", {"to": "watch", "reason": "x"}
+        ).status_code
+        == 404
+    )
     assert partner.pk not in [p.pk for p in client.get("/partners/").context["partners"]]
 
 
@@ -106,7 +118,9 @@ def test_completing_an_exit_with_an_unconfirmed_step_is_a_409(client, people, pa
         planned_on=timezone.localdate() + timedelta(days=10),
     )
     _login(client, "hq_officer")
-    no_file = client.post(f"/partners/exits/{exit.pk}/confirm/", {"step": "access", "note": "已注销"})
+    no_file = client.post(
+        f"/partners/exits/{exit.pk}/confirm/", {"step": "access", "note": "已注销"}
+    )
     assert no_file.status_code == 400 and "须上传证明材料" in no_file.content.decode()
     done = client.post(
         f"/partners/exits/{exit.pk}/confirm/",
