@@ -543,10 +543,13 @@ def _detail_context(
         }
         for c in complaint.complainants.all()
     ]
+    from xiaobao.complaints.hooks import case_panels
     from xiaobao.privacy.services import can_unmask
 
     return {
         "c": complaint,
+        # Panels registered by other apps (partners …); the core never imports them.
+        "panels": [html for panel in case_panels if (html := panel(request, complaint))],
         "badge": _deadline_badge(complaint, timezone.now()),
         "timeline": selectors.complaint_timeline(complaint=complaint),
         "complainants": complainants,

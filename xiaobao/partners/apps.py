@@ -7,8 +7,11 @@ class PartnersConfig(AppConfig):
     verbose_name = _("合作机构")
 
     def ready(self) -> None:
-        from xiaobao.complaints.hooks import on_event
+        from xiaobao.complaints.hooks import on_case_page, on_event
+        from xiaobao.partners.panels import case_panel
         from xiaobao.partners.services import complaint_links_follow
 
         # Links to partners follow their cases (a merged case hands its links to the survivor).
         on_event(complaint_links_follow)
+        # The case page offers the 涉及合作机构 panel; the complaint core never imports partners.
+        on_case_page(case_panel)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("exits/<int:pk>/", views.exit_detail, name="exit"),
     path("exits/<int:pk>/confirm/", views.exit_confirm, name="exit_confirm"),
     path("exits/<int:pk>/complete/", views.exit_complete, name="exit_complete"),
+    path("case/<int:pk>/link/", views.case_link, name="case_link"),
 ]

@@ -426,3 +426,35 @@ def exit_complete(request: HttpRequest, pk: int) -> HttpResponse:
         return _exit_page(request, exit, status=domain_status(exc), error=exc.message)
     messages.success(request, _("退出已完成。"))
     return redirect("partners:exit", pk=exit.pk)
+
+
+@login_required
+@require_POST
+def case_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page's panel: name the partner a complaint involves, back to the case."""
+    from xiaobao.complaints.models import Complaint
+
+    complaint = get_visible_or_404(request.user, Complaint.objects.all(), pk=pk)
+    partner_id = request.POST.get("partner", "")
+    partner = (
+        selectors.partners_for(request.user).filter(pk=int(partner_id)).first()
+        if partner_id.isdigit()
+        else None
+    )
+    try:
+        if partner is None:
+            raise DomainError(_("请选择合作机构。"), field="partner")
+        services.complaint_link(
+            actor=request.user,
+            partner=partner,
+            complaint=complaint,
+            role=request.POST.get("role", ""),
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        if domain_status(exc) != 400:
+            return HttpResponse(exc.message, status=domain_status(exc))
+        return redirect("complaints:detail", pk=complaint.pk)
+    messages.success(request, _("已关联合作机构。"))
+    return redirect("complaints:detail", pk=complaint.pk)

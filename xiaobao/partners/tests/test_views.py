@@ -131,3 +131,26 @@ def test_completing_an_exit_with_an_unconfirmed_step_is_a_409(client, people, pa
     assert refused.status_code == 409
     assert "客户过渡已完成" in refused.content.decode()
     assert Exit.objects.get(pk=exit.pk).status == "in_progress"
+
+
+def test_the_case_page_offers_the_partner_panel_and_links(client, people, partner, make_case):
+    case = make_case(days=3)
+    _login(client, "handler_a")
+    page = client.get(f"/complaints/{case.pk}/").content.decode()
+    assert 'id="partner-panel"' in page and partner.name in page
+    response = client.post(
+        f"/partners/case/{case.pk}/link/", {"partner": partner.pk, "role": "seller"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/complaints/{case.pk}/"
+    assert partner.complaint_links.filter(complaint=case).exists()
+    page = client.get(f"/complaints/{case.pk}/").content.decode()
+    assert f"/partners/{partner.pk}/" in page
+    # A case outside the handler's scope is a 404, and nothing is linked.
+    client.logout()
+    _login(client, "handler_b")
+    assert (
+        client.post(
+            f"/partners/case/{case.pk}/link/", {"partner": partner.pk, "role": "seller"}
+        ).status_code
+        == 404
+    )
