@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "xiaobao.front",
+    "xiaobao.products",  # products
 ]
 
 MIDDLEWARE = [

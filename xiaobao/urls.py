@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("outreach/", include("xiaobao.outreach.urls")),
     path("governance/", include("xiaobao.governance.urls")),
     path("partners/", include("xiaobao.partners.urls")),  # partners
+    path("products/", include("xiaobao.products.urls")),  # products
     path("", include("xiaobao.front.urls")),
 ]
 # Uploaded files are never served from /media/, not even in development: attachments are

@@ -29,5 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("partners/", include("xiaobao.partners.api_urls")),  # partners
     path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
+    path("products/", include("xiaobao.products.api_urls")),  # products
     path("", include(router.urls)),
 ]

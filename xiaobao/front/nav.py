@@ -51,6 +51,7 @@ ROLE_FIRST: dict[str, tuple[str, ...]] = {
     Role.BUSINESS_DEPT: ("plans",),
     Role.AUDITOR: ("reports", "plans"),
     Role.SYSADMIN: ("admin",),
+    Role.PRODUCT_REVIEWER: ("products",),  # products
 }
 
 Permission = str | Callable[[Any], bool] | None

@@ -41,3 +41,4 @@ class Role(models.TextChoices):
     BUSINESS_DEPT = "business_dept", _("业务部门人员")
     AUDITOR = "auditor", _("审计人员")
     SYSADMIN = "sysadmin", _("系统管理员")
+    PRODUCT_REVIEWER = "product_reviewer", _("消保审查员")  # products

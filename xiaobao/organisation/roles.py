@@ -29,6 +29,7 @@ XIAOBAO_APPS = (
     "api",
     "axes",
     "partners",  # partners
+    "products",  # products
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -48,12 +49,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "evidence.add_evidencefile",
         "governance.*",
         "partners.*",  # partners
+        "products.*",  # products
     ),
     Role.HQ_SENIOR_MANAGER: (
         "*.view_*",
         "complaints.approve_extension_30",
         "complaints.approve_extension_60",
         "reports.view_*",
+        # The 分管行领导 decides rejected mandatory review opinions.  # products
+        "products.decide_escalation",  # products
     ),
     Role.BRANCH_CP_OFFICER: (
         "*.view_*",
@@ -85,6 +89,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "partners.change_partner",  # partners
         "partners.add_partnercomplaint",  # partners
         "partners.delete_partnercomplaint",  # partners
+        "products.add_riskprofile",  # products
+        "products.add_salecheck",  # products
+        "products.import_sales",  # products
+        "products.change_readvicenotice",  # products
+        "products.add_productcomplaint",  # products
     ),
     Role.HANDLER: (
         "organisation.view_unit",
@@ -105,6 +114,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Names the partner a case involves (涉及合作机构).
         "partners.view_partner",  # partners
         "partners.add_partnercomplaint",  # partners
+        # Wealth managers at the counter: risk assessments and suitability checks.  # products
+        "products.view_product",  # products
+        "products.view_gradechange",  # products
+        "products.view_riskprofile",  # products
+        "products.view_salecheck",  # products
+        "products.view_readvicenotice",  # products
+        "products.add_riskprofile",  # products
+        "products.add_salecheck",  # products
+        "products.change_readvicenotice",  # products
     ),
     Role.UNIT_HEAD: (
         "*.view_*",
@@ -136,6 +154,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "partners.change_agreement",  # partners
         "partners.add_evaluation",  # partners
         "partners.change_exit",  # partners
+        # Product managers submit reviews, answer opinions, register launches.  # products
+        "products.view_*",  # products
+        "products.add_review",  # products
+        "products.answer_opinion",  # products
+        "products.register_launch",  # products
     ),
     # Reads everything in scope, changes nothing: only view permissions, ever.
     Role.AUDITOR: ("*.view_*",),
@@ -152,6 +175,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "axes.view_*",
         "axes.delete_accessattempt",
     ),
+    # products: the CP office reviewer (消保审查员) issues opinions and conclusions.
+    Role.PRODUCT_REVIEWER: (
+        "organisation.view_unit",
+        "organisation.view_department",
+        "organisation.view_user",
+        "products.*",
+        "evidence.view_evidencefile",
+        "evidence.add_evidencefile",
+    ),
 }
 
 
@@ -159,7 +191,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # approved by the upper-level unit's head or a head-office senior manager (Art. 18), not by the
 # head-office officer whose `complaints.*` would otherwise include it.
 ROLE_EXCLUDED: dict[str, tuple[str, ...]] = {
-    Role.HQ_CP_OFFICER: ("complaints.approve_extension_60",),
+    Role.HQ_CP_OFFICER: (
+        "complaints.approve_extension_60",
+        "products.decide_escalation",  # products
+    ),
+    Role.PRODUCT_REVIEWER: ("products.decide_escalation",),  # products
 }
 
 
