@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from xiaobao.partners.models import Partner
@@ -11,11 +13,11 @@ class PartnerAdmin(admin.ModelAdmin):
     list_filter = ("status", "type")
     search_fields = ("name", "credit_code")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: Any) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -152,6 +152,7 @@ class AgreementOut(serializers.ModelSerializer):
             "status",
             "exception_reason",
             "review_ref",
+            "review_result",
             "review_conclusion",
         ]
 
@@ -169,6 +170,16 @@ class AgreementIn(serializers.Serializer):
 
 class SignIn(serializers.Serializer):
     exception_reason = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ReviewIn(serializers.Serializer):
+    document = serializers.FileField(required=False, allow_null=True, default=None)
+    summary = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ReviewOut(serializers.Serializer):
+    review = serializers.CharField(help_text="消保审查编号")
+    status = serializers.CharField()
 
 
 class ReasonIn(serializers.Serializer):
@@ -245,7 +256,7 @@ class EvaluationOut(serializers.ModelSerializer):
 
     def get_linked_complaints(self, obj: Evaluation) -> list[dict[str, Any]]:
         links = selectors.linked_complaints(obj.partner, obj.period_start, obj.period_end)
-        return LinkOut(links, many=True).data  # type: ignore[return-value]
+        return LinkOut(links, many=True).data
 
     def get_complaint_rate(self, obj: Evaluation) -> str | None:
         value = selectors.evaluation_rate(obj)
@@ -529,6 +540,23 @@ class AgreementViewSet(ChineseMessages, viewsets.GenericViewSet):
             actor=request.user, agreement=self.get_object(), **_valid(SignIn, request)
         )
         return Response(AgreementOut(agreement).data)
+
+    @extend_schema(
+        summary="提交消保审查（送审文件可选）；结论出具后记录在协议上",
+        request={"multipart/form-data": ReviewIn},
+        responses={201: ReviewOut, **ERRORS},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def review(self, request: Request, pk: Any = None) -> Response:
+        v = _valid(ReviewIn, request)
+        review = services.agreement_submit_review(
+            actor=request.user,
+            agreement=self.get_object(),
+            documents=[v["document"]] if v["document"] else [],
+            summary=v["summary"],
+        )
+        return Response({"review": review.number, "status": review.status}, status=201)
 
     @extend_schema(
         summary="终止协议", request=ReasonIn, responses={200: AgreementOut, **ERRORS}, tags=TAG

@@ -15,3 +15,9 @@ class PartnersConfig(AppConfig):
         on_event(complaint_links_follow)
         # The case page offers the 涉及合作机构 panel; the complaint core never imports partners.
         on_case_page(case_panel)
+
+        from xiaobao.partners.services import agreement_review_concluded
+        from xiaobao.products.hooks import on_review_concluded
+
+        # Agreements are pre-reviewed in products; the conclusion is recorded on the agreement.
+        on_review_concluded("partners.agreement")(agreement_review_concluded)

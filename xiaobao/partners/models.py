@@ -141,6 +141,8 @@ class Agreement(models.Model):
     signed_at = models.DateTimeField(_("签署登记时间"), null=True, blank=True)
     review_ref = models.CharField(_("消保审查单号"), max_length=40, blank=True)
     review_conclusion = models.CharField(_("消保审查结论"), max_length=200, blank=True)
+    # The conclusion's code (products.Conclusion), recorded by the review's conclusion hook.
+    review_result = models.CharField(_("消保审查结论代码"), max_length=24, blank=True)
     created_by = models.ForeignKey(
         USER, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
     )

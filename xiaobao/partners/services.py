@@ -190,7 +190,7 @@ def partner_update(*, actor: Any, partner: Partner, data: PartnerData) -> Partne
     return partner
 
 
-_STATUS_LABELS = {
+_STATUS_LABELS: dict[str, tuple[str, str]] = {
     PartnerStatus.LISTED: ("relist", "恢复在册"),
     PartnerStatus.WATCH: ("watch", "列入观察"),
     PartnerStatus.SUSPENDED: ("suspend", "暂停合作"),
@@ -447,6 +447,16 @@ def agreement_sign(*, actor: Any, agreement: Agreement, exception_reason: str = 
             f"合作机构当前状态为“{partner.get_status_display()}”，不能签署新协议。",
             code="invalid_transition",
         )
+    state = _review_state(agreement)
+    if state == "pending":
+        raise InvalidTransitionError(
+            f"协议正在消保审查（{agreement.review_ref}），出具结论后才能签署。",
+            code="review_pending",
+        )
+    if state == "not_passed":
+        raise InvalidTransitionError(
+            "协议未通过消保审查，不能签署；请修改后重新送审。", code="review_not_passed"
+        )
     missing = agreement.missing_clause_labels
     exception_reason = (exception_reason or "").strip()
     if missing:
@@ -474,6 +484,96 @@ def agreement_sign(*, actor: Any, agreement: Agreement, exception_reason: str = 
         at=agreement.signed_at,
     )
     return agreement
+
+
+def _review_state(agreement: Agreement) -> str:
+    """none (never reviewed, or the review was withdrawn), pending, or the conclusion's code."""
+    from xiaobao.products.choices import ReviewStatus
+    from xiaobao.products.models import Review
+
+    if not agreement.review_ref:
+        return "none"
+    review = Review.objects.filter(number=agreement.review_ref).first()
+    if review is None or review.status == ReviewStatus.WITHDRAWN:
+        return "none"
+    return review.conclusion or "pending"
+
+
+@transaction.atomic
+def agreement_submit_review(
+    *, actor: Any, agreement: Agreement, documents: Sequence[Any] = (), summary: str = ""
+) -> Any:
+    """Put a draft agreement to consumer-protection pre-review (products); the conclusion comes
+    back through `agreement_review_concluded`."""
+    from xiaobao.products.choices import ObjectType
+    from xiaobao.products.services import review_submit
+
+    _require(actor, "change_agreement", agreement.partner.unit)
+    agreement = _lock_agreement(agreement)
+    if agreement.status != AgreementStatus.DRAFT:
+        raise InvalidTransitionError(
+            f"协议当前状态为“{agreement.get_status_display()}”，不能送审。",
+            code="invalid_transition",
+        )
+    if _review_state(agreement) not in ("none", "not_passed"):
+        raise InvalidTransitionError(
+            f"协议已送审（{agreement.review_ref}），不能重复送审。", code="invalid_transition"
+        )
+    partner = agreement.partner
+    missing = agreement.missing_clause_labels
+    checklist = f"缺少消保条款：{'、'.join(missing)}" if missing else "消保条款齐全"
+    review = review_submit(
+        actor=actor,
+        object_type=ObjectType.PARTNER_AGREEMENT,
+        title=f"合作协议 {agreement.number} {agreement.title}（{partner.name}）",
+        unit=partner.unit,
+        subject=agreement,
+        documents=documents,
+        summary="\n".join(
+            p
+            for p in (
+                (summary or "").strip(),
+                checklist,
+                f"提供客户信息的范围：{agreement.data_scope}" if agreement.data_scope else "",
+            )
+            if p
+        ),
+    )
+    agreement.review_ref = review.number
+    agreement.review_conclusion = ""
+    agreement.review_result = ""
+    agreement.save(update_fields=["review_ref", "review_conclusion", "review_result"])
+    record_event(
+        agreement,
+        action="submit_review",
+        action_label="提交消保审查",
+        actor=actor,
+        unit=partner.unit,
+        data={"review": review.pk, "number": review.number},
+    )
+    return review
+
+
+def agreement_review_concluded(*, review: Any, subject: Agreement) -> None:
+    """`products.hooks.on_review_concluded("partners.agreement")`: record the conclusion on the
+    agreement, inside the conclusion's transaction."""
+    agreement = _lock_agreement(subject)
+    label = str(review.get_conclusion_display())
+    note = (review.conclusion_note or "").strip()
+    agreement.review_ref = review.number
+    agreement.review_result = review.conclusion
+    agreement.review_conclusion = (f"{label}：{note}" if note else label)[:200]
+    agreement.save(update_fields=["review_ref", "review_result", "review_conclusion"])
+    record_event(
+        agreement,
+        action="review_concluded",
+        action_label=f"消保审查结论：{label}",
+        actor=review.concluded_by,
+        unit=agreement.partner.unit,
+        reason=note,
+        data={"review": review.number, "conclusion": review.conclusion},
+        at=review.concluded_at,
+    )
 
 
 @transaction.atomic

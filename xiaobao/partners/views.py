@@ -279,6 +279,14 @@ def agreement_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                 agreement=agreement,
                 exception_reason=form.cleaned_data.get("exception_reason", ""),
             )
+        elif name == "review":
+            review = services.agreement_submit_review(
+                actor=request.user,
+                agreement=agreement,
+                documents=[f for f in request.FILES.getlist("document") if f],
+            )
+            messages.success(request, _("已提交消保审查：%(number)s") % {"number": review.number})
+            return redirect("partners:partner", pk=agreement.partner_id)
         elif name == "terminate":
             services.agreement_terminate(
                 actor=request.user, agreement=agreement, reason=request.POST.get("reason", "")
