@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "xiaobao.plans",
     "xiaobao.governance",
     "xiaobao.outreach",
-    "xiaobao.partners",  # partners
     "xiaobao.intake",
     "xiaobao.language",
     "xiaobao.watch",
@@ -63,6 +62,8 @@ INSTALLED_APPS = [
     "axes",
     "xiaobao.front",
     "xiaobao.products",  # products
+    # After products: partners puts its agreements to products' pre-review.  # partners
+    "xiaobao.partners",  # partners
 ]
 
 MIDDLEWARE = [

@@ -124,7 +124,19 @@ class _Seeder:
                 decision="approved",
             )
 
-    def agreement(self, partner: Partner, day: date, clauses: list[str], reason: str = "") -> Any:
+    def agreement(
+        self,
+        partner: Partner,
+        day: date,
+        clauses: list[str],
+        reason: str = "",
+        *,
+        reviewed: bool = False,
+        sign: bool = True,
+    ) -> Any:
+        """An agreement; `reviewed` puts it through consumer-protection pre-review first."""
+        from xiaobao.products import services as products
+
         self.serial += 1
         with replay(_at(day, 16)):
             agreement = services.agreement_create(
@@ -141,6 +153,16 @@ class _Seeder:
                     else "",
                 ),
             )
+        if reviewed:
+            with replay(_at(day, 17)):
+                review = services.agreement_submit_review(actor=self.officer, agreement=agreement)
+            if not sign:
+                return agreement
+            with replay(_at(day + timedelta(days=3), 11)):
+                products.review_conclude(actor=self.officer, review=review, conclusion="passed")
+        if not sign:
+            return agreement
+        with replay(_at(day + timedelta(days=4), 10)):
             return services.agreement_sign(
                 actor=self.officer, agreement=agreement, exception_reason=reason
             )
@@ -209,7 +231,14 @@ class _Seeder:
                     c for c in ALL_CLAUSES if c not in ("no_violent_collection", "audit_rights")
                 ]
                 reason = "存量协议续签，补充条款正在与对方协商，三个月内签订补充协议"
-            self.agreement(partner, since + timedelta(days=25), clauses, reason)
+            self.agreement(
+                partner, since + timedelta(days=25), clauses, reason, reviewed=story == "good"
+            )
+            if n == 1:
+                # The renewal is with the consumer-protection reviewers now.
+                self.agreement(
+                    partner, t - timedelta(days=6), ALL_CLAUSES, reviewed=True, sign=False
+                )
             if story == "expiring":
                 services.licence_add(
                     actor=self.officer,

@@ -10,7 +10,7 @@ from xiaobao.organisation.demo import seed_institution
 from xiaobao.organisation.models import Unit
 from xiaobao.partners import demo
 from xiaobao.partners.choices import ExitStatus, PartnerStatus
-from xiaobao.partners.models import Evaluation, Exit, Partner, PartnerComplaint
+from xiaobao.partners.models import Agreement, Evaluation, Exit, Partner, PartnerComplaint
 
 
 def test_demo_has_partners_in_every_status_evaluations_and_an_exit_in_progress(db):
@@ -23,6 +23,12 @@ def test_demo_has_partners_in_every_status_evaluations_and_an_exit_in_progress(d
     assert Exit.objects.filter(status=ExitStatus.COMPLETED).count() == 1
     assert Evaluation.objects.filter(complaints__gt=0).exists()
     assert PartnerComplaint.objects.exists()
+    # Agreements went through pre-review: one passed and signed, one renewal still in review.
+    assert Agreement.objects.filter(review_result="passed", status="effective").exists()
+    assert (
+        Agreement.objects.filter(review_result="", status="draft").exclude(review_ref="").count()
+        == 1
+    )
     hq = Unit.objects.get(code="JC0001")
     today = timezone.localdate()
     first = (
