@@ -328,6 +328,16 @@ class SaleCheckOut(serializers.ModelSerializer):
         return obj.flag_labels()
 
 
+class LinkIn(serializers.Serializer):
+    registry_no = serializers.CharField(max_length=20, help_text="投诉台账编号")
+
+
+class LinkOut(serializers.Serializer):
+    product = serializers.CharField()
+    registry_no = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
 class ImportOut(serializers.Serializer):
     imported = serializers.IntegerField()
     blocked = serializers.IntegerField()
@@ -561,6 +571,28 @@ class ProductViewSet(ChineseMessages, viewsets.GenericViewSet):
         services.product_regrade(actor=request.user, product=product, **v)
         product.refresh_from_db()
         return Response(ProductOut(product).data)
+
+    @extend_schema(
+        summary="将投诉关联到产品（按台账编号，限本人管辖范围内的投诉）",
+        request=LinkIn,
+        responses={201: LinkOut, **ERRORS},
+        tags=TAG,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def complaints(self, request: Request, pk: Any = None) -> Response:
+        from xiaobao.complaints.models import Complaint
+        from xiaobao.organisation.scope import visible_to
+
+        product = self.get_object()
+        number = _valid(LinkIn, request).validated_data["registry_no"].strip()
+        complaint = visible_to(request.user, Complaint.objects.filter(registry_no=number)).first()
+        if complaint is None:
+            raise NotFound("台账编号不存在或不在您的管辖范围内。")
+        link = services.product_link_complaint(
+            actor=request.user, product=product, complaint=complaint
+        )
+        body = {"product": product.code, "registry_no": number, "received_at": link.received_at}
+        return Response(LinkOut(body).data, status=201)
 
 
 class RiskProfileViewSet(ChineseMessages, viewsets.GenericViewSet):

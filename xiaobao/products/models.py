@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -499,7 +499,3 @@ class ProductComplaint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} ← {self.complaint_id}"
-
-
-def subject_label(review: Review) -> Any:
-    return review.subject_type.model_class()._meta.label_lower if review.subject_type else ""

@@ -94,7 +94,7 @@ def launch_date(review: Review) -> date | None:
 
 def post_launch(review: Review, *, user: Any, today: date | None = None) -> PostLaunch:
     launched = launch_date(review) if review.product_id else None
-    if launched is None:
+    if launched is None or review.product_id is None:
         return PostLaunch(launched_on=None)
     today = today or timezone.localdate()
     m3, m6 = _add_months(launched, 3), _add_months(launched, 6)

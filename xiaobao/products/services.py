@@ -68,6 +68,7 @@ from xiaobao.products.models import (
     RiskProfile,
     SaleCheck,
 )
+from xiaobao.watch.choices import NotificationKind
 
 # Products whose sale must be dual-recorded (录音录像).
 DUAL_RECORDED_KINDS = frozenset(
@@ -304,7 +305,7 @@ def review_submit(
     _notify(
         [review.reviewer] if review.reviewer else _holders_of("review_review", unit),
         review,
-        kind="products.review_assigned",
+        kind=NotificationKind.NOTICE,
         title=f"消保审查待办：{review.number}",
         body=f"{review.get_object_type_display()}“{review.title}”已送审，请于{review.due_on:%Y-%m-%d}前出具审查意见。",
         now=now,
@@ -394,7 +395,7 @@ def opinion_issue(
     _notify(
         [review.submitted_by],
         review,
-        kind="products.opinion_issued",
+        kind=NotificationKind.NOTICE,
         title=f"消保审查意见待答复：{review.number}",
         body=f"“{review.title}”收到第{number}条审查意见（{opinion.get_kind_display()}），请逐条答复。",
         now=now,
@@ -501,7 +502,7 @@ def opinion_answer(
         _notify(
             _holders_of("decide_escalation", review.unit),
             review,
-            kind="products.opinion_escalated",
+            kind=NotificationKind.ESCALATION,
             title=f"消保审查意见升级：{review.number}",
             body=f"“{review.title}”的第{opinion.number}条必须采纳意见未被采纳，请决定。",
             urgent=True,
@@ -599,7 +600,7 @@ def review_conclude(
     _notify(
         [review.submitted_by],
         review,
-        kind="products.review_concluded",
+        kind=NotificationKind.NOTICE,
         title=f"消保审查结论：{review.number}",
         body=f"“{review.title}”的审查结论为{review.get_conclusion_display()}。",
         now=now,
@@ -713,7 +714,7 @@ def review_register_launch(
     _notify(
         recipients,
         review,
-        kind="products.launch_mismatch",
+        kind=NotificationKind.ESCALATION,
         title=f"上线版本与审定版本不一致：{review.number}",
         body=f"“{review.title}”登记上线的文件与审查通过的版本不一致，请核查。",
         urgent=True,
@@ -1254,7 +1255,7 @@ def review_remind_overdue(*, now: datetime) -> int:
                     recipients=people,
                     target=review,
                     unit=review.unit,
-                    kind="products.review_overdue",
+                    kind=NotificationKind.REMINDER,
                     title=f"消保审查已超期：{review.number}",
                     body=f"“{review.title}”的审查期限为{review.due_on:%Y-%m-%d}，请尽快出具意见或结论。",
                     url=reverse("products:review", args=[review.pk]),

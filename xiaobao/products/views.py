@@ -6,6 +6,7 @@ the message); a record outside the user's scope is a 404 like one that does not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -185,6 +186,7 @@ def review_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     user = request.user
     form: Any
     key: str
+    call: Callable[[dict[str, Any]], Any]
     extra: dict[str, Any] = {}
     if name == "opinion":
         form, key = OpinionForm(request.POST), "opinion_form"
@@ -227,7 +229,7 @@ def review_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, review, status=400, **{key: form}, **extra)
     try:
-        result = call(dict(form.cleaned_data))
+        result: Any = call(dict(form.cleaned_data))
     except DomainError as exc:
         form_error(form, exc)
         messages.error(request, exc.message)
@@ -312,6 +314,45 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def product_complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a complaint (by registry number, one the user may see) to the product."""
+    from xiaobao.complaints.models import Complaint
+
+    product = get_object_or_404(selectors.products_for(request.user), pk=pk)
+    number = (request.POST.get("registry_no") or "").strip()
+    complaint = visible_to(request.user, Complaint.objects.filter(registry_no=number)).first()
+    if complaint is None:
+        messages.error(request, _("台账编号不存在或不在您的管辖范围内。"))
+        return redirect("products:product", pk=product.pk)
+    try:
+        services.product_link_complaint(actor=request.user, product=product, complaint=complaint)
+    except DomainError as exc:
+        if domain_status(exc) == 403:
+            return HttpResponse(exc.message, status=403)
+        messages.error(request, exc.message)
+        return redirect("products:product", pk=product.pk)
+    messages.success(request, _("投诉已关联到该产品。"))
+    return redirect("products:product", pk=product.pk)
+
+
+@login_required
+@require_POST
+def readvice_sent(request: HttpRequest, pk: int, notice: int) -> HttpResponse:
+    """The selling unit records that the holder has been advised again."""
+    product = get_object_or_404(selectors.products_for(request.user), pk=pk)
+    found = get_visible_or_404(
+        request.user, selectors.readvice_for(request.user), pk=notice, product=product
+    )
+    try:
+        services.readvice_mark_sent(actor=request.user, notice=found)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=domain_status(exc))
+    messages.success(request, _("已记录重新告知。"))
+    return redirect("products:product", pk=product.pk)
 
 
 @login_required

@@ -121,7 +121,9 @@ def test_submit_mandatory_opinion_rejected_escalates_and_launch_mismatch_alerts(
         format="json",
     )
     assert wrong.status_code == 201 and wrong.json()["matches"] is False
-    assert Notification.objects.filter(kind="products.launch_mismatch", urgent=True).exists()
+    assert Notification.objects.filter(
+        kind="escalation", urgent=True, title__startswith="上线版本与审定版本不一致"
+    ).exists()
     assert manager.get(f"/api/v1/products/reviews/{pk}/").json()["status"] == "concluded"
     right = manager.post(
         f"/api/v1/products/reviews/{pk}/launch/",
@@ -239,3 +241,46 @@ def test_sale_check_scope_and_permission(api, staff, people, org):
         == 403
     )
     assert not SaleCheck.objects.exists() and not Review.objects.exists()
+
+
+def test_profile_and_import_endpoints(api, staff, people, org):
+    make_product(people.hq_officer, code="WM2026005", seller_grade="R3")
+    wealth = api(staff.wealth_a)
+    bad = wealth.post(
+        "/api/v1/products/risk-profiles/",
+        {
+            "customer_id": ID_C2,
+            "risk_class": "C9",
+            "questionnaire_version": "v",
+            "unit": "OUT-a",
+            "age_band": "40_59",
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and "risk_class" in str(bad.json())
+    made = _profile(wealth, ID_C2, "C3", assessed_at=timezone.now() - timedelta(days=1))
+    assert "customer_id" not in made and made["attempt"] == 1
+    sold = (timezone.localtime() - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    csv = f"product_code,customer_id,unit_code,sold_at,seller,dual_recording_ref\nWM2026005,{ID_C2},OUT-a,{sold},wealth_a,SL1\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    refused = wealth.post(
+        "/api/v1/products/sale-checks/import/",
+        {"file": SimpleUploadedFile("s.csv", csv.encode())},
+        format="multipart",
+    )
+    assert refused.status_code == 403  # an outlet may check, not import
+    officer = api(people.officer_a)
+    done = officer.post(
+        "/api/v1/products/sale-checks/import/",
+        {"file": SimpleUploadedFile("s.csv", csv.encode())},
+        format="multipart",
+    )
+    assert done.status_code == 201 and done.json() == {"imported": 1, "blocked": 0, "warned": 0}
+    broken = officer.post(
+        "/api/v1/products/sale-checks/import/",
+        {"file": SimpleUploadedFile("s.csv", csv.replace("OUT-a", "OUT-b").encode())},
+        format="multipart",
+    )
+    assert broken.status_code in (400, 422) and "第2行" in str(broken.json())
+    assert SaleCheck.objects.count() == 1

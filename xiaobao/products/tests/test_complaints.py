@@ -69,3 +69,40 @@ def test_manual_link_and_post_launch_counts(people, org, staff, route):
     assert figures.complete_3 and not figures.complete_6
     # A branch-B officer sees the counts but not branch A's cases.
     assert selectors.post_launch(review, user=people.officer_b).links == []
+
+
+def test_link_by_registry_number_through_api_and_page(people, org, staff):
+    from rest_framework.test import APIClient
+
+    from conftest import PASSWORD
+    from xiaobao.api.services import api_token_create
+
+    product = make_product(people.hq_officer, code="JJ0001")
+    complaint = register(people, org, "基金亏损")
+    _, raw = api_token_create(actor=None, owner=people.officer_b, name="t")
+    outsider = APIClient()
+    outsider.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    url = f"/api/v1/products/register/{product.pk}/complaints/"
+    assert (
+        outsider.post(url, {"registry_no": complaint.registry_no}, format="json").status_code == 404
+    )
+    _, raw = api_token_create(actor=None, owner=people.officer_a, name="t")
+    officer = APIClient()
+    officer.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    made = officer.post(url, {"registry_no": complaint.registry_no}, format="json")
+    assert made.status_code == 201 and made.json()["registry_no"] == complaint.registry_no
+    again = officer.post(url, {"registry_no": complaint.registry_no}, format="json")
+    assert again.status_code in (400, 422)
+    from django.test import Client
+
+    page = Client()
+    page.login(username="hq_officer", password=PASSWORD)
+    body = page.get(f"/products/register/{product.pk}/").content.decode()
+    assert complaint.registry_no in body
+    assert (
+        page.post(
+            f"/products/register/{product.pk}/complaints/", {"registry_no": "NOPE"}
+        ).status_code
+        == 302
+    )
+    assert ProductComplaint.objects.filter(product=product).count() == 1

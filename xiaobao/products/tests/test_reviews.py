@@ -52,7 +52,7 @@ def test_submit_assigns_by_type_and_counts_working_days(staff, org, route, setti
     assert review.documents.get().sha256 == sha(pdf())
     assert sorted(events(review)) == ["evidence_add", "submit"]
     assert Notification.objects.filter(
-        recipient=staff.reviewer, kind="products.review_assigned"
+        recipient=staff.reviewer, kind="notice", title__startswith="消保审查待办"
     ).exists()
 
 
@@ -119,7 +119,7 @@ def test_rejected_mandatory_opinion_escalates(staff, org, route):
     assert mandatory.escalated and mandatory.awaits_decision
     assert review.status == ReviewStatus.ESCALATED
     assert Notification.objects.filter(
-        recipient=staff.leader, kind="products.opinion_escalated"
+        recipient=staff.leader, kind="escalation", title__startswith="消保审查意见升级"
     ).exists()
     # No conclusion while the escalation is pending.
     with pytest.raises(InvalidTransitionError):
@@ -184,7 +184,9 @@ def test_launch_hash_must_match_the_approved_version(staff, org, route, people):
     review.refresh_from_db()
     assert reg.matches is False and review.status == ReviewStatus.CONCLUDED
     assert "launch_mismatch" in events(review)
-    alerts = Notification.objects.filter(kind="products.launch_mismatch")
+    alerts = Notification.objects.filter(
+        kind="escalation", title__startswith="上线版本与审定版本不一致"
+    )
     assert alerts.filter(recipient=staff.reviewer, urgent=True).exists()
     reg = services.review_register_launch(
         actor=staff.manager, review=review, launched_on=date.today(), upload=pdf("v2", "x.pdf")
