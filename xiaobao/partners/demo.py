@@ -88,6 +88,7 @@ class _Seeder:
         self.complaints = list(
             Complaint.objects.filter(unit__path__startswith=self.hq.path)
             .exclude(status="merged")
+            .select_related("unit")
             .order_by("received_at", "pk")
         )
 
@@ -168,10 +169,14 @@ class _Seeder:
             )
 
     def link(self, partner: Partner, n: int, role: str) -> None:
-        if not self.complaints:
-            return
-        for complaint in self.rng.sample(self.complaints, min(n, len(self.complaints))):
-            try:
+        """Link `n` of the registry's cases, mostly from the units allowed to use the partner,
+        a couple of days after each was received (as a handler would)."""
+        allowed = [u.path for u in partner.allowed_units.all()]
+        inside = [c for c in self.complaints if any(c.unit.path.startswith(p) for p in allowed)]
+        pool = inside if len(inside) >= n else self.complaints
+        now = clock_now()
+        for complaint in self.rng.sample(pool, min(n, len(pool))):
+            with replay(min(complaint.received_at + timedelta(days=2), now)):
                 services.complaint_link(
                     actor=self.officer,
                     partner=partner,
@@ -179,8 +184,6 @@ class _Seeder:
                     role=role,
                     note="客户反映经合作机构办理",
                 )
-            except Exception:  # already linked to this partner: the sample repeated itself
-                continue
 
     def evaluate(self, partner: Partner, result: str, note: str = "", **figures: Any) -> None:
         last = self.today - timedelta(days=20)

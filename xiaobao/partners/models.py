@@ -162,6 +162,11 @@ class Agreement(models.Model):
         return [c for c in Clause.values if c not in present]
 
     @property
+    def review_pending(self) -> bool:
+        """Sent to pre-review and no conclusion recorded yet (the page hides 登记签署)."""
+        return bool(self.review_ref) and not self.review_result
+
+    @property
     def missing_clause_labels(self) -> list[str]:
         return [str(Clause(c).label) for c in self.missing_clauses]
 
