@@ -320,3 +320,44 @@ def test_licence_reminder_is_sent_once(people, partner):
     now = timezone.now()
     assert services.licences_remind(now=now) >= 1
     assert services.licences_remind(now=now) == 0
+
+
+def test_update_keeps_the_code_unique_and_an_exited_partner_is_frozen(people, org, make_partner):
+    first = make_partner(status="listed", name="甲公司")
+    second = make_partner(status="listed", name="乙公司")
+    data = services.PartnerData(
+        name="乙公司（更名）",
+        credit_code=first.credit_code,
+        type="it",
+        unit=org.hq,
+        allowed_units=[org.branch_a, org.branch_b],
+    )
+    with pytest.raises(DomainError) as exc:
+        services.partner_update(actor=people.hq_officer, partner=second, data=data)
+    assert exc.value.code == "duplicate"
+    data.credit_code = second.credit_code
+    updated = services.partner_update(actor=people.hq_officer, partner=second, data=data)
+    assert updated.name == "乙公司（更名）"
+    assert set(updated.allowed_units.all()) == {org.branch_a, org.branch_b}
+    exit = services.exit_start(
+        actor=people.hq_officer, partner=first, reason="到期", planned_on=timezone.localdate()
+    )
+    for step in ExitStep.values:
+        services.exit_confirm(
+            actor=people.hq_officer, exit=exit, step=step, note="完成", evidence=[pdf()]
+        )
+    services.exit_complete(actor=people.hq_officer, exit=exit)
+    with pytest.raises(InvalidTransitionError):
+        services.partner_update(
+            actor=people.hq_officer,
+            partner=first,
+            data=services.PartnerData(
+                name="甲", credit_code=first.credit_code, type="it", unit=org.hq
+            ),
+        )
+    with pytest.raises(InvalidTransitionError):
+        services.evaluation_create(
+            actor=people.hq_officer,
+            partner=first,
+            data=services.EvaluationData(*period()),
+        )
