@@ -334,6 +334,10 @@ SPECTACULAR_SETTINGS = {
         "NoticeMethodEnum": "xiaobao.complaints.choices.NoticeMethod",
         "ComplainantRoleEnum": "xiaobao.complaints.choices.ComplainantRole",
         "CampaignKindEnum": "xiaobao.outreach.choices.CampaignKind",
+        "ProductGradeEnum": "xiaobao.products.choices.Grade",  # products
+        "RiskClassEnum": "xiaobao.products.choices.RiskClass",  # products
+        "ProductKindEnum": "xiaobao.products.choices.ProductKind",  # products
+        "OpinionKindEnum": "xiaobao.products.choices.OpinionKind",  # products
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

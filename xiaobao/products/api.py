@@ -155,7 +155,7 @@ class DocumentIn(serializers.Serializer):
     )
 
 
-class ReviewIn(serializers.Serializer):
+class ProductReviewIn(serializers.Serializer):
     object_type = serializers.ChoiceField(choices=ObjectType.choices)
     title = serializers.CharField(max_length=200)
     unit = _unit_field()
@@ -183,7 +183,7 @@ class OpinionIn(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
 
 
-class AnswerIn(serializers.Serializer):
+class OpinionAnswerIn(serializers.Serializer):
     opinion = serializers.IntegerField()
     response = serializers.ChoiceField(choices=Answer.choices)
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
@@ -196,7 +196,7 @@ class AnswerIn(serializers.Serializer):
     )
 
 
-class DecideIn(serializers.Serializer):
+class OpinionDecideIn(serializers.Serializer):
     opinion = serializers.IntegerField()
     decision = serializers.ChoiceField(choices=Decision.choices)
     note = serializers.CharField(max_length=5000)
@@ -419,12 +419,12 @@ class ReviewViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="送审（自动按对象类型分派审查人，按工作日计算审查期限）",
-        request=ReviewIn,
+        request=ProductReviewIn,
         responses={201: ReviewOut, **ERRORS},
         tags=TAG,
     )
     def create(self, request: Request) -> Response:
-        v = dict(_valid(ReviewIn, request).validated_data)
+        v = dict(_valid(ProductReviewIn, request).validated_data)
         v["documents"] = [dict(d) for d in v["documents"]]
         review = services.review_submit(actor=request.user, **v)
         return self._out(review, status=201)
@@ -457,28 +457,28 @@ class ReviewViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="答复一条意见（不采纳必须采纳的意见即升级至分管行领导）",
-        request=AnswerIn,
+        request=OpinionAnswerIn,
         responses={200: OpinionOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def answer(self, request: Request, pk: Any = None) -> Response:
         review = self._own(pk)
-        v = dict(_valid(AnswerIn, request).validated_data)
+        v = dict(_valid(OpinionAnswerIn, request).validated_data)
         opinion = self._opinion(review, v.pop("opinion"))
         opinion = services.opinion_answer(actor=request.user, opinion=opinion, **v)
         return Response(OpinionOut(opinion).data)
 
     @extend_schema(
         summary="分管行领导决定升级的意见（维持或同意不采纳）",
-        request=DecideIn,
+        request=OpinionDecideIn,
         responses={200: OpinionOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def decide(self, request: Request, pk: Any = None) -> Response:
         review = self._own(pk)
-        v = dict(_valid(DecideIn, request).validated_data)
+        v = dict(_valid(OpinionDecideIn, request).validated_data)
         opinion = self._opinion(review, v.pop("opinion"))
         opinion = services.opinion_decide(actor=request.user, opinion=opinion, **v)
         return Response(OpinionOut(opinion).data)

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -75,6 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "status": status,
             "type": kind,
             "open_count": selectors.open_reviews(request.user).count(),
+            "today": timezone.localdate(),
         },
     )
 

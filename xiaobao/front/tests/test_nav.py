@@ -20,7 +20,8 @@ def _labels(user, area: str) -> list[str]:
 
 
 def test_each_role_sees_first_what_it_works_on(people, make_user, org):
-    assert _areas(people.handler_a) == ["complaints", "education", "plans", "admin"]
+    # Outlet staff (wealth managers) also see the suitability checks of the products area.
+    assert _areas(people.handler_a) == ["complaints", "education", "products", "plans", "admin"]
     assert _areas(people.hq_officer)[:3] == ["complaints", "plans", "reports"]
     assert _areas(people.auditor)[:2] == ["reports", "plans"]
     clerk = make_user("clerk_a", org.sub_a, "business_dept")

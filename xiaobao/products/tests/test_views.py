@@ -50,6 +50,9 @@ def test_submit_page_and_validation(staff, org, route):
     review = Review.objects.get()
     page = client.get(f"/products/reviews/{review.pk}/").content.decode()
     assert review.number in page and "说明书.pdf" in page
+    Review.objects.filter(pk=review.pk).update(due_on=date(2020, 1, 2))
+    listing = client.get("/products/").content.decode()
+    assert review.number in listing and "已超期" in listing
 
 
 def test_opinion_answer_escalation_and_mismatch_on_pages(staff, org, route, people):
@@ -160,3 +163,42 @@ def test_product_register_and_sale_checks_pages(staff, org, people):
     wealth = login(staff.wealth_a)
     assert wealth.get("/products/sale-checks/").status_code == 200
     assert wealth.get("/products/").status_code == 403
+
+
+def test_readvice_is_recorded_by_the_selling_unit(staff, org, people):
+    from django.utils import timezone
+
+    from xiaobao.products.models import ReadviceNotice
+
+    product = make_product(people.hq_officer, seller_grade="R2")
+    services.profile_record(
+        actor=staff.wealth_a,
+        customer_id="110101197001010000",
+        risk_class="C4",
+        questionnaire_version="v",
+        unit=org.outlet_a,
+        assessed_at=timezone.now() - timezone.timedelta(days=2),
+    )
+    services.sale_check(
+        actor=staff.wealth_a,
+        product=product,
+        customer_id="110101197001010000",
+        unit=org.outlet_a,
+        dual_recording_ref="S",
+    )
+    services.product_regrade(
+        actor=people.hq_officer,
+        product=product,
+        issuer_grade="R3",
+        seller_grade="R3",
+        reason="上调",
+    )
+    notice = ReadviceNotice.objects.get()
+    url = f"/products/register/{product.pk}/readvice/{notice.pk}/sent/"
+    assert login(people.handler_b).post(url).status_code in (403, 404)
+    page = login(staff.wealth_a)
+    assert 'id="readvice"' in page.get(f"/products/register/{product.pk}/").content.decode()
+    assert page.post(url).status_code == 302
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
+    assert page.post(url).status_code == 409
