@@ -338,6 +338,9 @@ SPECTACULAR_SETTINGS = {
         "RiskClassEnum": "xiaobao.products.choices.RiskClass",  # products
         "ProductKindEnum": "xiaobao.products.choices.ProductKind",  # products
         "OpinionKindEnum": "xiaobao.products.choices.OpinionKind",  # products
+        "PartnerLinkRoleEnum": "xiaobao.partners.choices.LinkRole",  # partners
+        "AdmissionDecisionEnum": "xiaobao.partners.choices.AdmissionDecision",  # partners
+        "EvaluationResultEnum": "xiaobao.partners.choices.EvaluationResult",  # partners
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

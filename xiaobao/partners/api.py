@@ -59,7 +59,7 @@ def _unit_field(**kwargs: Any) -> serializers.SlugRelatedField:
 # --- serializers ----------------------------------------------------------------------------------
 
 
-class LicenceOut(serializers.ModelSerializer):
+class PartnerLicenceOut(serializers.ModelSerializer):
     class Meta:
         model = Licence
         fields = ["id", "name", "number", "issuer", "expires_on"]
@@ -70,7 +70,7 @@ class PartnerOut(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     allowed_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     business_lines = serializers.ListField(child=serializers.CharField())
-    licences = LicenceOut(many=True, read_only=True)
+    licences = PartnerLicenceOut(many=True, read_only=True)
 
     class Meta:
         model = Partner
@@ -104,14 +104,14 @@ class PartnerIn(serializers.Serializer):
     allowed_units = _unit_field(many=True, required=False, default=list)
 
 
-class TransitionIn(serializers.Serializer):
+class PartnerTransitionIn(serializers.Serializer):
     to = serializers.ChoiceField(
         choices=[PartnerStatus.LISTED, PartnerStatus.WATCH, PartnerStatus.SUSPENDED]
     )
     reason = serializers.CharField(max_length=500)
 
 
-class LicenceIn(serializers.Serializer):
+class PartnerLicenceIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     number = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
     issuer = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
@@ -168,25 +168,25 @@ class AgreementIn(serializers.Serializer):
     data_scope = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class SignIn(serializers.Serializer):
+class AgreementSignIn(serializers.Serializer):
     exception_reason = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class ReviewIn(serializers.Serializer):
+class AgreementReviewIn(serializers.Serializer):
     document = serializers.FileField(required=False, allow_null=True, default=None)
     summary = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class ReviewOut(serializers.Serializer):
+class AgreementReviewOut(serializers.Serializer):
     review = serializers.CharField(help_text="消保审查编号")
     status = serializers.CharField()
 
 
-class ReasonIn(serializers.Serializer):
+class PartnerReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class LinkOut(serializers.ModelSerializer):
+class PartnerLinkOut(serializers.ModelSerializer):
     registry_no = serializers.CharField(source="complaint.registry_no")
     received_at = serializers.DateTimeField(source="complaint.received_at")
     unit = serializers.CharField(source="complaint.unit.code")
@@ -208,7 +208,7 @@ class LinkOut(serializers.ModelSerializer):
         ]
 
 
-class LinkIn(serializers.Serializer):
+class PartnerLinkIn(serializers.Serializer):
     registry_no = serializers.CharField(max_length=20)
     role = serializers.ChoiceField(choices=LinkRole.choices)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
@@ -256,14 +256,14 @@ class EvaluationOut(serializers.ModelSerializer):
 
     def get_linked_complaints(self, obj: Evaluation) -> list[dict[str, Any]]:
         links = selectors.linked_complaints(obj.partner, obj.period_start, obj.period_end)
-        return LinkOut(links, many=True).data
+        return PartnerLinkOut(links, many=True).data
 
     def get_complaint_rate(self, obj: Evaluation) -> str | None:
         value = selectors.evaluation_rate(obj)
         return None if value is None else str(value)
 
 
-class ConcludeIn(serializers.Serializer):
+class EvaluationConcludeIn(serializers.Serializer):
     result = serializers.ChoiceField(choices=EvaluationResult.choices)
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -271,13 +271,6 @@ class ConcludeIn(serializers.Serializer):
 class ExitStartIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     planned_on = serializers.DateField()
-
-
-class ConfirmationOut(serializers.Serializer):
-    step = serializers.CharField()
-    note = serializers.CharField()
-    confirmed_by = serializers.CharField()
-    confirmed_at = serializers.DateTimeField()
 
 
 class ExitOut(serializers.ModelSerializer):
@@ -314,7 +307,7 @@ class ExitOut(serializers.ModelSerializer):
         return [s for s in ExitStep.values if s not in done]
 
 
-class ConfirmIn(serializers.Serializer):
+class ExitConfirmIn(serializers.Serializer):
     step = serializers.ChoiceField(choices=ExitStep.choices)
     note = serializers.CharField(max_length=2000)
     file = serializers.FileField(required=False, allow_null=True, default=None)
@@ -415,26 +408,29 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="在册、观察、暂停之间变更状态（须说明原因）",
-        request=TransitionIn,
+        request=PartnerTransitionIn,
         responses={200: PartnerOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def transition(self, request: Request, pk: Any = None) -> Response:
         partner = self._owned(pk)
-        v = _valid(TransitionIn, request)
+        v = _valid(PartnerTransitionIn, request)
         return self._out(services.partner_transition(actor=request.user, partner=partner, **v))
 
     @extend_schema(
-        summary="登记证照", request=LicenceIn, responses={201: LicenceOut, **ERRORS}, tags=TAG
+        summary="登记证照",
+        request=PartnerLicenceIn,
+        responses={201: PartnerLicenceOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def licences(self, request: Request, pk: Any = None) -> Response:
         partner = self._owned(pk)
         licence = services.licence_add(
-            actor=request.user, partner=partner, **_valid(LicenceIn, request)
+            actor=request.user, partner=partner, **_valid(PartnerLicenceIn, request)
         )
-        return Response(LicenceOut(licence).data, status=201)
+        return Response(PartnerLicenceOut(licence).data, status=201)
 
     @extend_schema(
         summary="起草合作协议（含消保条款清单）",
@@ -479,14 +475,14 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
     @extend_schema(
         methods=["get"],
         summary="涉及该机构的投诉（本人管辖范围内的案件）",
-        responses={200: LinkOut(many=True), **READ_ERRORS},
+        responses={200: PartnerLinkOut(many=True), **READ_ERRORS},
         tags=TAG,
     )
     @extend_schema(
         methods=["post"],
         summary="关联投诉（涉及合作机构）",
-        request=LinkIn,
-        responses={201: LinkOut, **ERRORS},
+        request=PartnerLinkIn,
+        responses={201: PartnerLinkOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
@@ -498,8 +494,8 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
             links = visible_to(
                 request.user, PartnerComplaint.objects.filter(partner=partner)
             ).select_related("complaint", "complaint__unit")
-            return Response(LinkOut(links, many=True).data)
-        v = _valid(LinkIn, request)
+            return Response(PartnerLinkOut(links, many=True).data)
+        v = _valid(PartnerLinkIn, request)
         complaint = visible_to(
             request.user, Complaint.objects.filter(registry_no=v["registry_no"].strip())
         ).first()
@@ -508,7 +504,7 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
         link = services.complaint_link(
             actor=request.user, partner=partner, complaint=complaint, role=v["role"], note=v["note"]
         )
-        return Response(LinkOut(link).data, status=201)
+        return Response(PartnerLinkOut(link).data, status=201)
 
 
 @extend_schema_view(
@@ -530,26 +526,26 @@ class AgreementViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="登记签署（缺少消保条款须由审批人说明理由）",
-        request=SignIn,
+        request=AgreementSignIn,
         responses={200: AgreementOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, pk: Any = None) -> Response:
         agreement = services.agreement_sign(
-            actor=request.user, agreement=self.get_object(), **_valid(SignIn, request)
+            actor=request.user, agreement=self.get_object(), **_valid(AgreementSignIn, request)
         )
         return Response(AgreementOut(agreement).data)
 
     @extend_schema(
         summary="提交消保审查（送审文件可选）；结论出具后记录在协议上",
-        request={"multipart/form-data": ReviewIn},
-        responses={201: ReviewOut, **ERRORS},
+        request={"multipart/form-data": AgreementReviewIn},
+        responses={201: AgreementReviewOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def review(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(ReviewIn, request)
+        v = _valid(AgreementReviewIn, request)
         review = services.agreement_submit_review(
             actor=request.user,
             agreement=self.get_object(),
@@ -559,12 +555,15 @@ class AgreementViewSet(ChineseMessages, viewsets.GenericViewSet):
         return Response({"review": review.number, "status": review.status}, status=201)
 
     @extend_schema(
-        summary="终止协议", request=ReasonIn, responses={200: AgreementOut, **ERRORS}, tags=TAG
+        summary="终止协议",
+        request=PartnerReasonIn,
+        responses={200: AgreementOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def terminate(self, request: Request, pk: Any = None) -> Response:
         agreement = services.agreement_terminate(
-            actor=request.user, agreement=self.get_object(), **_valid(ReasonIn, request)
+            actor=request.user, agreement=self.get_object(), **_valid(PartnerReasonIn, request)
         )
         return Response(AgreementOut(agreement).data)
 
@@ -590,14 +589,16 @@ class EvaluationViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="评价定论（投诉件数再次取自台账；结论变更机构状态）",
-        request=ConcludeIn,
+        request=EvaluationConcludeIn,
         responses={200: EvaluationOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def conclude(self, request: Request, pk: Any = None) -> Response:
         evaluation = services.evaluation_conclude(
-            actor=request.user, evaluation=self.get_object(), **_valid(ConcludeIn, request)
+            actor=request.user,
+            evaluation=self.get_object(),
+            **_valid(EvaluationConcludeIn, request),
         )
         return Response(EvaluationOut(evaluation).data)
 
@@ -619,14 +620,14 @@ class ExitViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="确认退出事项（须上传证明材料）",
-        request={"multipart/form-data": ConfirmIn},
+        request={"multipart/form-data": ExitConfirmIn},
         responses={200: ExitOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def confirm(self, request: Request, pk: Any = None) -> Response:
         exit = self.get_object()
-        v = _valid(ConfirmIn, request)
+        v = _valid(ExitConfirmIn, request)
         services.exit_confirm(
             actor=request.user,
             exit=exit,
