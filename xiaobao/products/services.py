@@ -289,7 +289,7 @@ def review_submit(
     )
     for document in documents:
         _add_document(actor=actor, review=review, document=document, version=1, at=now)
-    failed = [SelfCheck(k).label for k, v in answers.items() if v == CheckAnswer.NO]
+    failed = "；".join(str(SelfCheck(k).label) for k, v in answers.items() if v == CheckAnswer.NO)
     record_event(
         review,
         action="submit",
@@ -298,8 +298,7 @@ def review_submit(
         unit=unit,
         to_status=review.status,
         data={"reviewer": review.reviewer_id, "due_on": review.due_on.isoformat()},
-        reason="；".join(str(f) for f in failed)
-        and f"自查不符合项：{'；'.join(str(f) for f in failed)}",
+        reason=f"自查不符合项：{failed}" if failed else "",
         at=now,
     )
     _notify(

@@ -252,3 +252,10 @@ def test_failing_listener_undoes_the_conclusion(staff, org, route):
         assert review.status == ReviewStatus.SUBMITTED and not review.conclusion
     finally:
         hooks._listeners.pop("organisation.unit", None)
+
+
+def test_failed_self_check_items_are_on_the_submission_event(staff, org, route):
+    review = submit(staff, org, self_check={"disclosure": "no", "cooling_off": "na"})
+    ct = ContentType.objects.get_for_model(Review)
+    event = RecordEvent.objects.get(content_type=ct, object_id=review.pk, action="submit")
+    assert event.reason == "自查不符合项：信息披露充分"
