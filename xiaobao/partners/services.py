@@ -1063,3 +1063,50 @@ def licences_remind(*, now: datetime) -> int:
             )
         written += len(notices)
     return written
+
+
+def evaluations_remind(*, now: datetime) -> int:
+    """Remind the owning unit's partner managers of active partners not evaluated within the
+    configured months (one notice per recipient, partner and month). Runs from `periodic.py`."""
+    from django.urls import reverse
+
+    from xiaobao.organisation.models import User
+    from xiaobao.watch.choices import NotificationKind
+    from xiaobao.watch.notify import notify_record
+
+    today = timezone.localdate(now)
+    since = today - timedelta(days=conf.evaluation_months() * 365 // 12)
+    due = (
+        Partner.objects.filter(
+            status__in=(PartnerStatus.LISTED, PartnerStatus.WATCH, PartnerStatus.SUSPENDED),
+            admitted_on__lte=since,
+        )
+        .exclude(evaluations__status=EvaluationStatus.CONCLUDED, evaluations__period_end__gte=since)
+        .select_related("unit")
+    )
+    written = 0
+    for partner in due:
+        recipients = [
+            u
+            for u in User.objects.filter(unit=partner.unit, is_active=True)
+            if u.has_perm("partners.add_evaluation")
+        ]
+        if not recipients:
+            continue
+        with transaction.atomic():
+            notices = notify_record(
+                recipients=recipients,
+                target=partner,
+                unit=partner.unit,
+                kind=NotificationKind.REMINDER,
+                title=f"合作机构待评价：{partner.name}"[:200],
+                body=(
+                    f"{partner.name}自{since:%Y-%m-%d}以来没有已定论的评价。"
+                    "请开展定期评价（投诉情况由投诉台账自动统计）。"
+                ),
+                url=reverse("partners:partner", args=[partner.pk]),
+                dedupe_key=f"partners.evaluation:{partner.pk}:{today:%Y-%m}",
+                now=now,
+            )
+        written += len(notices)
+    return written

@@ -361,3 +361,25 @@ def test_update_keeps_the_code_unique_and_an_exited_partner_is_frozen(people, or
             partner=first,
             data=services.EvaluationData(*period()),
         )
+
+
+def test_partners_not_evaluated_within_a_year_are_reminded_once_a_month(people, partner):
+    from xiaobao.watch.models import Notification
+
+    now = timezone.now()
+    assert services.evaluations_remind(now=now) == 0  # admitted today: not yet due
+    Partner.objects.filter(pk=partner.pk).update(
+        admitted_on=timezone.localdate() - timedelta(days=400)
+    )
+    later = now + timedelta(days=300)
+    assert services.evaluations_remind(now=later) >= 1
+    assert Notification.objects.filter(title__contains=partner.name).exists()
+    assert services.evaluations_remind(now=later) == 0  # once a month
+    first, last = period()
+    evaluation = services.evaluation_create(
+        actor=people.hq_officer,
+        partner=partner,
+        data=services.EvaluationData(period_start=first, period_end=last),
+    )
+    services.evaluation_conclude(actor=people.hq_officer, evaluation=evaluation, result="continue")
+    assert services.evaluations_remind(now=later + timedelta(days=31)) == 0
