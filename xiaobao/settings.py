@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "xiaobao.assessment",  # assessment
     "xiaobao.products",  # products
     "xiaobao.training",  # training
+    # After products: partners puts its agreements to products' pre-review.  # partners
+    "xiaobao.partners",  # partners
 ]
 
 MIDDLEWARE = [
@@ -343,6 +345,9 @@ SPECTACULAR_SETTINGS = {
         "QualificationKindEnum": "xiaobao.training.choices.QualificationKind",  # training
         "SessionModeEnum": "xiaobao.training.choices.SessionMode",  # training
         "ContestModeEnum": "xiaobao.training.choices.ContestMode",  # training
+        "PartnerLinkRoleEnum": "xiaobao.partners.choices.LinkRole",  # partners
+        "AdmissionDecisionEnum": "xiaobao.partners.choices.AdmissionDecision",  # partners
+        "EvaluationResultEnum": "xiaobao.partners.choices.EvaluationResult",  # partners
     },
 }
 # Webhooks: seconds to wait for a subscriber, and how many attempts before giving up.

@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("outreach/", include("xiaobao.outreach.urls")),
     path("governance/", include("xiaobao.governance.urls")),
     path("inspections/", include("xiaobao.inspections.urls")),  # inspections
+    path("partners/", include("xiaobao.partners.urls")),  # partners
     path("products/", include("xiaobao.products.urls")),  # products
     path("training/", include("xiaobao.training.urls")),  # training
     path("", include("xiaobao.front.urls")),

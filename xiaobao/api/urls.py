@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs, name="docs"),
     path("outreach/", include("xiaobao.outreach.api_urls")),
+    path("partners/", include("xiaobao.partners.api_urls")),  # partners
     path("metrics/", views_metrics.MetricListView.as_view(), name="metrics"),
     path("metrics/<str:key>/", views_metrics.MetricValueView.as_view(), name="metric"),
     path("inspections/", include("xiaobao.inspections.api_urls")),  # inspections

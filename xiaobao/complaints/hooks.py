@@ -33,3 +33,17 @@ def on_renumber(listener: RenumberListener) -> RenumberListener:
     if listener not in renumber_listeners:
         renumber_listeners.append(listener)
     return listener
+
+
+# Panels other apps show on the case page (the partner or product a case involves …): each is
+# called with (request, complaint) and returns safe HTML, or "" when it has nothing to show.
+# The core renders them in the side column without knowing the apps behind them.
+CasePanel = Callable[[Any, Any], str]
+
+case_panels: list[CasePanel] = []
+
+
+def on_case_page(panel: CasePanel) -> CasePanel:
+    if panel not in case_panels:
+        case_panels.append(panel)
+    return panel

@@ -543,11 +543,14 @@ def _detail_context(
         }
         for c in complaint.complainants.all()
     ]
+    from xiaobao.complaints.hooks import case_panels
     from xiaobao.privacy.services import can_unmask
 
     timeline = list(selectors.complaint_timeline(complaint=complaint))
     return {
         "c": complaint,
+        # Panels registered by other apps (partners …); the core never imports them.
+        "panels": [html for panel in case_panels if (html := panel(request, complaint))],
         "badge": _deadline_badge(complaint, timezone.now()),
         "timeline": timeline,
         "sealed": _sealed_texts(complaint, timeline),

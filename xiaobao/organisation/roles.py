@@ -30,6 +30,7 @@ XIAOBAO_APPS = (
     "axes",
     "inspections",  # inspections
     "assessment",  # assessment
+    "partners",  # partners
     "products",  # products
     "training",  # training
 )
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "governance.*",
         "inspections.*",  # inspections
         "assessment.*",  # assessment
+        "partners.*",  # partners
         "products.*",  # products
         "training.*",  # training
     ),
@@ -93,6 +95,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # Plans, reviews and publishes the inspections of its subtree.  # inspections
         "inspections.*",  # inspections
         "assessment.add_appeal",  # assessment
+        # Links its cases to the partners they involve; keeps the partners its unit owns.
+        "partners.add_partner",  # partners
+        "partners.change_partner",  # partners
+        "partners.add_partnercomplaint",  # partners
+        "partners.delete_partnercomplaint",  # partners
         "products.add_riskprofile",  # products
         "products.add_salecheck",  # products
         "products.import_sales",  # products
@@ -123,6 +130,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "inspections.view_servicemeeting",  # inspections
         "inspections.appeal_visit",  # inspections
         "inspections.add_servicemeeting",  # inspections
+        # Names the partner a case involves (涉及合作机构).
+        "partners.view_partner",  # partners
+        "partners.add_partnercomplaint",  # partners
         # Wealth managers at the counter: risk assessments and suitability checks.  # products
         "products.view_product",  # products
         "products.view_gradechange",  # products
@@ -163,6 +173,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "plans.report_task",
         "evidence.view_evidencefile",
         "evidence.add_evidencefile",
+        # The owning department keeps its partners, agreements, evaluations and exit steps.
+        "partners.view_*",  # partners
+        "partners.add_partner",  # partners
+        "partners.change_partner",  # partners
+        "partners.add_agreement",  # partners
+        "partners.change_agreement",  # partners
+        "partners.add_evaluation",  # partners
+        "partners.change_exit",  # partners
         # Product managers submit reviews, answer opinions, register launches.  # products
         "products.view_*",  # products
         "products.add_review",  # products
