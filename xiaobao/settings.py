@@ -62,11 +62,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "xiaobao.front",
-    "xiaobao.assessment",  # assessment
     "xiaobao.products",  # products
     "xiaobao.training",  # training
     # After products: partners puts its agreements to products' pre-review.  # partners
     "xiaobao.partners",  # partners
+    # Last: it scores the figures of every other app, and its demo reads their demo data.
+    "xiaobao.assessment",  # assessment
 ]
 
 MIDDLEWARE = [
