@@ -49,3 +49,27 @@ entry(
     order=60,
     current=("training:staff", "training:staff_edit"),
 )
+entry(
+    "training",
+    _("年度培训计划"),
+    "training:plans",
+    permission="training.view_trainingplan",
+    order=70,
+    current=("training:plans", "training:plan"),
+)
+entry(
+    "training",
+    _("培训课程"),
+    "training:courses",
+    permission="training.view_course",
+    order=80,
+    current=("training:courses", "training:course_new", "training:course_edit"),
+)
+entry(
+    "training",
+    _("题库"),
+    "training:questions",
+    permission="training.view_question",
+    order=90,
+    current=("training:questions", "training:question_new", "training:question_revise"),
+)

@@ -132,6 +132,30 @@ def staff_profile_set(
 # --- courses and plans --------------------------------------------------------------------------
 
 
+def _clean_course(
+    *,
+    title: str,
+    hours: Decimal,
+    audience_roles: Sequence[str],
+    audience_categories: Sequence[str],
+    new_hire_days: int | None,
+) -> str:
+    title = _text(title, "title", "课程名称")
+    if hours is None or Decimal(hours) <= 0 or Decimal(hours) > 100:
+        raise DomainError("学时须大于0且不超过100。", code="invalid", field="hours")
+    unknown = [r for r in audience_roles if r not in Role.values]
+    if unknown:
+        raise DomainError(f"未知的角色：{unknown[0]}。", code="invalid", field="audience_roles")
+    unknown = [c for c in audience_categories if c not in StaffCategory.values]
+    if unknown:
+        raise DomainError(
+            f"未知的人员类别：{unknown[0]}。", code="invalid", field="audience_categories"
+        )
+    if new_hire_days is not None and not 1 <= new_hire_days <= 366:
+        raise DomainError("新员工入职天数须为1至366。", code="invalid", field="new_hire_days")
+    return title
+
+
 @transaction.atomic
 def course_create(
     *,
@@ -150,19 +174,15 @@ def course_create(
     """Add a course to the shared catalogue."""
     _require(actor, "add_course", None)
     code = _text(code, "code", "课程编号")
-    title = _text(title, "title", "课程名称")
-    if hours is None or Decimal(hours) <= 0 or Decimal(hours) > 100:
-        raise DomainError("学时须大于0且不超过100。", code="invalid", field="hours")
+    title = _clean_course(
+        title=title,
+        hours=hours,
+        audience_roles=audience_roles,
+        audience_categories=audience_categories,
+        new_hire_days=new_hire_days,
+    )
     if Course.objects.filter(code=code).exists():
         raise DomainError("课程编号已存在。", code="duplicate", field="code")
-    unknown = [r for r in audience_roles if r not in Role.values]
-    if unknown:
-        raise DomainError(f"未知的角色：{unknown[0]}。", code="invalid", field="audience_roles")
-    unknown = [c for c in audience_categories if c not in StaffCategory.values]
-    if unknown:
-        raise DomainError(
-            f"未知的人员类别：{unknown[0]}。", code="invalid", field="audience_categories"
-        )
     course = Course.objects.create(
         code=code,
         title=title,
@@ -176,6 +196,72 @@ def course_create(
         new_hire_days=new_hire_days,
     )
     audit_record(actor=actor, action="course_create", obj=course, summary=str(course))
+    return course
+
+
+COURSE_FIELDS = (
+    "title",
+    "hours",
+    "topics",
+    "rules",
+    "mandatory",
+    "audience_roles",
+    "audience_positions",
+    "audience_categories",
+    "new_hire_days",
+    "is_active",
+)
+
+
+@transaction.atomic
+def course_update(
+    *,
+    actor: Any,
+    course: Course,
+    title: str,
+    hours: Decimal,
+    topics: Sequence[str] = (),
+    rules: str = "",
+    mandatory: bool = False,
+    audience_roles: Sequence[str] = (),
+    audience_positions: Sequence[str] = (),
+    audience_categories: Sequence[str] = (),
+    new_hire_days: int | None = None,
+    is_active: bool = True,
+) -> Course:
+    """Edit a course of the catalogue (its code stays); the values before go on the record."""
+    _require(actor, "change_course", None)
+    title = _clean_course(
+        title=title,
+        hours=hours,
+        audience_roles=audience_roles,
+        audience_categories=audience_categories,
+        new_hire_days=new_hire_days,
+    )
+    course = _lock(Course, course.pk)
+    before = {
+        name: str(value) if isinstance(value, Decimal) else value
+        for name in COURSE_FIELDS
+        for value in [getattr(course, name)]
+    }
+    course.title = title
+    course.hours = Decimal(hours)
+    course.topics = [t.strip() for t in topics if t.strip()]
+    course.rules = rules.strip()
+    course.mandatory = mandatory
+    course.audience_roles = list(audience_roles)
+    course.audience_positions = [p.strip() for p in audience_positions if p.strip()]
+    course.audience_categories = list(audience_categories)
+    course.new_hire_days = new_hire_days
+    course.is_active = is_active
+    course.save(update_fields=list(COURSE_FIELDS))
+    audit_record(
+        actor=actor,
+        action="course_update",
+        obj=course,
+        summary=str(course),
+        data={"before": before},
+    )
     return course
 
 
@@ -620,6 +706,8 @@ def question_revise(*, actor: Any, question: Question, data: QuestionData) -> Qu
 def question_retire(*, actor: Any, question: Question) -> Question:
     _require(actor, "change_question", None)
     question = _lock(Question, question.pk)
+    if not question.is_active:
+        raise InvalidTransitionError("该试题已停用。", code="retired")
     question.is_active = False
     question.save(update_fields=["is_active"])
     audit_record(actor=actor, action="question_retire", obj=question, summary=str(question))

@@ -26,29 +26,45 @@ from django.views.decorators.http import require_POST
 from xiaobao.audit.selectors import timeline
 from xiaobao.lib.errors import DomainError
 from xiaobao.lib.web import domain_status, form_error
-from xiaobao.organisation.choices import StaffCategory
+from xiaobao.organisation.choices import Role, StaffCategory
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope, visible_to
 from xiaobao.training import selectors, services
 from xiaobao.training.choices import (
+    PLAN_TRANSITIONS,
     SESSION_TRANSITIONS,
     AttemptStatus,
     ExamStatus,
+    PlanStatus,
+    QuestionKind,
     SessionStatus,
 )
 from xiaobao.training.forms import (
     CodeForm,
     ContestForm,
     CorrectForm,
+    CourseForm,
     EntryForm,
     ExamForm,
     MarkForm,
+    PlanForm,
     QualificationForm,
+    QuestionForm,
     ReasonForm,
+    ReturnForm,
     SessionForm,
     StaffProfileForm,
 )
-from xiaobao.training.models import Attempt, Attendance, Contest, Exam, Question, Session
+from xiaobao.training.models import (
+    Attempt,
+    Attendance,
+    Contest,
+    Course,
+    Exam,
+    Question,
+    Session,
+    TrainingPlan,
+)
 
 
 def _units(user: Any) -> Any:
@@ -646,3 +662,321 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "training/staff_form.html", {"form": form, "person": person}, status=status
     )
+
+
+# --- annual training plans ----------------------------------------------------------------------
+
+
+@login_required
+@permission_required("training.view_trainingplan", raise_exception=True)
+def plans(request: HttpRequest) -> HttpResponse:
+    form = PlanForm(
+        request.POST or None,
+        units=_units(request.user),
+        initial={"year": timezone.localdate().year},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                plan = services.plan_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form_error(form, exc)
+                status = domain_status(exc)
+            else:
+                messages.success(request, _("年度培训计划已创建。"))
+                return redirect("training:plan", pk=plan.pk)
+        else:
+            status = 400
+    rows = visible_to(request.user, TrainingPlan.objects.select_related("unit", "created_by"))
+    return render(
+        request,
+        "training/plans.html",
+        {
+            "rows": rows[:300],
+            "form": form,
+            "can_add": request.user.has_perm("training.add_trainingplan"),
+        },
+        status=status,
+    )
+
+
+def _plan_page(
+    request: HttpRequest, plan: TrainingPlan, return_form: ReturnForm, status: int = 200
+) -> HttpResponse:
+    user = cast(User, request.user)
+    in_scope = unit_in_scope(user, plan.unit)
+    nxt = PLAN_TRANSITIONS.get(plan.status, frozenset())
+    return render(
+        request,
+        "training/plan_detail.html",
+        {
+            "plan": plan,
+            "sessions": visible_to(
+                user, Session.objects.filter(plan=plan).select_related("unit", "course")
+            ),
+            "can_submit": in_scope
+            and PlanStatus.SUBMITTED in nxt
+            and user.has_perm("training.change_trainingplan"),
+            "can_decide": in_scope
+            and PlanStatus.APPROVED in nxt
+            and user.has_perm("training.approve_trainingplan")
+            and plan.created_by_id != user.pk,
+            "return_form": return_form,
+            "events": timeline(plan),
+        },
+        status=status,
+    )
+
+
+def _plan(request: HttpRequest, pk: int) -> TrainingPlan:
+    return get_visible_or_404(
+        request.user, TrainingPlan.objects.select_related("unit", "created_by"), pk=pk
+    )
+
+
+@login_required
+@permission_required("training.view_trainingplan", raise_exception=True)
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plan_page(request, _plan(request, pk), ReturnForm())
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    target = reverse("training:plan", args=[pk])
+    try:
+        services.plan_submit(actor=request.user, plan=plan)
+    except DomainError as exc:
+        return _refused(request, exc, target)
+    messages.success(request, _("计划已提交审批。"))
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    target = reverse("training:plan", args=[pk])
+    try:
+        services.plan_decide(actor=request.user, plan=plan, approve=True)
+    except DomainError as exc:
+        return _refused(request, exc, target)
+    messages.success(request, _("计划已批准。"))
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    target = reverse("training:plan", args=[pk])
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        return _plan_page(request, plan, form, status=400)
+    try:
+        services.plan_decide(
+            actor=request.user, plan=plan, approve=False, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        if domain_status(exc) == 400:
+            form_error(form, exc)
+            return _plan_page(request, plan, form, status=400)
+        return _refused(request, exc, target)
+    messages.success(request, _("计划已退回。"))
+    return redirect(target)
+
+
+# --- courses ------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("training.view_course", raise_exception=True)
+def courses(request: HttpRequest) -> HttpResponse:
+    rows = Course.objects.all()
+    if request.GET.get("all") != "1":
+        rows = rows.filter(is_active=True)
+    roles, categories = dict(Role.choices), dict(StaffCategory.choices)
+    return render(
+        request,
+        "training/courses.html",
+        {
+            "rows": [(c, _audience(c, roles, categories)) for c in rows],
+            "show_all": request.GET.get("all") == "1",
+            "can_add": request.user.has_perm("training.add_course"),
+            "can_edit": request.user.has_perm("training.change_course"),
+        },
+    )
+
+
+def _audience(course: Course, roles: dict[str, Any], categories: dict[str, Any]) -> list[str]:
+    """The audience rule in words: roles, positions, staff categories, new hires."""
+    out = [str(roles.get(r, r)) for r in course.audience_roles]
+    out += list(course.audience_positions)
+    out += [str(categories.get(c, c)) for c in course.audience_categories]
+    if course.new_hire_days:
+        out.append(_("入职%(days)s天内的新员工") % {"days": course.new_hire_days})
+    return out
+
+
+def _course_form_page(
+    request: HttpRequest, form: CourseForm, course: Course | None, status: int
+) -> HttpResponse:
+    return render(
+        request, "training/course_form.html", {"form": form, "course": course}, status=status
+    )
+
+
+@login_required
+@permission_required("training.add_course", raise_exception=True)
+def course_new(request: HttpRequest) -> HttpResponse:
+    form = CourseForm(request.POST or None)
+    if request.method != "POST":
+        return _course_form_page(request, form, None, 200)
+    if not form.is_valid():
+        return _course_form_page(request, form, None, 400)
+    try:
+        services.course_create(actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        form_error(form, exc)
+        return _course_form_page(request, form, None, domain_status(exc))
+    messages.success(request, _("课程已创建。"))
+    return redirect("training:courses")
+
+
+@login_required
+@permission_required("training.change_course", raise_exception=True)
+def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = Course.objects.filter(pk=pk).first()
+    if course is None:
+        raise Http404
+    form = CourseForm(request.POST or None, editing=True, initial=CourseForm.initial_for(course))
+    if request.method != "POST":
+        return _course_form_page(request, form, course, 200)
+    if not form.is_valid():
+        return _course_form_page(request, form, course, 400)
+    try:
+        services.course_update(actor=request.user, course=course, **form.cleaned_data)
+    except DomainError as exc:
+        form_error(form, exc)
+        return _course_form_page(request, form, course, domain_status(exc))
+    messages.success(request, _("课程已保存。"))
+    return redirect("training:courses")
+
+
+# --- question bank ------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("training.view_question", raise_exception=True)
+def questions(request: HttpRequest) -> HttpResponse:
+    rows = Question.objects.all()
+    show_retired = request.GET.get("retired") == "1"
+    if not show_retired:
+        rows = rows.filter(is_active=True)
+    kind = request.GET.get("kind", "")
+    if kind in QuestionKind.values:
+        rows = rows.filter(kind=kind)
+    topic = request.GET.get("topic", "").strip()
+    if topic:
+        rows = rows.filter(topic=topic)
+    return render(
+        request,
+        "training/questions.html",
+        {
+            "rows": rows[:500],
+            "show_retired": show_retired,
+            "kind": kind,
+            "kinds": QuestionKind.choices,
+            "topic": topic,
+            "can_add": request.user.has_perm("training.add_question"),
+            "can_change": request.user.has_perm("training.change_question"),
+        },
+    )
+
+
+def _question_data(form: QuestionForm, code: str) -> services.QuestionData:
+    d = form.cleaned_data
+    return services.QuestionData(
+        code=code,
+        kind=d["kind"],
+        stem=d["stem"],
+        options=d["options"],
+        answer=d["answer"],
+        topic=d["topic"],
+        explanation=d["explanation"],
+        rule_article=d["rule_article"],
+        difficulty=d["difficulty"],
+    )
+
+
+def _question_form_page(
+    request: HttpRequest, form: QuestionForm, question: Question | None, status: int
+) -> HttpResponse:
+    return render(
+        request,
+        "training/question_form.html",
+        {"form": form, "question": question},
+        status=status,
+    )
+
+
+@login_required
+@permission_required("training.add_question", raise_exception=True)
+def question_new(request: HttpRequest) -> HttpResponse:
+    form = QuestionForm(request.POST or None)
+    if request.method != "POST":
+        return _question_form_page(request, form, None, 200)
+    if not form.is_valid():
+        return _question_form_page(request, form, None, 400)
+    try:
+        services.question_create(
+            actor=request.user, data=_question_data(form, form.cleaned_data["code"])
+        )
+    except DomainError as exc:
+        form_error(form, exc)
+        return _question_form_page(request, form, None, domain_status(exc))
+    messages.success(request, _("试题已加入题库。"))
+    return redirect("training:questions")
+
+
+@login_required
+@permission_required("training.change_question", raise_exception=True)
+def question_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    question = Question.objects.filter(pk=pk).first()
+    if question is None:
+        raise Http404
+    form = QuestionForm(
+        request.POST or None, editing=True, initial=QuestionForm.initial_for(question)
+    )
+    if request.method != "POST":
+        return _question_form_page(request, form, question, 200)
+    if not form.is_valid():
+        return _question_form_page(request, form, question, 400)
+    try:
+        services.question_revise(
+            actor=request.user, question=question, data=_question_data(form, question.code)
+        )
+    except DomainError as exc:
+        if domain_status(exc) != 400:
+            return _refused(request, exc, reverse("training:questions"))
+        form_error(form, exc)
+        return _question_form_page(request, form, question, 400)
+    messages.success(request, _("试题已修订为新版本，原版本已停用。"))
+    return redirect("training:questions")
+
+
+@login_required
+@require_POST
+def question_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    question = Question.objects.filter(pk=pk).first()
+    if question is None:
+        raise Http404
+    target = reverse("training:questions")
+    try:
+        services.question_retire(actor=request.user, question=question)
+    except DomainError as exc:
+        return _refused(request, exc, target)
+    messages.success(request, _("试题已停用，已出过的试卷不受影响。"))
+    return redirect(target)

@@ -180,3 +180,77 @@ def test_a_trainer_corrects_a_locked_result_and_the_correction_is_on_the_record(
     assert page.inner_text("#score") == "65.0"
     assert page.locator("text=判断题第2题标准答案有误").count() >= 1
     context.close()
+
+
+def test_trainer_adds_a_course_and_a_question_and_the_head_approves_the_plan(
+    browser, live_server, staff, people, org
+):
+    from xiaobao.training.models import Course, Question, TrainingPlan
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    desk = context.new_page()
+    _login(desk, live_server, "trainer_a")
+
+    # A course with its audience rule: front-line staff, wealth managers, and new hires.
+    desk.goto(f"{live_server.url}/training/")
+    desk.click("text=培训课程")
+    desk.click("#new-course")
+    desk.fill("#id_code", "XB-B-01")
+    desk.fill("#id_title", "理财产品适当性")
+    desk.fill("#id_hours", "1.5")
+    desk.fill("#id_topics", "适当性，风险揭示")
+    desk.check("input[name=mandatory]")
+    desk.check("input[name=audience_categories][value=frontline]")
+    desk.fill("#id_audience_positions", "理财经理")
+    desk.fill("#id_new_hire_days", "30")
+    desk.click("#save-course")
+    desk.wait_for_selector("text=课程已创建")
+    audience = desk.inner_text("#courses tr[data-code=XB-B-01] .audience")
+    assert "理财经理" in audience and "入职30天内的新员工" in audience
+    course = Course.objects.get(code="XB-B-01")
+    assert course.audience_categories == ["frontline"] and course.mandatory
+
+    # A multiple-choice question; a bad answer is named on its field first.
+    desk.click("text=题库")
+    desk.click("#new-question")
+    desk.fill("#id_code", "B-Q-1")
+    desk.select_option("#id_kind", "multiple")
+    desk.fill("#id_stem", "销售理财产品前应当做到哪些？")
+    desk.fill("#id_options", "风险评估\n双录\n承诺保本")
+    desk.fill("#id_answer", "C")
+    desk.fill("#id_topic", "适当性")
+    desk.click("#save-question")
+    assert desk.locator(".has-error #id_answer").count() == 1
+    assert not Question.objects.exists()
+    desk.fill("#id_answer", "AB")
+    desk.click("#save-question")
+    desk.wait_for_selector("text=试题已加入题库")
+    assert desk.locator("#questions tr[data-code=B-Q-1]").count() == 1
+    assert Question.objects.get(code="B-Q-1").answer == [0, 1]
+
+    # The annual plan: drafted and submitted by the trainer ...
+    desk.click("text=年度培训计划")
+    desk.select_option("#id_unit", str(org.branch_a.pk))
+    desk.fill("#id_year", "2027")
+    desk.fill("#id_title", "2027年A分行消保培训计划")
+    desk.click("#save-plan")
+    desk.wait_for_selector("text=年度培训计划已创建")
+    desk.click("#submit-plan")
+    desk.wait_for_selector("text=计划已提交审批")
+    assert desk.inner_text("#plan-status") == "待审批"
+    assert desk.locator("#approve-plan").count() == 0  # not their own
+    plan_url = desk.url
+
+    # ... and approved by the head of the branch.
+    head_context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+    head = head_context.new_page()
+    _login(head, live_server, "head_a")
+    head.goto(plan_url)
+    head.click("#approve-plan")
+    head.wait_for_selector("text=计划已批准")
+    assert head.inner_text("#plan-status") == "已批准"
+    assert _no_horizontal_scroll(head)
+    plan = TrainingPlan.objects.get(year=2027)
+    assert plan.approved_by == people.head_a
+    for ctx in (head_context, context):
+        ctx.close()
