@@ -989,9 +989,9 @@ def finding_submit(*, actor: Any, finding: Finding, note: str, files: Sequence[A
     if not files:
         raise DomainError("请上传整改证明材料。", code="evidence_required", field="files")
     assert finding.task is not None
-    finding.task = task_submit(actor=actor, task=finding.task, note=note, files=files)
-    _finding_move(finding, FindingStatus.SUBMITTED, actor, "报送整改", reason=note)
-    return finding
+    # The finding follows its task through `finding_task_changed`.
+    task_submit(actor=actor, task=finding.task, note=note, files=files)
+    return _lock_finding(finding)
 
 
 @transaction.atomic
@@ -1004,14 +1004,8 @@ def finding_accept(*, actor: Any, finding: Finding, note: str = "") -> Finding:
     if finding.status != FindingStatus.SUBMITTED:
         _move(finding, FINDING_TRANSITIONS, FindingStatus.CLOSED, "验收")
     assert finding.task is not None
-    if not evidence_for(finding.task).exists():
-        raise DomainError(
-            "没有整改证明材料，不能验收。", code="evidence_required", field="evidence"
-        )
-    task = finding.task = task_accept(actor=actor, task=finding.task, note=note)
-    finding.closed_at = task.completed_at
-    _finding_move(finding, FindingStatus.CLOSED, actor, "验收通过", reason=note)
-    return finding
+    task_accept(actor=actor, task=finding.task, note=note)
+    return _lock_finding(finding)
 
 
 @transaction.atomic
@@ -1023,9 +1017,33 @@ def finding_return(*, actor: Any, finding: Finding, reason: str) -> Finding:
     if finding.status != FindingStatus.SUBMITTED:
         _move(finding, FINDING_TRANSITIONS, FindingStatus.OPEN, "退回")
     assert finding.task is not None
-    finding.task = task_return(actor=actor, task=finding.task, reason=reason)
-    _finding_move(finding, FindingStatus.OPEN, actor, "退回整改", reason=reason)
-    return finding
+    task_return(actor=actor, task=finding.task, reason=reason)
+    return _lock_finding(finding)
+
+
+def finding_task_changed(
+    *, task: Any, action: str, actor: Any, from_status: str, reason: str
+) -> None:
+    """The finding follows its rectification task, wherever the task moved (this app's pages or
+    the plans task page). Registered with `plans.hooks` in `InspectionsConfig.ready`; runs inside
+    the task's transaction, so a refusal here refuses the task's transition too."""
+    finding = Finding.objects.filter(pk=task.source_id).first()
+    if finding is None:
+        return
+    finding = _lock_finding(finding)
+    if action == "submit" and finding.status == FindingStatus.OPEN:
+        _finding_move(finding, FindingStatus.SUBMITTED, actor, "报送整改", reason=reason)
+    elif action == "accept":
+        if finding.status != FindingStatus.SUBMITTED:
+            _move(finding, FINDING_TRANSITIONS, FindingStatus.CLOSED, "验收")
+        if not evidence_for(task).exists():
+            raise DomainError(
+                "没有整改证明材料，不能验收。", code="evidence_required", field="evidence"
+            )
+        finding.closed_at = task.completed_at
+        _finding_move(finding, FindingStatus.CLOSED, actor, "验收通过", reason=reason)
+    elif action == "return" and finding.status == FindingStatus.SUBMITTED:
+        _finding_move(finding, FindingStatus.OPEN, actor, "退回整改", reason=reason)
 
 
 @transaction.atomic

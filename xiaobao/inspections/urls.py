@@ -15,4 +15,8 @@ urlpatterns = [
     path("figures/", views.figures, name="figures"),
     path("examinations/", views.examinations, name="examinations"),
     path("meetings/", views.meetings, name="meetings"),
+    path("checklists/new/", views.checklist_new, name="checklist_new"),
+    path("plans/new/", views.plan_new, name="plan_new"),
+    path("examinations/new/", views.examination_new, name="examination_new"),
+    path("meetings/new/", views.meeting_new, name="meeting_new"),
 ]

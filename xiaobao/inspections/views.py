@@ -30,12 +30,22 @@ from xiaobao.inspections.choices import (
     VisitKind,
     VisitStatus,
 )
-from xiaobao.inspections.forms import DecideForm, ReasonForm, RecordForm, RectifyForm, VisitForm
+from xiaobao.inspections.forms import (
+    ChecklistForm,
+    DecideForm,
+    ExaminationForm,
+    MeetingForm,
+    PlanForm,
+    ReasonForm,
+    RecordForm,
+    RectifyForm,
+    VisitForm,
+)
 from xiaobao.inspections.models import Finding, Visit
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.organisation.choices import UnitKind
-from xiaobao.organisation.models import Unit
+from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 
 
@@ -414,3 +424,108 @@ def meetings(request: HttpRequest) -> HttpResponse:
     rows = selectors.meetings_for(request.user).prefetch_related("attendance__person")
     units = visible_to(request.user, Unit.objects.filter(is_active=True)).order_by("path")
     return render(request, "inspections/meetings.html", {"meetings": rows[:100], "units": units})
+
+
+# --- creating checklists, plans, examinations and weekly meetings ---------------------------------
+
+
+def _create_page(request: HttpRequest, form: Any, title: Any, make: Any, done: Any) -> HttpResponse:
+    """Bind, call one service, redirect; a domain error is shown on its field with its status."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                obj = make(form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = _status(exc)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect(done(obj))
+    return render(
+        request, "inspections/create_form.html", {"form": form, "title": title}, status=status
+    )
+
+
+def _units(user: Any) -> Any:
+    return visible_to(user, Unit.objects.filter(is_active=True)).order_by("path")
+
+
+@login_required
+@permission_required("inspections.add_checklist", raise_exception=True)
+def checklist_new(request: HttpRequest) -> HttpResponse:
+    def make(d: dict[str, Any]) -> Any:
+        return services.checklist_create(
+            actor=request.user, code=d["code"], name=d["name"], items=d["items"]
+        )
+
+    return _create_page(
+        request,
+        ChecklistForm(request.POST or None),
+        gettext_lazy("新建检查清单"),
+        make,
+        lambda obj: "inspections:index",
+    )
+
+
+@login_required
+@permission_required("inspections.add_inspectionplan", raise_exception=True)
+def plan_new(request: HttpRequest) -> HttpResponse:
+    def make(d: dict[str, Any]) -> Any:
+        return services.plan_create(actor=request.user, data=services.PlanData(**d))
+
+    return _create_page(
+        request,
+        PlanForm(request.POST or None, units=_units(request.user)),
+        gettext_lazy("新建检查计划"),
+        make,
+        lambda obj: "inspections:index",
+    )
+
+
+@login_required
+@permission_required("inspections.add_examination", raise_exception=True)
+def examination_new(request: HttpRequest) -> HttpResponse:
+    def make(d: dict[str, Any]) -> Any:
+        notice = d.pop("notice")
+        return services.examination_create(
+            actor=request.user, data=services.ExaminationData(**d), notice=notice
+        )
+
+    return _create_page(
+        request,
+        ExaminationForm(request.POST or None, request.FILES or None, units=_units(request.user)),
+        gettext_lazy("登记监管检查"),
+        make,
+        lambda obj: "inspections:examinations",
+    )
+
+
+@login_required
+@permission_required("inspections.add_servicemeeting", raise_exception=True)
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    units = _units(request.user)
+    unit = getattr(request.user, "unit", None)
+    people = User.objects.filter(
+        is_active=True, unit__path__startswith=unit.path if unit else "\0"
+    ).order_by("username")
+
+    def make(d: dict[str, Any]) -> Any:
+        return services.meeting_record(
+            actor=request.user,
+            unit=d["unit"],
+            held_on=d["held_on"],
+            topic=d["topic"],
+            minutes=d["minutes"],
+            present=list(d["present"]),
+            absent=list(d["absent"]),
+        )
+
+    return _create_page(
+        request,
+        MeetingForm(request.POST or None, units=units, people=people),
+        gettext_lazy("登记服务例会"),
+        make,
+        lambda obj: "inspections:meetings",
+    )

@@ -81,3 +81,61 @@ def test_pages_list_and_figures(make_visit, people, org, inspector):
     assert vc.get("/inspections/").status_code == 200
     assert vc.get("/inspections/findings/").status_code == 403
     assert vc.get("/inspections/figures/").status_code == 403
+
+
+def _open_finding(make_visit, people):
+    from xiaobao.inspections import services
+    from xiaobao.inspections.models import Finding
+
+    visit = make_visit(status="published")
+    services.visit_appeal(actor=people.outlet_handler_a, visit=visit, reason="不认可")
+    services.visit_decide_appeal(
+        actor=people.officer_a, visit=visit, decision="rejected", reply="维持原结论"
+    )
+    return Finding.objects.get(visit=visit, item_code="ENV-01")
+
+
+def test_a_finding_follows_its_task_on_the_plans_task_page(make_visit, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xiaobao.audit.selectors import timeline
+    from xiaobao.inspections.choices import FindingStatus
+    from xiaobao.plans.choices import TaskStatus
+    from xiaobao.plans.services import task_submit
+
+    finding = _open_finding(make_visit, people)
+    task = finding.task
+    # Submitted on the task engine without evidence: the finding follows to 待验收, but the
+    # office cannot accept it on the plans page (the evidence rule is the finding's).
+    task_submit(actor=people.outlet_handler_a, task=task, note="已整改", files=[])
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED
+    officer = client_for(people.officer_a)
+    r = officer.post(f"/plans/tasks/{task.pk}/accept/", {"note": "同意"})
+    assert r.status_code == 400 and "没有整改证明材料" in r.content.decode()
+    finding.refresh_from_db()
+    task.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED and task.status == TaskStatus.SUBMITTED
+    # Returned on the plans page: the finding is open again.
+    r = officer.post(f"/plans/tasks/{task.pk}/return/", {"reason": "请补充照片"})
+    assert r.status_code == 302
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+    # Submitted with evidence and accepted on the plans page: the finding is closed.
+    photo = SimpleUploadedFile(
+        "整改.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
+    )
+    handler = client_for(people.outlet_handler_a)
+    r = handler.post(
+        f"/plans/tasks/{task.pk}/submit/", {"note": "已张贴收费标准", "evidence": [photo]}
+    )
+    assert r.status_code == 302
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED
+    assert officer.post(f"/plans/tasks/{task.pk}/accept/", {"note": "同意"}).status_code == 302
+    finding.refresh_from_db()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert finding.status == FindingStatus.CLOSED and finding.closed_at == task.completed_at
+    actions = [e.action for e in timeline(finding)]
+    assert actions[-4:] == ["submitted", "open", "submitted", "closed"]

@@ -23,6 +23,7 @@ from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDe
 from xiaobao.lib.uploads import CheckedUpload, check_upload
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
+from xiaobao.plans import hooks
 from xiaobao.plans.choices import Comparator, TaskSourceKind
 from xiaobao.plans.models import Measure, Plan, Task, TaskMilestone, TaskProgress
 from xiaobao.plans.services._common import active, need, now, require, task_event, today
@@ -45,6 +46,7 @@ def _move(task: Task, action: str, *, actor: Any, reason: str = "", fields: Sequ
     task.status = task_target(action, before)
     task.save(update_fields=["status", *fields])
     task_event(task, action, actor=actor, from_status=before, to_status=task.status, reason=reason)
+    hooks.task_changed(task, action, actor=actor, from_status=before, reason=reason)
     return task
 
 
@@ -312,6 +314,7 @@ def task_submit(*, actor: Any, task: Task, note: str, files: Sequence[Any] = ())
         reason=note,
         data={"evidence": evidence},
     )
+    hooks.task_changed(task, "submit", actor=actor, from_status=before, reason=note)
     return task
 
 
