@@ -172,3 +172,12 @@ def test_my_results_show_only_ones_own_lines_of_final_runs(people, org, client):
     assert 'href="/assessment/mine/"' in empty.content.decode()
     client.logout()
     assert client.get("/assessment/mine/").status_code == 302
+
+
+def test_the_workflow_buttons_are_offered_only_to_who_may_use_them(people, client):
+    client.force_login(people.hq_officer)
+    scheme = _scheme(client)
+    assert "审批通过" in client.get(f"/assessment/schemes/{scheme.pk}/").content.decode()
+    client.force_login(people.officer_a)  # may read schemes, neither change nor approve them
+    body = client.get(f"/assessment/schemes/{scheme.pk}/").content.decode()
+    assert "审批通过" not in body and 'id="indicator-new"' not in body
