@@ -19,3 +19,5 @@ entry(
     permission="assessment.view_run",
     order=20,
 )
+# Every signed-in person sees their own results, whatever their role.
+entry("assessment", _("我的考核"), "assessment:mine", order=30)

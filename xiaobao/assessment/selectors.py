@@ -55,6 +55,26 @@ def scores_for(user: Any, run: Run, *, staff: Any = None) -> QuerySet[Score]:
     )
 
 
+def own_results(user: Any) -> QuerySet[Result]:
+    """The user's own staff lines of final and locked runs (never anyone else's)."""
+    if not getattr(user, "is_active", False) or user.pk is None:
+        return Result.objects.none()
+    return (
+        Result.objects.filter(staff=user, run__status__in=RUN_DONE)
+        .select_related("run", "run__scheme", "unit")
+        .order_by("-run__last", "-run_id")
+    )
+
+
+def own_scores(user: Any, line: Result) -> QuerySet[Score]:
+    """The scores behind one of the user's own lines."""
+    return (
+        line.run.scores.filter(staff=user, staff_id=line.staff_id, unit_id=line.unit_id)
+        .select_related("indicator", "indicator__element")
+        .order_by("indicator__ordering", "indicator__code")
+    )
+
+
 def appeals_for(user: Any, run: Run | None = None) -> QuerySet[Appeal]:
     qs = visible_to(user, Appeal.objects.select_related("score__unit", "score__indicator"))
     return qs.filter(score__run=run) if run is not None else qs

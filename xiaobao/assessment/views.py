@@ -7,6 +7,7 @@ the message naming the field); a run outside the user's scope is a 404 like one 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -20,14 +21,18 @@ from xiaobao.assessment import charts, exports, selectors, services
 from xiaobao.assessment.choices import (
     RUN_TRANSITIONS,
     SCHEME_TRANSITIONS,
+    VOLUME_METRICS,
     IndicatorKind,
+    Normalisation,
     RunStatus,
     SchemeKind,
 )
 from xiaobao.assessment.models import Appeal, Run, Scheme, Score
 from xiaobao.audit.selectors import timeline
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib import metrics
+from xiaobao.lib.errors import DomainError, PermissionDeniedError
 from xiaobao.lib.web import domain_status
+from xiaobao.organisation.choices import Role, UnitKind
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope, visible_to
 
@@ -43,17 +48,38 @@ FIELD_LABELS = {
     "file": "文件",
     "requested_points": "申请得分",
     "indicators": "指标",
+    "code": "代码",
+    "name": "名称",
+    "year": "年度",
+    "kind": "类型",
+    "unit_kinds": "适用机构层级",
+    "staff_roles": "适用岗位",
+    "kpi_share": "消保考核占综合绩效权重",
+    "data_cutoff_days": "数据截止天数",
+    "bands": "等级划分",
+    "weight": "分值",
+    "min_weight": "最低权重",
+    "element": "评价要素",
+    "metric_key": "取数指标",
+    "target": "目标值",
+    "zero_at": "零分值",
+    "per_event": "每次分值",
+    "cap": "封顶分值",
+    "normalisation": "折算方式",
 }
 
 
-def _error_text(exc: DomainError) -> str:
-    label = FIELD_LABELS.get((exc.field or "").split(".")[-1], "")
+def _error_text(exc: DomainError, labels: dict[str, str] | None = None) -> str:
+    key = (exc.field or "").split(".")[-1]
+    label = (labels or {}).get(key) or FIELD_LABELS.get(key, "")
     return f"{label}：{exc.message}" if label else exc.message
 
 
 @login_required
 @permission_required("assessment.view_run", raise_exception=True)
-def index(request: HttpRequest) -> HttpResponse:
+def index(
+    request: HttpRequest, error: str = "", status: int = 200, form: Any = None
+) -> HttpResponse:
     return render(
         request,
         "assessment/index.html",
@@ -62,14 +88,133 @@ def index(request: HttpRequest) -> HttpResponse:
             "runs": selectors.runs_for(request.user).order_by("-last", "-id")[:100],
             "regulator_years": services.REGULATOR_YEARS,
             "this_year": date.today().year,
+            "unit_kinds": UnitKind.choices,
+            "roles": Role.choices,
+            "error": error,
+            "form": form or {},
         },
+        status=status,
     )
+
+
+def _int(value: str, field: str, label: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise DomainError(f"{label}须为整数。", code="invalid", field=field) from exc
+
+
+@login_required
+@require_POST
+def scheme_new(request: HttpRequest) -> HttpResponse:
+    """Create a custom (internal) scheme in draft; elements and indicators are added on its page."""
+    post = request.POST
+    try:
+        if not request.user.has_perm("assessment.add_scheme"):
+            raise PermissionDeniedError("您没有执行此操作的权限。", code="permission_denied")
+        scheme = services.scheme_create(
+            actor=request.user,
+            data=services.SchemeData(
+                code=post.get("code", ""),
+                name=post.get("name", ""),
+                year=_int(post.get("year", ""), "year", "年度"),
+                unit_kinds=post.getlist("unit_kinds"),
+                staff_roles=post.getlist("staff_roles"),
+                kpi_share=post.get("kpi_share") or Decimal(0),  # type: ignore[arg-type]
+                data_cutoff_days=_int(
+                    post.get("data_cutoff_days") or "10", "data_cutoff_days", "数据截止天数"
+                ),
+                basis=post.get("basis", "").strip(),
+            ),
+        )
+    except DomainError as exc:
+        return index(request, error=_error_text(exc), status=domain_status(exc), form=post)
+    messages.success(request, _("方案已创建，请添加评价要素和指标。"))
+    return redirect("assessment:scheme", pk=scheme.pk)
+
+
+def _scheme(request: HttpRequest, pk: int) -> Scheme:
+    scheme = Scheme.objects.filter(pk=pk).first()
+    if scheme is None or not request.user.has_perm("assessment.view_scheme"):
+        raise Http404
+    return scheme
+
+
+@login_required
+@require_POST
+def element_new(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme(request, pk)
+    post = request.POST
+    try:
+        services.element_add(
+            actor=request.user, scheme=scheme, code=post.get("code", ""),
+            name=post.get("name", ""), weight=post.get("weight", ""),
+            min_weight=post.get("min_weight", ""), is_deduction=post.get("is_deduction") == "1",
+            scope_note=post.get("scope_note", "").strip(),
+            ordering=scheme.elements.count() + 1,
+        )  # fmt: skip
+    except DomainError as exc:
+        text = _error_text(exc, {"code": "要素代码", "name": "要素名称", "weight": "权重"})
+        return scheme_detail(request, pk, error=text, status=domain_status(exc))
+    messages.success(request, _("评价要素已添加。"))
+    return redirect("assessment:scheme", pk=pk)
+
+
+@login_required
+@require_POST
+def indicator_new(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme(request, pk)
+    post = request.POST
+    try:
+        element = None
+        if post.get("element"):
+            element = scheme.elements.filter(
+                pk=_int(post["element"], "element", "评价要素")
+            ).first()
+            if element is None:
+                raise DomainError("评价要素不属于本方案。", code="invalid", field="element")
+        services.indicator_add(
+            actor=request.user,
+            scheme=scheme,
+            data=services.IndicatorData(
+                code=post.get("code", ""),
+                name=post.get("name", ""),
+                kind=post.get("kind", ""),
+                weight=post.get("weight") or Decimal(0),  # type: ignore[arg-type]
+                element=element,
+                metric_key=post.get("metric_key", ""),
+                target=post.get("target") or None,  # type: ignore[arg-type]
+                zero_at=post.get("zero_at") or None,  # type: ignore[arg-type]
+                per_event=post.get("per_event") or None,  # type: ignore[arg-type]
+                cap=post.get("cap") or None,  # type: ignore[arg-type]
+                normalisation=post.get("normalisation") or Normalisation.NONE,
+                guidance=post.get("guidance", "").strip(),
+                ordering=scheme.indicators.count() + 1,
+            ),
+        )
+    except DomainError as exc:
+        return scheme_detail(
+            request, pk, error=_error_text(exc), status=domain_status(exc), form=post
+        )
+    messages.success(request, _("指标已添加。"))
+    return redirect("assessment:scheme", pk=pk)
+
+
+@login_required
+def my_results(request: HttpRequest) -> HttpResponse:
+    """我的考核: the person's own staff lines of final and locked runs, with their scores — only
+    themself, whatever their role."""
+    lines = [
+        {"result": line, "scores": list(selectors.own_scores(request.user, line))}
+        for line in selectors.own_results(request.user)
+    ]
+    return render(request, "assessment/mine.html", {"lines": lines})
 
 
 @login_required
 @permission_required("assessment.view_scheme", raise_exception=True)
 def scheme_detail(
-    request: HttpRequest, pk: int, error: str = "", status: int = 200
+    request: HttpRequest, pk: int, error: str = "", status: int = 200, form: Any = None
 ) -> HttpResponse:
     try:
         scheme = selectors.schemes_for(request.user).get(pk=pk)
@@ -87,6 +232,14 @@ def scheme_detail(
             "next_status": sorted(SCHEME_TRANSITIONS[scheme.status]),
             "units": units,
             "error": error,
+            "form": form or {},
+            "indicator_kinds": IndicatorKind.choices,
+            "normalisations": Normalisation.choices,
+            "metric_choices": sorted(
+                (key, str(m.label))
+                for key, m in metrics.registry().items()
+                if key not in VOLUME_METRICS
+            ),
             "events": timeline(scheme),
         },
         status=status,

@@ -104,3 +104,72 @@ def test_quarter_run_appeal_and_lock_in_the_browser(
     assert desk.locator("button:has-text('重新取数')").count() == 0
     office.close()
     branch.close()
+
+
+def test_custom_scheme_built_on_the_pages_and_my_results_in_the_browser(
+    browser, live_server, people, org
+):
+    """The office builds a custom scheme on the pages: complaint volume is refused with the field
+    named, then approval and publication; a branch officer opens 我的考核 from the menu."""
+    from django.contrib.auth.models import Permission
+
+    from xiaobao.assessment.models import Scheme
+
+    people.hq_officer.user_permissions.add(Permission.objects.get(codename="approve_scheme"))
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, live_server, "hq_officer")
+    page.goto(f"{live_server.url}/assessment/")
+    form = page.locator("#scheme-new")
+    form.locator("input[name=code]").fill("WEB-1")
+    form.locator("input[name=name]").fill("网点消保考核")
+    form.locator("input[name=year]").fill(str(LAST_YEAR))
+    form.locator("button").click()
+    page.wait_for_url("**/assessment/schemes/*/")
+    assert page.locator("#scheme-status").inner_text() == "草稿"
+
+    element = page.locator("#element-new")
+    element.locator("input[name=code]").fill("E1")
+    element.locator("input[name=name]").fill("纠纷化解")
+    element.locator("input[name=weight]").fill("100")
+    element.locator("button").click()
+    page.wait_for_load_state()
+    assert "纠纷化解" in page.locator("#elements").inner_text()
+
+    indicator = page.locator("#indicator-new")
+    indicator.locator("input[name=code]").fill("C1")
+    indicator.locator("input[name=name]").fill("投诉量")
+    indicator.locator("select[name=kind]").select_option("auto")
+    indicator.locator("select[name=element]").select_option(label="纠纷化解")
+    indicator.locator("input[name=metric_key]").fill("complaints.received")
+    indicator.locator("input[name=target]").fill("0")
+    indicator.locator("input[name=zero_at]").fill("10")
+    indicator.locator("input[name=weight]").fill("100")
+    indicator.locator("button").click()
+    page.wait_for_load_state()
+    assert "取数指标：投诉量不得作为考核指标" in page.locator("#error").inner_text()
+    indicator = page.locator("#indicator-new")
+    indicator.locator("input[name=name]").fill("投诉按时办结率")
+    indicator.locator("select[name=element]").select_option(label="纠纷化解")
+    indicator.locator("input[name=metric_key]").fill("complaints.timely_rate")
+    indicator.locator("input[name=target]").fill("100")
+    indicator.locator("input[name=zero_at]").fill("80")
+    indicator.locator("button").click()
+    page.wait_for_load_state()
+    assert "投诉按时办结率" in page.locator("#indicators").inner_text()
+
+    for label in ("审批通过", "发布"):
+        page.click(f"button:has-text('{label}')")
+        page.wait_for_load_state()
+    assert page.locator("#scheme-status").inner_text() == "已发布"
+    assert Scheme.objects.get(code="WEB-1").status == "published"
+
+    branch = context.browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    mine = branch.new_page()
+    _login(mine, live_server, "officer_a")
+    mine.click("a[href='/assessment/mine/']")
+    mine.wait_for_url("**/assessment/mine/")
+    assert mine.locator("h1").inner_text() == "我的考核"
+    assert mine.locator("#no-results").is_visible()
+    context.close()
+    branch.close()
