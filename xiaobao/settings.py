@@ -346,6 +346,15 @@ SPECTACULAR_SETTINGS = {
         "QualificationKindEnum": "xiaobao.training.choices.QualificationKind",  # training
         "SessionModeEnum": "xiaobao.training.choices.SessionMode",  # training
         "ContestModeEnum": "xiaobao.training.choices.ContestMode",  # training
+        # Choice sets several apps name alike ("kind", "severity", "decision").
+        "InspectionAppealDecisionEnum": "xiaobao.inspections.choices.AppealDecision",
+        "EscalationDecisionEnum": "xiaobao.products.choices.Decision",
+        "SchemeKindEnum": "xiaobao.assessment.choices.SchemeKind",
+        "IndicatorKindEnum": "xiaobao.assessment.choices.IndicatorKind",
+        "UnitKindEnum": "xiaobao.organisation.choices.UnitKind",
+        "VisitKindEnum": "xiaobao.inspections.choices.VisitKind",
+        "InspectionSeverityEnum": "xiaobao.inspections.choices.Severity",
+        "OpinionSeverityEnum": "xiaobao.products.choices.Severity",
         "PartnerLinkRoleEnum": "xiaobao.partners.choices.LinkRole",  # partners
         "AdmissionDecisionEnum": "xiaobao.partners.choices.AdmissionDecision",  # partners
         "EvaluationResultEnum": "xiaobao.partners.choices.EvaluationResult",  # partners

@@ -146,3 +146,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
             body("server_error", "服务器内部错误，请稍后重试或联系系统管理员。"), status=500
         )
     return defaults.server_error(request)
+
+
+# The error responses every write operation documents: 415 too, since a body in a content type the
+# operation does not take is refused before anything is read.
+ERROR_RESPONSES: dict[int, Any] = {
+    code: ErrorSerializer for code in (400, 401, 403, 404, 409, 415, 422)
+}

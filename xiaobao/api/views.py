@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api import serializers as s
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.schema import RegistryFilterBackend
 from xiaobao.api.services import IDEMPOTENCY_KEY_MAX, idempotent, request_fingerprint
 from xiaobao.complaints import selectors, services
@@ -41,7 +41,7 @@ from xiaobao.lib.errors import PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import visible_to
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 # A read has no body to reject and no transition to refuse.
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 # A listing refuses a filter value it cannot parse (`?is_active=maybe`) with a 400.

@@ -19,7 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.assessment import selectors, services
 from xiaobao.assessment.choices import (
@@ -35,7 +35,7 @@ from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope, visible_to
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 TAG = ["考核评价"]
 
@@ -109,12 +109,12 @@ class IndicatorIn(serializers.Serializer):
     guidance = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class AdvanceIn(serializers.Serializer):
+class AssessmentAdvanceIn(serializers.Serializer):
     to = serializers.CharField(max_length=16)
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class ResultOut(serializers.ModelSerializer):
+class AssessmentResultOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -159,11 +159,11 @@ class RunOut(serializers.ModelSerializer):
 
     def get_results(self, obj: Run) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(ResultOut(selectors.results_for(user, obj), many=True).data)
+        return list(AssessmentResultOut(selectors.results_for(user, obj), many=True).data)
 
     def get_staff_results(self, obj: Run) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(ResultOut(selectors.staff_results_for(user, obj), many=True).data)
+        return list(AssessmentResultOut(selectors.staff_results_for(user, obj), many=True).data)
 
 
 class RunIn(serializers.Serializer):
@@ -184,7 +184,7 @@ class ScoreIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-class ReasonIn(serializers.Serializer):
+class AssessmentReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -201,7 +201,7 @@ class AppealOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class AppealIn(serializers.Serializer):
+class AssessmentAppealIn(serializers.Serializer):
     score = serializers.IntegerField()
     reason = serializers.CharField(max_length=2000)
     requested_points = serializers.DecimalField(
@@ -210,7 +210,7 @@ class AppealIn(serializers.Serializer):
     file = serializers.FileField(required=False, allow_null=True, default=None)
 
 
-class DecideIn(serializers.Serializer):
+class AssessmentDecideIn(serializers.Serializer):
     upheld = serializers.BooleanField()
     decision = serializers.CharField(max_length=2000)
     points = serializers.DecimalField(
@@ -282,13 +282,13 @@ class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="审批、发布或停用方案",
-        request=AdvanceIn,
+        request=AssessmentAdvanceIn,
         responses={200: SchemeOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(AdvanceIn, request)
+        v = _valid(AssessmentAdvanceIn, request)
         scheme = services.scheme_advance(
             actor=request.user, scheme=self.get_object(), to=v["to"], reason=v["reason"]
         )
@@ -371,13 +371,13 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="预览、开放申诉、定稿或锁定",
-        request=AdvanceIn,
+        request=AssessmentAdvanceIn,
         responses={200: RunOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(AdvanceIn, request)
+        v = _valid(AssessmentAdvanceIn, request)
         run = services.run_advance(
             actor=request.user, run=self.get_object(), to=v["to"], reason=v["reason"]
         )
@@ -396,13 +396,13 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="更正：以新期次重新取数，原期次不变",
-        request=ReasonIn,
+        request=AssessmentReasonIn,
         responses={201: RunOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(ReasonIn, request)
+        v = _valid(AssessmentReasonIn, request)
         run = services.run_correct(actor=request.user, run=self.get_object(), reason=v["reason"])
         return Response(RunOut(run, context={"request": request}).data, status=201)
 
@@ -436,12 +436,12 @@ class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="提出申诉（申诉期内，可附证据）",
-        request=AppealIn,
+        request=AssessmentAppealIn,
         responses={201: AppealOut, **ERRORS},
         tags=TAG,
     )
     def create(self, request: Request) -> Response:
-        v = _valid(AppealIn, request)
+        v = _valid(AssessmentAppealIn, request)
         from xiaobao.organisation.scope import visible_to
 
         score = visible_to(request.user, Score.objects.all()).filter(pk=v["score"]).first()
@@ -455,13 +455,13 @@ class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="裁定申诉（成立时改变该项得分）",
-        request=DecideIn,
+        request=AssessmentDecideIn,
         responses={200: AppealOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(DecideIn, request)
+        v = _valid(AssessmentDecideIn, request)
         appeal = services.appeal_decide(actor=request.user, appeal=self.get_object(), **v)
         return Response(AppealOut(appeal).data)
 

@@ -19,7 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.evidence.selectors import evidence_for
 from xiaobao.inspections import selectors, services
@@ -43,7 +43,7 @@ from xiaobao.inspections.models import (
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import get_visible_or_404
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 TAG = ["服务检查"]
 
@@ -172,7 +172,7 @@ class ChecklistViewSet(ChineseMessages, viewsets.GenericViewSet):
 # --- plans ----------------------------------------------------------------------------------------
 
 
-class PlanOut(serializers.ModelSerializer):
+class InspectionPlanOut(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -212,11 +212,15 @@ class ScheduleIn(serializers.Serializer):
     seed = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
+class ScheduledOut(serializers.Serializer):
+    visits = serializers.ListField(child=serializers.IntegerField(), help_text="排定的检查编号")
+
+
 class ImportIn(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ImportOut(serializers.Serializer):
+class InspectionImportOut(serializers.Serializer):
     rows = serializers.IntegerField()
     visits = serializers.IntegerField()
     errors = serializers.ListField(child=serializers.DictField())
@@ -224,16 +228,16 @@ class ImportOut(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="检查计划", responses={200: PlanOut(many=True), **READ_ERRORS}, tags=TAG
+        summary="检查计划", responses={200: InspectionPlanOut(many=True), **READ_ERRORS}, tags=TAG
     ),
     retrieve=extend_schema(
-        summary="检查计划详情", responses={200: PlanOut, **READ_ERRORS}, tags=TAG
+        summary="检查计划详情", responses={200: InspectionPlanOut, **READ_ERRORS}, tags=TAG
     ),
 )
 class PlanViewSet(ChineseMessages, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_inspectionplan"
-    serializer_class = PlanOut
+    serializer_class = InspectionPlanOut
     pagination_class = Pages
     lookup_value_regex = r"\d+"
 
@@ -242,24 +246,27 @@ class PlanViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(PlanOut(page, many=True).data)
+        return self.get_paginated_response(InspectionPlanOut(page, many=True).data)
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return Response(PlanOut(self.get_object()).data)
+        return Response(InspectionPlanOut(self.get_object()).data)
 
     @extend_schema(
-        summary="新建检查计划", request=PlanIn, responses={201: PlanOut, **ERRORS}, tags=TAG
+        summary="新建检查计划",
+        request=PlanIn,
+        responses={201: InspectionPlanOut, **ERRORS},
+        tags=TAG,
     )
     def create(self, request: Request) -> Response:
         plan = services.plan_create(
             actor=request.user, data=services.PlanData(**_valid(PlanIn, request))
         )
-        return Response(PlanOut(plan).data, status=201)
+        return Response(InspectionPlanOut(plan).data, status=201)
 
     @extend_schema(
         summary="按抽样规则排定检查（随机不公开窗口，检查人不查本机构）",
         request=ScheduleIn,
-        responses={201: serializers.ListField(child=serializers.IntegerField()), **ERRORS},
+        responses={201: ScheduledOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
@@ -268,12 +275,12 @@ class PlanViewSet(ChineseMessages, viewsets.GenericViewSet):
         visits = services.plan_schedule(
             actor=request.user, plan=self.get_object(), inspectors=v["inspectors"], seed=v["seed"]
         )
-        return Response([v.pk for v in visits], status=201)
+        return Response({"visits": [v.pk for v in visits]}, status=201)
 
     @extend_schema(
         summary="导入第三方暗访结果工作簿（检查编号|项目代码|结果|说明；有错行则全部不导入）",
         request={"multipart/form-data": ImportIn},
-        responses={200: ImportOut, 400: ImportOut, **READ_ERRORS},
+        responses={200: InspectionImportOut, 400: InspectionImportOut, **READ_ERRORS},
         tags=TAG,
     )
     @action(
@@ -298,7 +305,7 @@ class PlanViewSet(ChineseMessages, viewsets.GenericViewSet):
 # --- visits ---------------------------------------------------------------------------------------
 
 
-class ResultOut(serializers.Serializer):
+class InspectionResultOut(serializers.Serializer):
     code = serializers.CharField(source="item.code")
     text = serializers.CharField(source="item.text")
     value = serializers.CharField()
@@ -338,7 +345,7 @@ class VisitOut(serializers.ModelSerializer):
         ]
 
     def get_results(self, obj: Visit) -> list[dict[str, Any]]:
-        return list(ResultOut(selectors.results_of(obj), many=True).data)
+        return list(InspectionResultOut(selectors.results_of(obj), many=True).data)
 
     def get_evidence_count(self, obj: Visit) -> int:
         return evidence_for(obj).count()
@@ -394,22 +401,22 @@ class RecordIn(serializers.Serializer):
     )
 
 
-class AssignIn(serializers.Serializer):
+class InspectionAssignIn(serializers.Serializer):
     inspector = _user_field()
 
 
-class ReasonIn(serializers.Serializer):
+class InspectionReasonIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class AppealIn(serializers.Serializer):
+class InspectionAppealIn(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     item_codes = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, default=list
     )
 
 
-class DecideIn(serializers.Serializer):
+class InspectionDecideIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=AppealDecision.choices)
     reply = serializers.CharField(max_length=2000)
     overturn = serializers.DictField(
@@ -417,12 +424,12 @@ class DecideIn(serializers.Serializer):
     )
 
 
-class EvidenceIn(serializers.Serializer):
+class InspectionEvidenceIn(serializers.Serializer):
     file = serializers.FileField()
     label = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
-class EvidenceOut(serializers.Serializer):
+class InspectionEvidenceOut(serializers.Serializer):
     id = serializers.IntegerField()
     original_name = serializers.CharField()
     sha256 = serializers.CharField()
@@ -490,13 +497,13 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="上传现场照片",
-        request={"multipart/form-data": EvidenceIn},
-        responses={201: EvidenceOut, **ERRORS},
+        request={"multipart/form-data": InspectionEvidenceIn},
+        responses={201: InspectionEvidenceOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], pagination_class=None)
     def evidence(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(EvidenceIn, request)
+        v = _valid(InspectionEvidenceIn, request)
         kept = services.visit_add_evidence(
             actor=request.user, visit=self.get_object(), upload=v["file"], label=v["label"]
         )
@@ -517,11 +524,14 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="指派检查人", request=AssignIn, responses={200: VisitStaffOut, **ERRORS}, tags=TAG
+        summary="指派检查人",
+        request=InspectionAssignIn,
+        responses={200: VisitStaffOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def assign(self, request: Request, pk: Any = None) -> Response:
-        return self._step(request, pk, "visit_assign", AssignIn)
+        return self._step(request, pk, "visit_assign", InspectionAssignIn)
 
     @extend_schema(
         summary="提交审核", request=None, responses={200: VisitStaffOut, **ERRORS}, tags=TAG
@@ -531,11 +541,14 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
         return self._step(request, pk, "visit_submit")
 
     @extend_schema(
-        summary="退回检查人", request=ReasonIn, responses={200: VisitStaffOut, **ERRORS}, tags=TAG
+        summary="退回检查人",
+        request=InspectionReasonIn,
+        responses={200: VisitStaffOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"], url_path="return", pagination_class=None)
     def send_back(self, request: Request, pk: Any = None) -> Response:
-        return self._step(request, pk, "visit_return", ReasonIn)
+        return self._step(request, pk, "visit_return", InspectionReasonIn)
 
     @extend_schema(
         summary="审核发布（开始申诉期）",
@@ -549,13 +562,13 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="网点申诉（申诉期内）",
-        request=AppealIn,
+        request=InspectionAppealIn,
         responses={200: VisitStaffOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def appeal(self, request: Request, pk: Any = None) -> Response:
-        v = _valid(AppealIn, request)
+        v = _valid(InspectionAppealIn, request)
         visit = services.visit_appeal(
             actor=request.user, visit=self.get_object(), reason=v["reason"], items=v["item_codes"]
         )
@@ -563,13 +576,13 @@ class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="答复申诉并定稿",
-        request=DecideIn,
+        request=InspectionDecideIn,
         responses={200: VisitStaffOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def decide(self, request: Request, pk: Any = None) -> Response:
-        return self._step(request, pk, "visit_decide_appeal", DecideIn)
+        return self._step(request, pk, "visit_decide_appeal", InspectionDecideIn)
 
     @extend_schema(
         summary="申诉期满定稿", request=None, responses={200: VisitStaffOut, **ERRORS}, tags=TAG
@@ -704,11 +717,14 @@ class FindingViewSet(ChineseMessages, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="退回整改", request=ReasonIn, responses={200: FindingOut, **ERRORS}, tags=TAG
+        summary="退回整改",
+        request=InspectionReasonIn,
+        responses={200: FindingOut, **ERRORS},
+        tags=TAG,
     )
     @action(detail=True, methods=["post"], url_path="return", pagination_class=None)
     def send_back(self, request: Request, pk: Any = None) -> Response:
-        reason = _valid(ReasonIn, request)["reason"]
+        reason = _valid(InspectionReasonIn, request)["reason"]
         return self._out(
             services.finding_return(actor=request.user, finding=self._finding(pk), reason=reason)
         )
@@ -762,7 +778,7 @@ class ExaminationIn(serializers.Serializer):
     report_back_due = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class AdvanceIn(serializers.Serializer):
+class InspectionAdvanceIn(serializers.Serializer):
     to = serializers.ChoiceField(
         choices=[ExaminationStatus.ONSITE, ExaminationStatus.RECTIFYING, ExaminationStatus.CLOSED]
     )
@@ -825,13 +841,13 @@ class ExaminationViewSet(ChineseMessages, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="推进检查阶段",
-        request=AdvanceIn,
+        request=InspectionAdvanceIn,
         responses={200: ExaminationOut, **ERRORS},
         tags=TAG,
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def advance(self, request: Request, pk: Any = None) -> Response:
-        to = _valid(AdvanceIn, request)["to"]
+        to = _valid(InspectionAdvanceIn, request)["to"]
         return self._out(
             services.examination_advance(actor=request.user, examination=self.get_object(), to=to)
         )

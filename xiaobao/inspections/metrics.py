@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaobao.inspections.choices import VisitKind
 from xiaobao.inspections.selectors import by_kind, figures
-from xiaobao.lib.metrics import metric, rate
+from xiaobao.lib.metrics import lazy_format, metric, rate
 
 
 def _counter(
@@ -66,7 +66,7 @@ for _kind in VisitKind:
     _read.__name__ = f"inspections_kind_{_kind.value}"
     metric(
         f"inspections.visits.{_kind.value}",
-        label=_("服务检查：%(kind)s") % {"kind": _kind.label},
+        label=lazy_format(_("服务检查：%(kind)s"), kind=_kind.label),
         unit_label=TIMES,
         higher_is_better=True,
     )(_read)

@@ -21,6 +21,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.utils.functional import lazy
+
 Number = int | Decimal | None
 
 
@@ -93,6 +95,11 @@ def metric(
         return fn
 
     return register
+
+
+def lazy_format(template: Any, **values: Any) -> Any:
+    """A label interpolated when shown, so it follows the request's language (not the import's)."""
+    return lazy(lambda: str(template) % {k: str(v) for k, v in values.items()}, str)()
 
 
 def registry() -> dict[str, Metric]:

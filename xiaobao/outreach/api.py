@@ -20,7 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope
@@ -34,7 +34,7 @@ from xiaobao.outreach.choices import (
 )
 from xiaobao.outreach.models import Activity, Campaign, Material, Topic
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 LIST_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404)}
 TAG = ["宣传教育"]

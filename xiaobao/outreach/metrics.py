@@ -8,10 +8,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.metrics import metric, rate
+from xiaobao.lib.metrics import lazy_format, metric, rate
 from xiaobao.outreach.choices import CountingMethod, KeyGroup
 from xiaobao.outreach.selectors import Figures, figures, in_period, in_subtree
 
@@ -28,11 +27,6 @@ def _counter(key: str, name: str, label: Any, unit_label: Any, description: Any 
     metric(key, label=label, unit_label=unit_label, description=description, higher_is_better=True)(
         read
     )
-
-
-def _lazy_format(template: Any, **values: Any) -> Any:
-    """`template % values`, evaluated in the language of each request, not at import."""
-    return lazy(lambda: str(template) % {k: str(v) for k, v in values.items()}, str)()
 
 
 TIMES, PEOPLE, COPIES = _("次"), _("人次"), _("份")
@@ -67,14 +61,14 @@ for _method in (CountingMethod.SIGN_IN, CountingMethod.ESTIMATE):
     _counter(
         f"outreach.audience.{_method.value}",
         f"audience_{_method.value}",
-        _lazy_format(_("线下受众（%(method)s）"), method=_method.label),
+        lazy_format(_("线下受众（%(method)s）"), method=_method.label),
         PEOPLE,
     )
 for _group in KeyGroup:
     _counter(
         f"outreach.audience.{_group.value}",
         f"group_{_group.value}",
-        _lazy_format(_("线下受众：%(group)s"), group=_group.label),
+        lazy_format(_("线下受众：%(group)s"), group=_group.label),
         PEOPLE,
     )
 

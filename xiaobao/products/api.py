@@ -22,7 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404
@@ -52,7 +52,7 @@ from xiaobao.products.models import (
     SaleCheck,
 )
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 LIST_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404)}
 TAG = ["消保审查与适当性"]
@@ -338,7 +338,7 @@ class LinkOut(serializers.Serializer):
     received_at = serializers.DateTimeField()
 
 
-class ImportOut(serializers.Serializer):
+class ProductsImportOut(serializers.Serializer):
     imported = serializers.IntegerField()
     blocked = serializers.IntegerField()
     warned = serializers.IntegerField()
@@ -653,7 +653,7 @@ class SaleCheckViewSet(ChineseMessages, viewsets.GenericViewSet):
     @extend_schema(
         summary="批量导入销售记录（CSV，逐笔做适当性核查；任一行有误则整批不导入）",
         request={"multipart/form-data": FileIn},
-        responses={201: ImportOut, **ERRORS},
+        responses={201: ProductsImportOut, **ERRORS},
         tags=TAG,
     )
     @action(

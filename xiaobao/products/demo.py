@@ -439,6 +439,5 @@ def seed_demo(*, stdout: Any) -> None:
     seeder.complaints(products)
     stdout.write(
         f"已生成消保审查与适当性演示数据：{Review.objects.count()}件审查、"
-        f"{Product.objects.count()}个产品及适当性校验。演示账号：product_reviewer（消保审查员）、"
-        "wealth_pm（财富管理部产品经理）、hq_senior（分管行领导，决定升级的审查意见）。"
+        f"{Product.objects.count()}个产品及适当性校验。"
     )

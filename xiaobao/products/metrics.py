@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.metrics import metric, rate
+from xiaobao.lib.metrics import lazy_format, metric, rate
 from xiaobao.products import conf
 from xiaobao.products.choices import CheckResult, Flag, ObjectType, Response, ReviewStatus
 from xiaobao.products.models import LaunchRegistration, Opinion, Product, Review, SaleCheck
@@ -68,7 +68,7 @@ def _by_type(object_type: ObjectType) -> None:
     read.__name__ = f"reviews_{object_type.value}"
     metric(
         f"products.reviews.{object_type.value}",
-        label=_("消保审查：%(type)s") % {"type": object_type.label},
+        label=lazy_format(_("消保审查：%(type)s"), type=object_type.label),
         unit_label=_("件"),
     )(read)
 

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from xiaobao.api.errors import ErrorSerializer
+from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
 from xiaobao.api.views import ChineseMessages, ReadPermission
 from xiaobao.lib.errors import PermissionDeniedError
 from xiaobao.organisation.choices import Role, StaffCategory
@@ -52,7 +52,7 @@ from xiaobao.training.models import (
     Session,
 )
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 422)}
+ERRORS = ERROR_RESPONSES
 READ_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (401, 403, 404)}
 LIST_ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404)}
 TAG = ["培训"]

@@ -473,7 +473,7 @@ def seed_demo(*, stdout: Any = None) -> None:
         _contest(trainer, rng, today)
         _qualifications(trainer, rng, today)
     if stdout is not None:
-        stdout.write(f"培训：演示培训管理员账号 {TRAINER}（总行），密码同其他演示账号。")
+        stdout.write("已生成培训演示数据：年度课程、培训场次与签到、考试、知识竞赛和从业资格。")
 
 
 def _sessions(

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xiaobao.lib.metrics import metric, rate
+from xiaobao.lib.metrics import lazy_format, metric, rate
 from xiaobao.organisation.choices import StaffCategory
 from xiaobao.training import selectors as s
 
@@ -77,7 +77,7 @@ def _category(category: StaffCategory) -> None:
     read.__name__ = f"coverage_{category.value}"
     metric(
         f"training.coverage.{category.value}",
-        label=_("培训覆盖率：%(category)s") % {"category": category.label},
+        label=lazy_format(_("培训覆盖率：%(category)s"), category=category.label),
         unit_label="%",
         higher_is_better=True,
     )(read)

@@ -48,7 +48,7 @@ def test_the_menu_on_desktop_and_phone(
     desk = _login(browser, live_server, username, DESKTOP)
     areas = _visible_areas(desk)
     assert areas[0] == first
-    assert "inspections" not in areas and not desk.is_visible(".navbutton")  # training: shown
+    assert not desk.is_visible(".navbutton")
     desk.click(f".mainnav a:text-is('{goes_to}')")
     assert desk.locator("h1").first.inner_text().startswith(heading)
     assert desk.locator(".mainnav a[aria-current=page]").first.inner_text() == goes_to

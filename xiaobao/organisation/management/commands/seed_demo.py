@@ -32,6 +32,13 @@ class Command(BaseCommand):
             "nj_officer",
             "nj1_handler",
             "cd1_handler",
+            # The work programme's own people: trainer, inspectors, pre-review.
+            "hq_senior",
+            "trainer",
+            "inspector",
+            "vendor_shopper",
+            "product_reviewer",
+            "wealth_pm",
         }
         for login in logins:
             if login.username in shown:
