@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers
@@ -117,6 +118,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["WWW-Authenticate"] = exc.auth_header
         if isinstance(exc, exceptions.Throttled) and exc.wait:
             response["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, DataError) and "NUL" in str(exc):
+        # PostgreSQL cannot hold U+0000 in text, whichever field or lookup carried it: the request
+        # is invalid input, not a server error (SQLite would have stored it).
+        response = Response(
+            body("invalid", "请求内容含有空字符（U+0000），无法处理；请删除后重试。"), status=400
+        )
     else:
         return None
     set_rollback()

@@ -839,7 +839,8 @@ class CoverageView(ChineseMessages, APIView):
                         "category": r.category or "uncategorised",
                         "headcount": r.headcount,
                         "trained": r.trained,
-                        "rate": r.rate,
+                        # A string like every other decimal of the API (as the schema says).
+                        "rate": None if r.rate is None else str(r.rate),
                     }
                     for r in selectors.coverage(unit, first, last)
                 ],

@@ -123,29 +123,27 @@ def test_search_inbox_and_suggestions_work_from_the_first_page(browser, embedded
     assert page.locator("table.search-results tbody tr").count() > 0
     assert "<mark>" in page.inner_html("table.search-results")
 
-    # The inbox of someone the sweeper told about a deadline lists those notices.
-    [(username, notices)] = _query(
+    # The inbox of someone the sweeper told about a deadline lists those notices: the person
+    # whose first inbox page (newest 30, as the page shows them) holds the most case notices.
+    first_pages: dict[str, list[str]] = {}
+    for username, number in _query(
         database,
-        "SELECT u.username, count(*) FROM watch_notification n "
+        "SELECT u.username, c.registry_no FROM watch_notification n "
         "JOIN organisation_user u ON u.id = n.recipient_id "
-        "WHERE n.complaint_id IS NOT NULL "  # the programme's notices name no case
-        "GROUP BY u.username ORDER BY count(*) DESC, u.username LIMIT 1",
-    )
+        "LEFT JOIN complaints_complaint c ON c.id = n.complaint_id "
+        "ORDER BY n.created_at DESC, n.id DESC",
+    ):
+        page_rows = first_pages.setdefault(username, [])
+        if len(page_rows) < 30:
+            page_rows.append(number)
+    username, rows = max(first_pages.items(), key=lambda item: sum(1 for n in item[1] if n))
+    registry_numbers = [n for n in rows if n]
+    assert registry_numbers, "the sweeper sent deadline notices"
     other = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     _login(other, base, username)
     other.goto(f"{base}/watch/inbox/")
-    registry_numbers = [
-        number
-        for (number,) in _query(
-            database,
-            "SELECT DISTINCT c.registry_no FROM watch_notification n "
-            "JOIN organisation_user u ON u.id = n.recipient_id "
-            "JOIN complaints_complaint c ON c.id = n.complaint_id WHERE u.username = ?",
-            username,
-        )
-    ]
     text = other.inner_text("main")
-    assert notices > 0 and any(number in text for number in registry_numbers)
+    assert any(number in text for number in registry_numbers)
 
     # The registration form suggests a classification from the demo-trained model.
     handler = _query(

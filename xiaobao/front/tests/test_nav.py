@@ -28,6 +28,7 @@ def test_each_role_sees_first_what_it_works_on(people, make_user, org):
         "training",
         "inspections",
         "products",
+        "assessment",
         "plans",
         "admin",
     ]
