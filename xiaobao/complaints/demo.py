@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from xiaobao.complaints import services
-from xiaobao.complaints.choices import Status
+from xiaobao.complaints.choices import Kind, Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.textgen import ComposedComplaint, compose_complaint, compose_person
 from xiaobao.deadlines.engine import TZ
@@ -417,7 +417,10 @@ def _pauses_and_merges(staff: _Staff, units: list[Unit], now: datetime) -> dict[
     """A few cases paused right now, and repeat filings merged into the case they repeat."""
     rng = random.Random(SEED + 2)
     open_cases = list(
-        Complaint.objects.filter(status="accepted", due_at__gt=now).order_by("-received_at")[:6]
+        # Complaints only: a repeat filing is never merged into a review case (核查).
+        Complaint.objects.filter(status="accepted", due_at__gt=now, kind=Kind.COMPLAINT).order_by(
+            "-received_at"
+        )[:6]
     )
     while len(open_cases) < 6:
         open_cases.append(_fresh_case(rng, staff, units, now))
