@@ -31,11 +31,13 @@ def redact_text(text: str, *, names: Iterable[str] = ()) -> str:
     """`redaction.redact` plus the given people's names (longest first), each by its mask."""
     out = redact(text)
     wanted = sorted(
-        {n.strip() for n in names if n and len(n.strip()) >= MIN_NAME_LENGTH},
+        {n.strip() for n in names if n and len(n.strip()) >= MIN_NAME_LENGTH and n.strip() in out},
         key=len,
         reverse=True,
     )
-    if wanted and out:
+    if len(wanted) == 1:  # the usual case, and no pattern to compile for each text
+        out = out.replace(wanted[0], mask_name(wanted[0]))
+    elif wanted:
         pattern = re.compile("|".join(re.escape(n) for n in wanted))
         out = pattern.sub(lambda m: mask_name(m.group()), out)
     return out

@@ -25,6 +25,7 @@ from xiaobao.audit.services import record_event
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.memo import remembered
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.crypto import blind_index
@@ -1199,17 +1200,26 @@ def product_link_complaint(*, actor: Any, product: Product, complaint: Any) -> P
     return link
 
 
+def _product_codes() -> list[str]:
+    """Codes long enough to be recognised in a case's text."""
+    return [c for c in Product.objects.values_list("code", flat=True) if len(c) >= 4]
+
+
 def complaint_event_followed(event: Any) -> None:
     """Complaint hook: link a case whose title or narrative names a product code, and keep the
-    links' copy of the case status current. Runs inside the complaint's transaction."""
+    links' copy of the case status current. Runs inside the complaint's transaction.
+
+    A case being registered has no links yet, and a bulk import reads the product codes once
+    (`lib.memo`), so registering asks nothing of the database unless a code is named."""
     complaint = event.complaint
-    ProductComplaint.objects.filter(complaint=complaint).exclude(
-        complaint_status=complaint.status
-    ).update(complaint_status=complaint.status)
+    if event.action != "register":
+        ProductComplaint.objects.filter(complaint=complaint).exclude(
+            complaint_status=complaint.status
+        ).update(complaint_status=complaint.status)
     if event.action not in ("register", "edit", "update"):
         return
     text = f"{complaint.title}\n{complaint.narrative}".upper()
-    codes = [c for c in Product.objects.values_list("code", flat=True) if len(c) >= 4]
+    codes = remembered("product_codes", _product_codes)
     named = [c for c in codes if c.upper() in text]
     if not named:
         return
