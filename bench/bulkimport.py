@@ -322,14 +322,29 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
     numbering: list[float] = []
     assign = services.DeferredNumbers.assign
 
+    locked_at: list[float] = []
+
     def timed_assign(self: Any, *args: Any, **kwargs: Any) -> int:
         t = time.perf_counter()
+        locked_at.append(t)
         try:
             return assign(self, *args, **kwargs)
         finally:
             numbering.append(time.perf_counter() - t)
 
     services.DeferredNumbers.assign = timed_assign  # type: ignore[method-assign]
+    # The lock is released by the commit: time that too (the after-commit hooks come later).
+    from django.db import connection as proxy
+    from django.db import connections
+
+    conn = connections[proxy.alias]
+    commits: list[float] = []
+
+    def timed_commit() -> None:
+        type(conn).commit(conn)
+        commits.append(time.perf_counter())
+
+    conn.commit = timed_commit  # type: ignore[method-assign]
     try:
         with MemorySampler(progress) as sampler:
             started = time.perf_counter()
@@ -340,6 +355,7 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
     finally:
         importing.Table.rows = original  # type: ignore[method-assign]
         services.DeferredNumbers.assign = assign  # type: ignore[method-assign]
+        del conn.commit
     rows = result.rows
     last_row_s = last_row[0] - started if last_row else None
     tenth = sampler.at_rows(max(1, rows // 10))
@@ -365,6 +381,10 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
         "after_last_row_s": wall - last_row_s if last_row_s is not None else None,
         # Registry numbers for every case, taken under the year's sequence lock before the commit.
         "numbering_s": sum(numbering) if numbering else None,
+        # The year's sequence row stays locked from the numbering to the end of the commit.
+        "lock_s": commits[0] - locked_at[0] if locked_at and commits else None,
+        # After the commit: the after-commit hooks (the search-index jobs queued).
+        "after_commit_s": started + wall - commits[0] if commits else None,
         "rss_before_mb": rss_before,
         "rss_at_10pct_mb": tenth,
         "rss_at_100pct_mb": full,

@@ -596,6 +596,16 @@ def _import_section(dbs: list[dict[str, Any]]) -> list[str]:
                     if imp.get("numbering_s") is not None
                     else ""
                 )
+                + (
+                    f"; sequence lock held to the end of the commit: {_secs(imp['lock_s'])}"
+                    if imp.get("lock_s") is not None
+                    else ""
+                )
+                + (
+                    f"; after-commit hooks: {_secs(imp['after_commit_s'])}"
+                    if imp.get("after_commit_s") is not None
+                    else ""
+                )
                 + ")",
                 _rate(imp.get("rows_per_s"), " rows/s"),
                 f"{_mb(imp.get('peak_rss_mb'))}; {_mb(imp.get('rss_at_10pct_mb'))} at 10% → "

@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from xiaobao.jobs.models import Job, JobStatus
 from xiaobao.jobs.registry import handler
+from xiaobao.lib import bulk
 from xiaobao.lib.clock import now
 
 logger = logging.getLogger(__name__)
@@ -76,11 +77,12 @@ def enqueue_many(
     if not len(times) == len(keys) == len(payloads):
         raise ValueError("enqueue_many: one run_after and one unique key per payload")
     with transaction.atomic():
-        jobs = Job.objects.bulk_create(
+        jobs = bulk.insert(
             [
                 Job(name=name, payload=p, run_after=t, unique_key=k)
                 for p, t, k in zip(payloads, times, keys, strict=True)
-            ]
+            ],
+            keys=True,
         )
     if getattr(settings, "XIAOBAO_QUEUE", "database") == "celery":
         ids = [j.pk for j in jobs]

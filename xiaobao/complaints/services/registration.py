@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import transaction
 from django.utils import timezone
 
 from xiaobao.complaints import clock, hooks
@@ -55,6 +54,7 @@ from xiaobao.complaints.services._common import (
     _terms,
 )
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import bulk
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.crypto import blind_index
@@ -432,7 +432,7 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
     Only inside `deferred_registry_numbers()`: the cases carry placeholders until `assign()`."""
     if _deferred.get() is None:
         raise RuntimeError("registrations_save_bulk needs deferred_registry_numbers()")
-    complaints = _insert([r.complaint for r in regs], keys=True)
+    complaints = bulk.insert([r.complaint for r in regs], keys=True)
     for complaint in complaints:
         _numbered_later(complaint)
     for through, attr in (
@@ -442,10 +442,10 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         rows: list[Any] = [
             through(complaint=r.complaint, taxonomyterm=t) for r in regs for t in getattr(r, attr)
         ]
-        _insert(rows)
-    _insert([_complainant_row(r.complaint, person) for r in regs for person in r.people])
+        bulk.insert(rows)
+    bulk.insert([_complainant_row(r.complaint, person) for r in regs for person in r.people])
     now = _now()
-    events = _insert(
+    events = bulk.insert(
         [
             ComplaintEvent(
                 complaint=r.complaint,
@@ -470,45 +470,6 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
                 reason=f"{r.complaint.group_size}名投诉人共同投诉，自动认定为重大（群体性）投诉。",
             )
     return complaints
-
-
-M = TypeVar("M", bound=Model)
-
-
-def _insert(objs: list[M], *, keys: bool = False) -> list[M]:
-    """`bulk_create(objs)`, on PostgreSQL with COPY: the same values (each field's own
-    `pre_save` and `get_db_prep_save`, as Django's INSERT takes them) without building one huge
-    statement. `keys`: the objects get their primary keys, taken from the table's sequence
-    beforehand (COPY returns nothing); otherwise the database numbers the rows.
-
-    Like `bulk_create`, no save signals; every foreign key must already hold its target's key."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs)
-    meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor:
-        if keys:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(objs)],
-            )
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                obj.pk = pk
-        fields = [
-            f for f in meta.concrete_fields if not f.generated and (keys or not f.primary_key)
-        ]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        db = cursor.db  # the connection itself, not the thread-local proxy: asked per value
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields])
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
 
 
 def _forwarding(referrer_received_on: date | None, received_at: datetime) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+"""`bulk.insert` writes what `bulk_create` writes (COPY on PostgreSQL), and fails like it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from xiaobao.jobs.models import Job
+from xiaobao.lib import bulk
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+
+
+def _jobs(tag: str) -> list[Job]:
+    return [
+        Job(name=f"{tag}.plain", payload={}, run_after=AT),
+        Job(
+            name=f"{tag}.rich",
+            payload={"text": "投诉\t“引号”\\ 反斜杠\n换行", "n": [1, None, 2.5], "ok": True},
+            unique_key=f"{tag}:1",
+            run_after=AT,
+            last_error="a\\b\tc\r\nd",
+            result={"amount": str(Decimal("1200.50"))},
+        ),
+    ]
+
+
+def _rows(tag: str) -> list[dict]:
+    skip = {"id", "name", "unique_key", "created_at"}
+    return [
+        {k: v for k, v in row.items() if k not in skip}
+        for row in Job.objects.filter(name__startswith=tag).order_by("name").values()
+    ]
+
+
+def test_insert_writes_the_rows_bulk_create_writes():
+    Job.objects.bulk_create(_jobs("django"))
+    mine = bulk.insert(_jobs("copy"), keys=True)
+    assert _rows("copy") == _rows("django") and len(_rows("copy")) == 2
+    # The objects carry the keys of their rows, and count as saved.
+    for job in mine:
+        assert Job.objects.get(pk=job.pk).name == job.name and not job._state.adding
+    assert Job.objects.get(name="copy.rich").created_at is not None
+
+
+def test_insert_without_keys_lets_the_database_number_the_rows():
+    jobs = bulk.insert(_jobs("nokeys"))
+    assert len(jobs) == len(_rows("nokeys")) == 2
+
+
+def test_a_broken_constraint_is_an_integrity_error():
+    bulk.insert(_jobs("dup"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert([Job(name="dup.again", unique_key="dup:1", run_after=AT)])
+    assert len(_rows("dup")) == 2
