@@ -818,7 +818,10 @@ def import_complaints(
             result.first_numbers = []  # placeholders: nothing was numbered
         else:
             # The numbers are taken only now, so the year's sequence is locked for the last
-            # moments of the import instead of all of it (see services.DeferredNumbers).
+            # moments of the import instead of all of it (see services.DeferredNumbers). Its
+            # foreign keys are checked before that, not by the commit under the lock.
+            if connection.vendor == "postgresql":
+                connection.check_constraints()
             numbers.assign()
             result.first_numbers = [numbers.final(n) for n in result.first_numbers]
             result.committed = True

@@ -2,16 +2,16 @@
 
 `insert` is `QuerySet.bulk_create` for plain new rows; on PostgreSQL it streams them with COPY
 instead of building one multi-row INSERT (whose parameters the client quotes one by one): the
-same values, about a third of the client's work. A bulk import's chunks and the jobs it queues
+same values for a fraction of the client's work. A bulk import's chunks and the jobs it queues
 go through here.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db import connection
-from django.db.models import Model
+from django.db import connection, models
+from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -43,6 +43,7 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
                 obj.pk = key
         fields = [f for f in meta.concrete_fields if not f.generated and (keys or f is not pk)]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        plan = [(f, f.attname, _plain_type(f)) for f in fields]
         db = cursor.db  # the connection itself, not the thread-local proxy: asked per value
         # Errors as Django's own (IntegrityError …): the raw cursor is outside its wrapper.
         with (
@@ -50,8 +51,37 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields])
+                row = []
+                for field, attname, plain in plan:
+                    value = getattr(obj, attname)
+                    if plain is None or not (value is None or type(value) is plain):
+                        value = field.get_db_prep_save(field.pre_save(obj, True), db)
+                    row.append(value)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+# Fields whose value, when already of this exact type (or None), is what Django would send:
+# their conversions return it unchanged. Subclasses (an encrypted text field …) are not here.
+_PLAIN: dict[type[Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
+
+
+def _plain_type(field: Field[Any, Any]) -> type | None:
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        target = field.target_field
+        return int if type(target) in (models.AutoField, models.BigAutoField) else None
+    return _PLAIN.get(type(field))
