@@ -49,7 +49,8 @@ def text(value: Any) -> str:
 
 
 def one_line(value: Any) -> str:
-    return re.sub(r"\s+", " ", text(value)).strip()
+    # `text` only trims and folds whitespace, which this folds anyway: no need to call it first.
+    return " ".join((value if isinstance(value, str) else text(value)).split())
 
 
 def digits(value: Any) -> str:
