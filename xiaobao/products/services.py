@@ -1210,7 +1210,7 @@ def complaint_event_followed(event: Any) -> None:
     links' copy of the case status current. Runs inside the complaint's transaction.
 
     A case being registered has no links yet, and a bulk import reads the product codes once
-    (`lib.memo`), so registering asks nothing of the database unless a code is named."""
+    (`lib.memo`): its registrations ask nothing of the database unless a code is named."""
     complaint = event.complaint
     if event.action != "register":
         ProductComplaint.objects.filter(complaint=complaint).exclude(

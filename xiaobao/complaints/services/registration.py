@@ -440,7 +440,9 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         (Complaint.tags.through, "tag_terms"),
     ):
         rows: list[Any] = [
-            through(complaint=r.complaint, taxonomyterm=t) for r in regs for t in getattr(r, attr)
+            through(complaint_id=r.complaint.pk, taxonomyterm_id=t.pk)
+            for r in regs
+            for t in getattr(r, attr)
         ]
         bulk.insert(rows)
     bulk.insert([_complainant_row(r.complaint, person) for r in regs for person in r.people])
