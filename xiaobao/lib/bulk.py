@@ -1,9 +1,9 @@
 """Inserting many model objects at once, as fast as the database takes them.
 
-`insert` is `QuerySet.bulk_create` for plain new rows; on PostgreSQL it streams them with COPY
-instead of building one multi-row INSERT (whose parameters the client quotes one by one): the
-same values for a fraction of the client's work. A bulk import's chunks and the jobs it queues
-go through here.
+`insert` is `QuerySet.bulk_create` for plain new rows, without building one multi-row INSERT
+statement (whose every parameter Django compiles and the client quotes): COPY on PostgreSQL,
+one `executemany` on SQLite, with the same values, for a fraction of the client's work. A bulk
+import's chunks and the jobs it queues go through here.
 """
 
 from __future__ import annotations
@@ -17,47 +17,65 @@ M = TypeVar("M", bound=Model)
 
 
 def insert(objs: list[M], *, keys: bool = False) -> list[M]:
-    """Insert `objs` (all of one model) and return them, like `bulk_create(objs)`.
+    """Insert new `objs` (all of one model, without primary keys) like `bulk_create(objs)`.
 
-    On PostgreSQL the values are each field's own `pre_save` and `get_db_prep_save`, as Django's
-    INSERT takes them, sent with COPY. `keys`: the objects get their primary keys, taken from the
-    table's sequence beforehand (COPY returns nothing); otherwise the database numbers the rows
-    (the objects may not learn their keys). Like `bulk_create`: no save signals; every foreign
-    key must already hold its target's key."""
+    The values are each field's own `pre_save` and `get_db_prep_save`, as Django's INSERT takes
+    them, sent with COPY on PostgreSQL and with one `executemany` on SQLite. `keys`: the objects
+    get their primary keys (on PostgreSQL taken from the table's sequence beforehand, since COPY
+    returns nothing; on SQLite, which has a single writer, the rows just inserted are numbered
+    consecutively); otherwise they may not learn them. Like `bulk_create`: no save signals, and
+    every foreign key must already hold its target's key."""
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         return model.objects.bulk_create(objs)
     meta = model._meta
     pk = meta.pk
     assert pk is not None
+    postgres = connection.vendor == "postgresql"
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
-        if keys:
+        if keys and postgres:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [meta.db_table, pk.column, len(objs)],
             )
             for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = key
-        fields = [f for f in meta.concrete_fields if not f.generated and (keys or f is not pk)]
+        with_pk = keys and postgres
+        fields = [f for f in meta.concrete_fields if not f.generated and (with_pk or f is not pk)]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         plan = [(f, f.attname, _plain_type(f)) for f in fields]
         db = cursor.db  # the connection itself, not the thread-local proxy: asked per value
-        # Errors as Django's own (IntegrityError …): the raw cursor is outside its wrapper.
-        with (
-            db.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for obj in objs:
-                row = []
-                for field, attname, plain in plan:
-                    value = getattr(obj, attname)
-                    if plain is None or not (value is None or type(value) is plain):
-                        value = field.get_db_prep_save(field.pre_save(obj, True), db)
-                    row.append(value)
-                copy.write_row(row)
+
+        def values(obj: M) -> list[Any]:
+            row = []
+            for field, attname, plain in plan:
+                value = getattr(obj, attname)
+                if plain is None or not (value is None or type(value) is plain):
+                    value = field.get_db_prep_save(field.pre_save(obj, True), db)
+                row.append(value)
+            return row
+
+        if postgres:
+            # Errors as Django's own (IntegrityError …): the raw cursor is outside its wrapper.
+            with (
+                db.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for obj in objs:
+                    copy.write_row(values(obj))
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})", [values(o) for o in objs]
+            )
+            if keys:
+                cursor.execute("SELECT last_insert_rowid()")
+                last = cursor.fetchone()[0]
+                for obj, key in zip(objs, range(last - len(objs) + 1, last + 1), strict=True):
+                    obj.pk = key
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
