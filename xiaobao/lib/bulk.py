@@ -29,7 +29,7 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
         return objs
     model = type(objs[0])
     if connection.vendor not in ("postgresql", "sqlite"):
-        return model.objects.bulk_create(objs)
+        return model._default_manager.bulk_create(objs)
     meta = model._meta
     pk = meta.pk
     assert pk is not None
@@ -99,7 +99,10 @@ _PLAIN: dict[type[Field[Any, Any]], type] = {
 
 
 def _plain_type(field: Field[Any, Any]) -> type | None:
-    if type(field) in (models.ForeignKey, models.OneToOneField):
+    if isinstance(field, models.ForeignKey) and type(field) in (
+        models.ForeignKey,
+        models.OneToOneField,
+    ):
         target = field.target_field
         return int if type(target) in (models.AutoField, models.BigAutoField) else None
     return _PLAIN.get(type(field))
