@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from xiaobao.audit.services import record_event
 from xiaobao.evidence.services import evidence_add
+from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
 from xiaobao.organisation.models import Department, Unit
@@ -1199,17 +1200,22 @@ def product_link_complaint(*, actor: Any, product: Product, complaint: Any) -> P
     return link
 
 
+def _product_codes() -> list[str]:
+    return [c for c in Product.objects.values_list("code", flat=True) if len(c) >= 4]
+
+
 def complaint_event_followed(event: Any) -> None:
     """Complaint hook: link a case whose title or narrative names a product code, and keep the
     links' copy of the case status current. Runs inside the complaint's transaction."""
     complaint = event.complaint
-    ProductComplaint.objects.filter(complaint=complaint).exclude(
-        complaint_status=complaint.status
-    ).update(complaint_status=complaint.status)
+    if event.action != "register":  # a case being registered has no links yet
+        ProductComplaint.objects.filter(complaint=complaint).exclude(
+            complaint_status=complaint.status
+        ).update(complaint_status=complaint.status)
     if event.action not in ("register", "edit", "update"):
         return
     text = f"{complaint.title}\n{complaint.narrative}".upper()
-    codes = [c for c in Product.objects.values_list("code", flat=True) if len(c) >= 4]
+    codes = memo.remembered("product_codes", _product_codes, stamp=memo.PRODUCTS)
     named = [c for c in codes if c.upper() in text]
     if not named:
         return
