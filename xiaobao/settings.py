@@ -128,7 +128,7 @@ def _postgres_options(database: dict[str, Any]) -> None:
         }
     else:
         database["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
-        database["CONN_HEALTH_CHECKS"] = True
+        database["CONN_HEALTH_CHECKS"] = True  # a connection pgbouncer closed is replaced
     options["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
     threshold = env_int("DB_PREPARE_THRESHOLD", 2)
     # psycopg prepares only with server-side binding; 0 turns preparing off.
@@ -137,11 +137,11 @@ def _postgres_options(database: dict[str, Any]) -> None:
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _postgres_options(DATABASES["default"])
-    else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -108,7 +108,9 @@ def test_a_subscription_added_in_the_admin_gets_the_next_case(api_a, client, org
     client.force_login(root)
     form = {"name": "客服中心", "url": "https://8.8.8.8/hook", "unit": org.branch_a.pk}
     with in_another_process():
-        response = client.post(reverse("admin:api_webhooksubscription_add"), {**form, "events": "[]"})
+        response = client.post(
+            reverse("admin:api_webhooksubscription_add"), {**form, "events": "[]"}
+        )
         assert response.status_code == 302, response.content.decode()[:2000]
     second = _create(api_a)
     notified = set(WebhookDelivery.objects.values_list("event__complaint_id", flat=True))
