@@ -137,11 +137,12 @@ def _postgres_options(database: dict[str, Any]) -> None:
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-    }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        _postgres_options(DATABASES["default"])
+    _default: dict[str, Any] = dict(
+        dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    )
+    if _default["ENGINE"] == "django.db.backends.postgresql":
+        _postgres_options(_default)
+    DATABASES = {"default": _default}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
