@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import WORK_DIR
-from bench.measure import process_tree_memory, summary
+from bench.measure import process_tree_cpu, process_tree_memory, summary
 
 GUNICORN = "gunicorn==27.0.1"
 TOOLS = WORK_DIR / "tools"
@@ -57,6 +57,10 @@ class Server:
 
     def memory(self) -> list[dict[str, Any]]:
         return process_tree_memory(self.proc.pid)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server and its workers so far (not the database's)."""
+        return process_tree_cpu(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

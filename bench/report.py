@@ -102,9 +102,11 @@ def _db_rows(db: dict[str, Any]) -> list[list[str]]:
             p99 += _target(api.get("p99_ms"), 100)
             thr += " ✓" if (api.get("per_s") or 0) >= 300 else " ✗"
         n = (api or {}).get("concurrency", clients)
+        cpu = (api or {}).get("cpu_ms_per_create")
         rows.append(
             [
-                f"API create, {n} concurrent client{'s' if str(n) != '1' else ''} (issue 6)",
+                f"API create, {n} concurrent client{'s' if str(n) != '1' else ''} (issue 6)"
+                + (f"; web CPU {cpu} ms per create" if cpu is not None else ""),
                 med,
                 p99,
                 thr,

@@ -34,6 +34,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "xiaobao.lib.admin_site.XiaobaoAdminConfig",
+    "xiaobao.lib",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "xiaobao.lib.middleware.NoStoreMiddleware",
+    "xiaobao.lib.middleware.StampsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,11 +109,40 @@ TEMPLATES = [
     },
 ]
 
+
+def _postgres_options(database: dict[str, Any]) -> None:
+    """Connections a long-lived server keeps: a pool in each process (no connection is opened
+    or recycled inside a request) and server-side binding, so a statement run again on the same
+    connection is prepared once and its plan reused instead of planned afresh. Behind pgbouncer
+    in transaction mode: DB_POOL=0, and DB_PREPARE_THRESHOLD=0 unless pgbouncer >= 1.21 has
+    max_prepared_statements set (PRODUCTION.md)."""
+    options = database.setdefault("OPTIONS", {})
+    if env_bool("DB_POOL", True):
+        # Django refuses a pool together with persistent connections; the pool checks and
+        # replaces its connections itself, outside requests.
+        database["CONN_MAX_AGE"] = 0
+        options["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 8),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
+    else:
+        database["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
+        database["CONN_HEALTH_CHECKS"] = True  # a connection pgbouncer closed is replaced
+    options["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    threshold = env_int("DB_PREPARE_THRESHOLD", 2)
+    # psycopg prepares only with server-side binding; 0 turns preparing off.
+    options["prepare_threshold"] = threshold if threshold > 0 else None
+
+
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-    }
+    _default: dict[str, Any] = dict(
+        dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    )
+    if _default["ENGINE"] == "django.db.backends.postgresql":
+        _postgres_options(_default)
+    DATABASES = {"default": _default}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -175,7 +206,7 @@ AUTH_USER_MODEL = "organisation.User"
 # when an administrator deletes the attempt in the admin (访问尝试) or runs `axes_reset`.
 AUTHENTICATION_BACKENDS = [
     "xiaobao.front.auth.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "xiaobao.organisation.backends.CachedModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("XIAOBAO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIAOBAO_LOGIN_LOCKOUT_MINUTES", 30))

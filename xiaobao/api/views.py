@@ -283,7 +283,9 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
                 group_size=d["group_size"],
                 handler=self._staff(d["handler"]),
             )
-            return 201, _json_ready(self._detail(complaint))
+            # Built from what the service just wrote (its relations filled in), not read back
+            # through the detail's wide join.
+            return 201, _json_ready(s.ComplaintDetail(complaint).data)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:

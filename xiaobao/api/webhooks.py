@@ -35,6 +35,7 @@ from xiaobao.api.serializers import redact_data
 from xiaobao.complaints.models import ComplaintEvent
 from xiaobao.complaints.transitions import ACTION_LABELS
 from xiaobao.jobs.services import backoff, enqueue
+from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.memo import remembered
 from xiaobao.privacy.masking import mask_name
@@ -77,7 +78,7 @@ def event_written(event: ComplaintEvent) -> list[WebhookDelivery]:
     unit_ids = [int(seg) for seg in complaint.unit.path.strip("/").split("/") if seg]
     subs = [
         sub
-        for sub in remembered("webhook_subscriptions", _active_subscriptions)
+        for sub in remembered("webhook_subscriptions", _active_subscriptions, stamp=memo.WEBHOOKS)
         if sub.unit_id in unit_ids and sub.wants(event.action)
     ]
     if not subs:

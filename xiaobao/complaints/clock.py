@@ -14,6 +14,7 @@ from xiaobao.complaints.choices import PolicyKind
 from xiaobao.complaints.models import CalendarDay, Complaint, DeadlinePolicy
 from xiaobao.deadlines.engine import DueResult, Pause, Policy, compute_due
 from xiaobao.deadlines.workcal import WorkCalendar
+from xiaobao.lib import memo
 from xiaobao.lib.memo import remembered
 
 # The rules' own numbers (Art. 18, 20, 33), used when no policy row exists.
@@ -27,7 +28,7 @@ DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
 
 def policy_snapshot(kind: str) -> dict[str, Any]:
     """The policy to copy onto a new case (a fresh dict: the caller may keep it)."""
-    return dict(remembered(("policy", kind), lambda: _read_policy(kind)))
+    return dict(remembered(("policy", kind), lambda: _read_policy(kind), stamp=memo.POLICIES))
 
 
 def _read_policy(kind: str) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def engine_policy(snapshot: dict[str, Any]) -> Policy:
 
 
 def current_calendar() -> WorkCalendar:
-    return remembered("calendar", _read_calendar)
+    return remembered("calendar", _read_calendar, stamp=memo.CALENDAR)
 
 
 def _read_calendar() -> WorkCalendar:

@@ -43,7 +43,8 @@ def enqueue(
 ) -> Job | None:
     """Queue a job inside the caller's transaction; returns None if `unique_key` is pending."""
     try:
-        with transaction.atomic():
+        # A savepoint only where a pending duplicate may refuse the row.
+        with transaction.atomic(savepoint=bool(unique_key)):
             job = Job.objects.create(
                 name=name,
                 payload=payload or {},

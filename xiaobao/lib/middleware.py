@@ -1,4 +1,4 @@
-"""Responses that may hold personal data are never stored by browsers or proxies."""
+"""Middleware of every request: no stored responses, one reading of the cache stamps."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+from xiaobao.lib import memo
 
 
 class NoStoreMiddleware:
@@ -26,3 +28,15 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class StampsMiddleware:
+    """One reading of the reference-data stamps per request (`memo.scope`): however many
+    policies, terms or permissions the request asks for, their versions cost one small query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with memo.scope():
+            return self.get_response(request)

@@ -14,3 +14,18 @@ class OrganisationConfig(AppConfig):
         # Groups are configuration, not data: keep them in step with the code after every migrate.
         # No sender filter: each app's permissions exist only after its own post_migrate step.
         post_migrate.connect(sync_role_groups, dispatch_uid="xiaobao.sync_role_groups")
+
+        from django.contrib.auth.models import Group, Permission
+
+        from xiaobao.lib import memo
+        from xiaobao.organisation.models import User
+
+        # Permissions are kept per process (organisation.backends) until a grant changes.
+        memo.bump_on_change(
+            memo.PERMISSIONS,
+            Group,
+            Permission,
+            Group.permissions.through,
+            User.groups.through,
+            User.user_permissions.through,
+        )

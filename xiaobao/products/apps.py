@@ -8,6 +8,10 @@ class ProductsConfig(AppConfig):
 
     def ready(self) -> None:
         from xiaobao.complaints.hooks import on_event
+        from xiaobao.lib import memo
+        from xiaobao.products.models import Product
         from xiaobao.products.services import complaint_event_followed
 
         on_event(complaint_event_followed)
+        # The product codes that link a case are kept per process (lib.memo) until one changes.
+        memo.bump_on_change(memo.PRODUCTS, Product)

@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from xiaobao.audit.services import record_event
 from xiaobao.evidence.services import evidence_add
+from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
-from xiaobao.lib.memo import remembered
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.crypto import blind_index
@@ -1219,7 +1219,7 @@ def complaint_event_followed(event: Any) -> None:
     if event.action not in ("register", "edit", "update"):
         return
     text = f"{complaint.title}\n{complaint.narrative}".upper()
-    codes = remembered("product_codes", _product_codes)
+    codes = memo.remembered("product_codes", _product_codes, stamp=memo.PRODUCTS)
     named = [c for c in codes if c.upper() in text]
     if not named:
         return

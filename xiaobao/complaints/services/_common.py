@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from xiaobao.complaints import hooks
@@ -213,18 +212,15 @@ def _terms(
 
 
 def _load_terms(wanted: Iterable[tuple[Axis, Any]]) -> dict[tuple[str, str], TaxonomyTerm]:
-    """Every (axis, code) asked for by code, in one query."""
+    """Every (axis, code) asked for by code, from the process's copy of the taxonomy."""
     keys = {(str(axis), value) for axis, value in wanted if isinstance(value, str) and value}
-    held = memo.active()
-    known = held.setdefault("terms", {}) if held is not None else {}
-    missing = keys - known.keys()
-    if missing:
-        condition = Q()
-        for axis, code in missing:
-            condition |= Q(axis=axis, code=code)
-        found = {(t.axis, t.code): t for t in TaxonomyTerm.objects.filter(condition)}
-        known.update({key: found.get(key) for key in missing})
-    return {key: known[key] for key in keys if known[key] is not None}
+    known = memo.remembered("taxonomy_terms", _all_terms, stamp=memo.TAXONOMY)
+    return {key: known[key] for key in keys if key in known}
+
+
+def _all_terms() -> dict[tuple[str, str], TaxonomyTerm]:
+    # A few hundred rows: one read per process and taxonomy version beats one per form.
+    return {(t.axis, t.code): t for t in TaxonomyTerm.objects.all()}
 
 
 _SEQUENCE_SQL = 'UPDATE "{table}" SET "last" = "last" + %s WHERE "year" = %s RETURNING "last"'

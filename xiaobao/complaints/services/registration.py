@@ -413,8 +413,7 @@ def registration_save(reg: Registration) -> Complaint:
             through.objects.bulk_create(
                 [through(complaint=complaint, taxonomyterm=t) for t in terms]
             )
-    for person in reg.people:
-        _save_complainant(complaint, person)
+    people = [_save_complainant(complaint, person) for person in reg.people]
     _event(complaint, "register", actor=reg.actor, to_status=Status.REGISTERED, data=reg.event_data)
     if complaint.is_major:
         _escalate(
@@ -422,7 +421,37 @@ def registration_save(reg: Registration) -> Complaint:
             actor=reg.actor,
             reason=f"{complaint.group_size}名投诉人共同投诉，自动认定为重大（群体性）投诉。",
         )
+    _as_written(complaint, people=people, demands=reg.demand_terms, tags=reg.tag_terms)
     return complaint
+
+
+def _as_written(
+    complaint: Complaint,
+    *,
+    people: list[Complainant],
+    demands: list[TaxonomyTerm],
+    tags: list[TaxonomyTerm],
+) -> None:
+    """Give the new case's relations what was just written, as a prefetch would, so that a
+    response built from it (the API's) reads nothing back: a new case has no decision, notice,
+    extension, follow-up or review yet. Adding to a relation later drops its copy, as usual."""
+    written: dict[str, list[Any]] = {
+        "complainants": people,
+        "demands": demands,
+        "tags": tags,
+        "extensions": [],
+        "follow_ups": [],
+        "reviews": [],
+    }
+    cache = {}
+    for name, rows in written.items():
+        queryset = getattr(complaint, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    complaint._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+    for name in ("decision", "notice"):
+        Complaint._meta.get_field(name).set_cached_value(complaint, None)  # type: ignore[union-attr]
 
 
 @transaction.atomic

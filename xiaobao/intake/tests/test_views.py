@@ -99,7 +99,7 @@ def test_upload_check_import_in_the_background(officer, tmp_path):
     assert "张*" in html and "张伟" not in html
     assert Complaint.objects.count() == 0 and len(_uploads()) == 1  # kept for the import
     response = officer.post(page, {**_settings(response, channel="R12345"), "step": "import"})
-    assert run_pending() == 1
+    assert run_pending() == 2  # the import, then the index job it wrote with its cases
     response = officer.get(page)
     assert "已导入 3 件投诉" in response.content.decode()
     assert Complaint.objects.count() == 3 and _uploads() == []  # the upload is gone

@@ -264,6 +264,7 @@ def test_train_command_and_job(closed_cases):
     [result] = json.loads(out.getvalue())
     assert result["target"] == "cause" and result["outcome"] == "activated"
 
+    run_pending()  # the cases' own jobs first
     enqueue("language.train_classifiers", {"targets": ["demand"]})
     assert run_pending() == 1
     assert ClassifierModel.objects.filter(target="demand", status="active").count() == 1
