@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from xiaobao.inspections.choices import ScoringType
+from xiaobao.lib.errors import lazy_text
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -34,7 +35,7 @@ def check_value(item: Any, value: str) -> str:
     if number < 0:
         raise ValueError("结果不能为负数。")
     if item.scoring_type == ScoringType.SCALE and number > item.scale_max:
-        raise ValueError(f"结果须在0—{item.scale_max}之间。")
+        raise ValueError(lazy_text("结果须在0—%(max)s之间。", {"max": item.scale_max}))
     if item.scoring_type == ScoringType.DEDUCTION and number > 99:
         raise ValueError("发生次数不能超过99。")
     return str(number)

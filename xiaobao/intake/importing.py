@@ -59,7 +59,7 @@ from xiaobao.intake.values import (
 )
 from xiaobao.lib import memo
 from xiaobao.lib.clock import replay
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_list
 from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.masking import mask, mask_name
 
@@ -200,10 +200,14 @@ class Importer:
         columns: dict[str, int] = {}
         for name, column in mapping.items():
             if name not in FIELDS:
-                raise ImportFileError(f"未知字段“{name}”。可用字段：{'、'.join(FIELDS)}。")
+                raise ImportFileError(
+                    "未知字段“%(name)s”。可用字段：%(fields)s。",
+                    params={"name": name, "fields": lazy_list(FIELDS)},
+                )
             if column not in headers:
                 raise ImportFileError(
-                    f"列“{column}”不存在；文件中的列：{'、'.join(h for h in headers if h)}。"
+                    "列“%(column)s”不存在；文件中的列：%(columns)s。",
+                    params={"column": column, "columns": lazy_list(h for h in headers if h)},
                 )
             columns[name] = headers.index(column)
         # A column named exactly like a field needs no mapping.
@@ -222,8 +226,9 @@ class Importer:
             else self.lookups.unit(value)
         )
         if found is None:
-            what = "投诉渠道" if kind == "channel" else "机构"
-            raise ImportFileError(f"{what}“{value}”不存在。")
+            if kind == "channel":
+                raise ImportFileError("投诉渠道“%(value)s”不存在。", params={"value": value})
+            raise ImportFileError("机构“%(value)s”不存在。", params={"value": value})
         return found
 
     def remember_unknown(self, name: str, word: str) -> None:
@@ -796,7 +801,10 @@ def import_complaints(
                 continue
             result.rows += 1
             if result.rows > max_rows:
-                raise ImportFileError(f"文件超过 {max_rows:,} 行，请拆分为多个文件后导入。")
+                raise ImportFileError(
+                    "文件超过 %(max_rows)s 行，请拆分为多个文件后导入。",
+                    params={"max_rows": format(max_rows, ",")},
+                )
             if progress is not None and result.rows % 200 == 0:
                 progress(result.rows)
             row = importer.parse(number, cells, sheet_name)
@@ -831,6 +839,8 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, column = pair.partition("=")
         if not sep or not name.strip() or not column.strip():
-            raise ImportFileError(f"映射“{pair}”格式不正确，应为 字段=列名。")
+            raise ImportFileError(
+                "映射“%(pair)s”格式不正确，应为 字段=列名。", params={"pair": pair}
+            )
         mapping[name.strip()] = column.strip()
     return mapping
