@@ -39,11 +39,11 @@ ERROR_NAMES = {
     "MappingError",
     "ValidationError",
 }
-MESSAGE_HELPERS = {"lazy_text", "_need", "need"}
+MESSAGE_HELPERS = {"lazy_text", "_need", "need", "problem", "Issue"}
 # Helpers handed a Chinese message or a label that ends up inside one (`请填写%(label)s。`).
 LABEL_HELPERS = {
     "_need", "need", "_text", "_date", "_not_future", "_claimed_moment", "require", "_decimal",
-    "_int", "_move", "_move_agreement", "bad",
+    "_int", "_move", "_move_agreement", "bad", "problem", "Issue",
 }  # fmt: skip
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 SKIP_MODULES = {"wsgi", "settings_typecheck"}
@@ -86,7 +86,7 @@ def built_messages(root: Path) -> dict[str, str]:
         if name in ERROR_NAMES:
             args = node.args[:1] + [k.value for k in node.keywords if k.arg == "message"]
         elif name in MESSAGE_HELPERS:
-            args = node.args
+            args = node.args + [k.value for k in node.keywords]
         else:
             continue
         for arg in args:
@@ -101,7 +101,7 @@ def literal_messages(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, node, where in _calls(root):
         if name in LABEL_HELPERS:
-            for arg in node.args:
+            for arg in node.args + [k.value for k in node.keywords if k.arg == "fix"]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _chinese(arg):
                     found.setdefault(arg.value, where)
         if name not in ERROR_NAMES | {"lazy_text"} or not node.args:
@@ -129,13 +129,15 @@ def test_the_walk_finds_a_message_built_with_values(tmp_path):
         'raise DomainError("第%s行" % n, code="x")\n'
         'raise ImportFileError("工作表{}不存在".format(sheet))\n'
         '_need(value, f"第{i}项：请填写。", "field")\n'
-        'raise DomainError("案件%(no)s已结案", params={"no": no})\n',
+        'problem("title", "标题超过%(chars)s字。", fix=f"删到{n}字以内。", chars=n)\n'
+        'raise DomainError("案件%(no)s已结案", params={"no": no})\n'
+        'problem("title", "标题为空。", fix="填写标题。")\n',
         encoding="utf-8",
     )
     assert sorted(built_messages(tmp_path)) == [
-        f"{tmp_path.name}/services.py:{n}" for n in (1, 2, 3, 4, 5)
+        f"{tmp_path.name}/services.py:{n}" for n in (1, 2, 3, 4, 5, 6)
     ]
-    assert "案件%(no)s已结案" in literal_messages(tmp_path)
+    assert {"案件%(no)s已结案", "标题为空。", "填写标题。"} <= set(literal_messages(tmp_path))
 
 
 def test_no_domain_error_message_is_built_with_values():
