@@ -812,7 +812,12 @@ def visit_decide_appeal(
         try:
             clean = scoring.check_value(item, value)
         except ValueError as exc:
-            raise DomainError(f"{code}：{exc}", code="invalid", field="overturn") from exc
+            raise DomainError(
+                "%(item)s：%(problem)s",
+                params={"item": code, "problem": lazy_text(exc.args[0])},
+                code="invalid",
+                field="overturn",
+            ) from exc
         ItemResult.objects.filter(visit=visit, item=item).update(value=clean, overturned=True)
         if not scoring.failed(item, clean):
             for finding in visit.findings.select_for_update().filter(
@@ -1398,7 +1403,7 @@ IMPORT_HEADER = ("检查编号", "项目代码", "结果", "说明")
 class ImportResult:
     rows: int = 0
     visits: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, Any]] = field(default_factory=list)  # (row, lazy message)
 
 
 @transaction.atomic
@@ -1437,29 +1442,44 @@ def vendor_import(*, actor: Any, plan: InspectionPlan, workbook: Any) -> ImportR
         except ValueError:
             visit = None
         if visit is None:
-            result.errors.append((n, f"检查编号“{raw_visit}”不属于该计划。"))
+            result.errors.append(
+                (n, lazy_text("检查编号“%(visit)s”不属于该计划。", {"visit": raw_visit}))
+            )
             continue
         if visit.status not in RECORDABLE:
-            result.errors.append((n, f"检查{visit.pk}已提交，不能再导入结果。"))
+            result.errors.append(
+                (n, lazy_text("检查%(visit)s已提交，不能再导入结果。", {"visit": visit.pk}))
+            )
             continue
         items = items_of.setdefault(visit.pk, _items(visit))
         item = items.get(code)
         if item is None:
-            result.errors.append((n, f"项目代码“{code}”不在该检查清单中。"))
+            result.errors.append(
+                (n, lazy_text("项目代码“%(code)s”不在该检查清单中。", {"code": code}))
+            )
             continue
         try:
             clean = scoring.check_value(item, value)
         except ValueError as exc:
-            result.errors.append((n, f"{code}：{exc}"))
+            result.errors.append(
+                (n, lazy_text("%(item)s：%(problem)s", {"item": code, "problem": exc.args[0]}))
+            )
             continue
         per_visit = parsed.setdefault(visit.pk, {})
         if code in per_visit:
-            result.errors.append((n, f"检查{visit.pk}的项目{code}重复。"))
+            result.errors.append(
+                (
+                    n,
+                    lazy_text(
+                        "检查%(visit)s的项目%(code)s重复。", {"visit": visit.pk, "code": code}
+                    ),
+                )
+            )
             continue
         per_visit[code] = (clean, note[:300])
     if result.errors or not result.rows:
         if not result.rows:
-            result.errors.append((2, "工作簿中没有数据行。"))
+            result.errors.append((2, lazy_text("工作簿中没有数据行。")))
         transaction.set_rollback(True)
         return result
     now = clock_now()

@@ -224,7 +224,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         )
     except ImportFileError as exc:
         run = _move(
-            run, RunStatus.FAILED, actor=None, why=str(exc), error=str(exc),
+            run, RunStatus.FAILED, actor=None, why=exc.source_message, error=exc.source_message,
             finished_at=timezone.now(),
         )  # fmt: skip
         _remove_files(run)

@@ -488,16 +488,20 @@ def _was_reopened(activity: Activity) -> bool:
     return timeline(activity).filter(action="reopen").exists()
 
 
-def _evidence_problem(activity: Activity) -> str:
+def _evidence_problem(activity: Activity) -> Any:
+    """What evidence is missing (a message shown in the reader's language), or ""."""
     files = list(evidence_for(activity))
     if activity.online:
         if not files:
-            return "线上活动须上传截图或平台导出数据后才能提交。"
+            return lazy_text("线上活动须上传截图或平台导出数据后才能提交。")
         return ""
     photos = sum(1 for f in files if f.is_image)
     need = conf.min_photos()
     if photos < need:
-        return f"线下活动须至少上传{need}张现场照片后才能提交（现有{photos}张）。"
+        return lazy_text(
+            "线下活动须至少上传%(need)s张现场照片后才能提交（现有%(photos)s张）。",
+            {"need": need, "photos": photos},
+        )
     return ""
 
 

@@ -47,13 +47,18 @@ LABEL_HELPERS = {
 }  # fmt: skip
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 SKIP_MODULES = {"wsgi", "settings_typecheck"}
+# Chinese characters and the full-width punctuation that only Chinese text uses (：“”（）).
+CHINESE = {
+    chr(c) for r in ((0x4E00, 0x9FFF), (0x3000, 0x303F), (0xFF01, 0xFF1F)) for c in range(*r)
+}
+CHINESE |= {"“", "”"}
 
 
 def _chinese(node: ast.AST) -> bool:
     return any(
         isinstance(n, ast.Constant)
         and isinstance(n.value, str)
-        and any("\u4e00" <= ch <= "\u9fff" for ch in n.value)
+        and any(ch in CHINESE for ch in n.value)
         for n in ast.walk(node)
     )
 

@@ -224,8 +224,12 @@ def _check_files(files: Sequence[Any]) -> list[CheckedUpload]:
         try:
             checked.append(check_upload(upload))
         except ValidationError as exc:
-            message = f"{upload.name}：{' '.join(exc.messages)}"
-            raise DomainError(message, code="invalid_file", field="files") from exc
+            raise DomainError(
+                "%(file)s：%(problems)s",
+                params={"file": upload.name, "problems": " ".join(exc.messages)},
+                code="invalid_file",
+                field="files",
+            ) from exc
     return checked
 
 
