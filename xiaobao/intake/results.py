@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -47,7 +48,8 @@ class Issue:
     value: str = ""
     fix: str = ""
     sheet: str = ""
-    params: dict[str, Any] = field(default_factory=dict)  # from `stored()`
+    # from `stored()`; `dataclasses.field` because `field` is also a column here
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def _values(self) -> dict[str, Any]:
         language = translation.get_language() or settings.LANGUAGE_CODE

@@ -123,6 +123,7 @@ def _refuse_late_approval(complaint: Complaint) -> None:
     overdue, and the case would count as timely. Refused, the deadline stays where it was, the
     case stays overdue, and the request can still be rejected to clear it."""
     if complaint.due_at is not None and _now() >= complaint.due_at:
+        assert complaint.due_date is not None  # stored together with due_at
         raise DomainError(
             "办理期限已于%(due)s届满，不能再批准延期；"
             "逾期的投诉不会因事后批准而视为按时办理。如需结束该申请，请驳回。",
