@@ -55,7 +55,8 @@ def api_token_create(
     days = settings.XIAOBAO_API_TOKEN_DAYS if days is None else days
     if not 1 <= days <= settings.XIAOBAO_API_TOKEN_MAX_DAYS:
         raise DomainError(
-            f"令牌有效期须为 1 至 {settings.XIAOBAO_API_TOKEN_MAX_DAYS} 天。",
+            "令牌有效期须为 1 至 %(max_days)s 天。",
+            params={"max_days": settings.XIAOBAO_API_TOKEN_MAX_DAYS},
             code="invalid",
             field="days",
         )
@@ -161,7 +162,8 @@ def idempotent(
     key = key.strip()
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise DomainError(
-            f"Idempotency-Key 须为1至{IDEMPOTENCY_KEY_MAX}个字符。",
+            "Idempotency-Key 须为1至%(max_length)s个字符。",
+            params={"max_length": IDEMPOTENCY_KEY_MAX},
             code="invalid_idempotency_key",
             field="Idempotency-Key",
         )

@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from xiaobao.lib.errors import DomainError
 
@@ -49,23 +48,21 @@ def split_target(url: str) -> tuple[str, str, int]:
         parts = urlsplit((url or "").strip())
         port = parts.port
     except ValueError:
-        raise TargetRefused(_("接收地址格式不正确。"), field="url") from None
+        raise TargetRefused("接收地址格式不正确。", field="url") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise TargetRefused(_("接收地址须以 http:// 或 https:// 开头。"), field="url")
+        raise TargetRefused("接收地址须以 http:// 或 https:// 开头。", field="url")
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
-        raise TargetRefused(_("接收地址缺少主机名。"), field="url")
+        raise TargetRefused("接收地址缺少主机名。", field="url")
     return scheme, host, port or _DEFAULT_PORT[scheme]
 
 
 def _refuse_internal(address: str) -> None:
     raise TargetRefused(
-        _(
-            "接收地址指向内部或保留地址（%(address)s），不能推送；"
-            "如确需推送到内网接收方，请系统管理员将该主机加入允许列表。"
-        )
-        % {"address": address},
+        "接收地址指向内部或保留地址（%(address)s），不能推送；"
+        "如确需推送到内网接收方，请系统管理员将该主机加入允许列表。",
+        params={"address": address},
         field="url",
     )
 
@@ -77,7 +74,8 @@ def resolve(url: str) -> tuple[str, str, int, str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise TargetRefused(
-            _("无法解析接收地址的主机名 %(host)s。") % {"host": host},
+            "无法解析接收地址的主机名 %(host)s。",
+            params={"host": host},
             field="url",
             code="unresolved",
         ) from None

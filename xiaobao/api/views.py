@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -53,14 +52,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="重试安全：同一键、同一请求体只登记一次并返回首次的响应；同一键、不同请求体返回 422。",
 )
-
-
-class ChineseMessages:
-    """API messages are Chinese whatever the client's Accept-Language (services speak Chinese)."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        with translation.override("zh-hans"):
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class ReadPermission(BasePermission):
@@ -144,7 +135,7 @@ def lifecycle(
         tags=["投诉"],
     ),
 )
-class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ComplaintViewSet(viewsets.GenericViewSet):
     """Complaints in the caller's branch scope."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -604,7 +595,7 @@ class ComplaintViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="分类代码详情", responses={200: s.TaxonomyTermOut, **READ_ERRORS}, tags=["配置"]
     ),
 )
-class TaxonomyViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+class TaxonomyViewSet(viewsets.ReadOnlyModelViewSet):
     """The classification codes (configuration, the same for everybody)."""
 
     queryset = TaxonomyTerm.objects.select_related("parent").order_by("axis", "sort_order", "code")
@@ -624,7 +615,7 @@ class TaxonomyViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
         summary="机构详情", responses={200: s.UnitOut, **READ_ERRORS}, tags=["配置"]
     ),
 )
-class UnitViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     """Units in the caller's subtree."""
 
     serializer_class = s.UnitOut

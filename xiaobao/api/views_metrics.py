@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xiaobao.api.errors import ErrorSerializer
-from xiaobao.api.views import READ_ERRORS, ChineseMessages, ReadPermission
+from xiaobao.api.views import READ_ERRORS, ReadPermission
 from xiaobao.front.metrics_views import PERMISSION, Period, resolve
 from xiaobao.lib import metrics
 from xiaobao.lib.errors import DomainError
@@ -85,7 +85,7 @@ def _number(value: metrics.Number) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
-class MetricListView(ChineseMessages, APIView):
+class MetricListView(APIView):
     """Every registered metric and its definition."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -98,7 +98,7 @@ class MetricListView(ChineseMessages, APIView):
         return Response([_describe(m) for m in metrics.registry().values()])
 
 
-class MetricValueView(ChineseMessages, APIView):
+class MetricValueView(APIView):
     """One metric's value for a unit in the caller's scope and a period."""
 
     permission_classes = [IsAuthenticated, ReadPermission]

@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ChineseMessages, ReadPermission
+from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.privacy import services
@@ -83,7 +83,7 @@ class AnswerIn(serializers.Serializer):
         tags=["个人信息"],
     ),
 )
-class DataSubjectRequestViewSet(ChineseMessages, viewsets.GenericViewSet):
+class DataSubjectRequestViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "privacy.view_datasubjectrequest"
     serializer_class = RequestOut

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.assessment import selectors, services
 from xiaobao.assessment.choices import (
     AppealStatus,
@@ -234,7 +234,7 @@ def _valid(cls: type[serializers.Serializer], request: Request) -> Any:
         summary="考核方案详情", responses={200: SchemeOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
+class SchemeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "assessment.view_scheme"
     serializer_class = SchemeOut
@@ -306,7 +306,7 @@ class SchemeViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="考核期次与各机构结果", responses={200: RunOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
+class RunViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "assessment.view_run"
     serializer_class = RunOut
@@ -417,7 +417,7 @@ class RunViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="考核申诉详情", responses={200: AppealOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class AppealViewSet(ChineseMessages, viewsets.GenericViewSet):
+class AppealViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "assessment.view_appeal"
     serializer_class = AppealOut

@@ -37,7 +37,14 @@ from xiaobao.assessment.scoring import grade_for, indicator_points, num, q2
 from xiaobao.audit.services import record_event
 from xiaobao.lib import metrics
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_list,
+    lazy_text,
+)
 from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -59,7 +66,9 @@ def _move(obj: Any, table: Mapping[str, frozenset[str]], to: str, label: str) ->
     current = obj.status
     if to not in table.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"当前状态为“{obj.get_status_display()}”，不能{label}。", code="invalid_transition"
+            "当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(obj, "status"), "label": lazy_text(label)},
+            code="invalid_transition",
         )
     obj.status = to
     return current
@@ -71,7 +80,12 @@ def _decimal(value: Any, field_name: str, label: str) -> Decimal | None:
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError(f"{label}须为数字。", code="invalid", field=field_name) from exc
+        raise DomainError(
+            "%(label)s须为数字。",
+            params={"label": lazy_text(label)},
+            code="invalid",
+            field=field_name,
+        ) from exc
 
 
 def _today() -> date:
@@ -171,10 +185,14 @@ def _check_bands(bands: Sequence[Sequence[Any]]) -> list[list[Any]]:
     out = []
     for i, band in enumerate(bands):
         if len(band) != 2 or not str(band[1]).strip():
-            raise DomainError(f"第{i + 1}个等级：请填写最低得分率和等级名称。", field="bands")
-        minimum = _decimal(band[0], "bands", f"第{i + 1}个等级的最低得分率")
+            raise DomainError(
+                "第%(i)s个等级：请填写最低得分率和等级名称。", params={"i": i + 1}, field="bands"
+            )
+        minimum = _decimal(band[0], "bands", lazy_text("第%(i)s个等级的最低得分率", {"i": i + 1}))
         if minimum is None or not 0 <= minimum <= 100:
-            raise DomainError(f"第{i + 1}个等级的最低得分率须在0到100之间。", field="bands")
+            raise DomainError(
+                "第%(i)s个等级的最低得分率须在0到100之间。", params={"i": i + 1}, field="bands"
+            )
         out.append([float(minimum), str(band[1]).strip()])
     return out
 
@@ -239,14 +257,17 @@ def check_metric_use(kind: str, key: str, target: Decimal | None, zero_at: Decim
         return
     if registered.higher_is_better is None:
         raise DomainError(
-            f"指标“{registered.label}”没有好坏方向，不能按数值高低评分。",
+            "指标“%(metric)s”没有好坏方向，不能按数值高低评分。",
+            params={"metric": registered.label},
             code="no_direction",
             field="metric_key",
         )
     if (target > zero_at) != registered.higher_is_better:
         raise DomainError(
-            f"指标“{registered.label}”{'越高越好' if registered.higher_is_better else '越低越好'}，"
-            "目标值与零分值的方向与之不符。",
+            "指标“%(metric)s”越高越好，目标值与零分值的方向与之不符。"
+            if registered.higher_is_better
+            else "指标“%(metric)s”越低越好，目标值与零分值的方向与之不符。",
+            params={"metric": registered.label},
             code="wrong_direction",
             field="target",
         )
@@ -300,31 +321,45 @@ def indicator_add(*, actor: Any, scheme: Scheme, data: IndicatorData) -> Indicat
     )
 
 
-def scheme_problems(scheme: Scheme) -> list[str]:
+def scheme_problems(scheme: Scheme) -> list[Any]:
     """Why the scheme cannot be approved yet (empty when it can)."""
     problems = []
     scored = [
         i for i in scheme.indicators.all() if i.kind in (IndicatorKind.AUTO, IndicatorKind.MANUAL)
     ]
     if not scored:
-        problems.append("方案中没有计分指标。")
+        problems.append(lazy_text("方案中没有计分指标。"))
     total = sum((i.weight for i in scored), Decimal(0))
     if scored and total != 100:
-        problems.append(f"计分指标分值合计为{num(total)}分，应为100分。")
+        problems.append(
+            lazy_text("计分指标分值合计为%(total)s分，应为100分。", {"total": num(total)})
+        )
     elements = [e for e in scheme.elements.all() if not e.is_deduction]
     if elements:
         weights = sum((e.weight for e in elements), Decimal(0))
         if weights != 100:
-            problems.append(f"评价要素权重合计为{num(weights)}%，应为100%。")
+            problems.append(
+                lazy_text("评价要素权重合计为%(weights)s%%，应为100%%。", {"weights": num(weights)})
+            )
         for e in elements:
             if e.min_weight is not None and e.weight < e.min_weight:
                 problems.append(
-                    f"要素“{e.name}”权重{num(e.weight)}%低于最低权重{num(e.min_weight)}%。"
+                    lazy_text(
+                        "要素“%(element)s”权重%(weight)s%%低于最低权重%(min_weight)s%%。",
+                        {
+                            "element": e.name,
+                            "weight": num(e.weight),
+                            "min_weight": num(e.min_weight),
+                        },
+                    )
                 )
             points = sum((i.weight for i in scored if i.element_id == e.pk), Decimal(0))
             if scored and points != e.weight:
                 problems.append(
-                    f"要素“{e.name}”下指标分值合计{num(points)}分，与其权重{num(e.weight)}%不符。"
+                    lazy_text(
+                        "要素“%(element)s”下指标分值合计%(points)s分，与其权重%(weight)s%%不符。",
+                        {"element": e.name, "points": num(points), "weight": num(e.weight)},
+                    )
                 )
     return problems
 
@@ -344,7 +379,7 @@ def scheme_advance(*, actor: Any, scheme: Scheme, to: str, reason: str = "") -> 
     if to == SchemeStatus.APPROVED:
         problems = scheme_problems(scheme)
         if problems:
-            raise DomainError("".join(problems), code="invalid_scheme", field="indicators")
+            raise DomainError(lazy_list(problems, ""), code="invalid_scheme", field="indicators")
     before = _move(scheme, SCHEME_TRANSITIONS, to, labels.get(to, to))
     at = clock_now()
     if to == SchemeStatus.APPROVED:
@@ -624,7 +659,8 @@ def run_refresh(*, actor: Any, run: Run) -> Run:
     _require(actor, "change_run", run.unit)
     if run.status != RunStatus.DRAFT:
         raise InvalidTransitionError(
-            f"当前状态为“{run.get_status_display()}”，取数已冻结，不能重新计算；如需更正请新建更正期次。",
+            "当前状态为“%(status)s”，取数已冻结，不能重新计算；如需更正请新建更正期次。",
+            params={"status": choice_label(run, "status")},
             code="invalid_transition",
         )
     _snapshot(run)
@@ -659,12 +695,20 @@ def score_set(*, actor: Any, score: Score, points: Any, note: str = "") -> Score
     elif indicator.kind == IndicatorKind.MANUAL:
         if not 0 <= value <= indicator.weight:
             raise DomainError(
-                f"得分须在0到{num(indicator.weight)}分之间。", code="invalid", field="points"
+                "得分须在0到%(points)s分之间。",
+                params={"points": num(indicator.weight)},
+                code="invalid",
+                field="points",
             )
     else:
         cap = indicator.cap or Decimal(0)
         if not 0 <= value <= cap:
-            raise DomainError(f"须在0到封顶{num(cap)}分之间。", code="invalid", field="points")
+            raise DomainError(
+                "须在0到封顶%(cap)s分之间。",
+                params={"cap": num(cap)},
+                code="invalid",
+                field="points",
+            )
         if indicator.kind == IndicatorKind.DEDUCTION:
             value = -value
     before = score.points
@@ -703,7 +747,10 @@ def run_advance(*, actor: Any, run: Run, to: str, reason: str = "") -> Run:
     }
     if to == RunStatus.PREVIEW and missing_manual(run):
         raise DomainError(
-            f"尚有{missing_manual(run)}项人工评分未录入。", code="incomplete", field="points"
+            "尚有%(count)s项人工评分未录入。",
+            params={"count": missing_manual(run)},
+            code="incomplete",
+            field="points",
         )
     if (
         to == RunStatus.FINAL
@@ -818,7 +865,9 @@ def appeal_file(
         raise InvalidTransitionError("当前不在申诉期内。", code="invalid_transition")
     if run.appeal_until and _today() > run.appeal_until:
         raise InvalidTransitionError(
-            f"申诉期已于{run.appeal_until:%Y-%m-%d}截止。", code="appeal_closed"
+            "申诉期已于%(appeal_until)s截止。",
+            params={"appeal_until": format(run.appeal_until, "%Y-%m-%d")},
+            code="appeal_closed",
         )
     if not reason.strip():
         raise DomainError("请填写申诉理由。", code="required", field="reason")
@@ -872,7 +921,11 @@ def appeal_decide(
             else (-(ind.cap or Decimal(0)), ind.cap or Decimal(0))
         )
         if not low <= new_points <= high:
-            raise DomainError(f"裁定后得分须在{num(low)}到{num(high)}分之间。", field="points")
+            raise DomainError(
+                "裁定后得分须在%(low)s到%(high)s分之间。",
+                params={"low": num(low), "high": num(high)},
+                field="points",
+            )
         Score.objects.filter(pk=score.pk).update(
             points=q2(new_points), note=f"申诉裁定：{decision.strip()}"
         )

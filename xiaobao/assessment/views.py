@@ -30,7 +30,7 @@ from xiaobao.assessment.choices import (
 from xiaobao.assessment.models import Appeal, Run, Scheme, Score
 from xiaobao.audit.selectors import timeline
 from xiaobao.lib import metrics
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_text
 from xiaobao.lib.web import domain_status
 from xiaobao.organisation.choices import Role, UnitKind
 from xiaobao.organisation.models import Unit
@@ -101,7 +101,9 @@ def _int(value: str, field: str, label: str) -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise DomainError(f"{label}须为整数。", code="invalid", field=field) from exc
+        raise DomainError(
+            "%(label)s须为整数。", params={"label": lazy_text(label)}, code="invalid", field=field
+        ) from exc
 
 
 @login_required

@@ -107,8 +107,8 @@ def parse_days(text: str, *, year: int, field: str) -> list[DayEntry]:
         match = _LINE.match(line)
         if match is None:
             raise DomainError(
-                f"第{number}行“{line.strip()}”不是日期：请写成 2027-02-10 或 "
-                "2027-02-10~2027-02-16，可在后面加说明。",
+                "第%(number)s行“%(line)s”不是日期：请写成 2027-02-10 或 2027-02-10~2027-02-16，可在后面加说明。",
+                params={"number": number, "line": line.strip()},
                 code="invalid",
                 field=field,
             )
@@ -117,16 +117,25 @@ def parse_days(text: str, *, year: int, field: str) -> list[DayEntry]:
             end = date.fromisoformat(_pad(match.group(2))) if match.group(2) else start
         except ValueError:
             raise DomainError(
-                f"第{number}行“{line.strip()}”中的日期不存在。", code="invalid", field=field
+                "第%(number)s行“%(line)s”中的日期不存在。",
+                params={"number": number, "line": line.strip()},
+                code="invalid",
+                field=field,
             ) from None
         if end < start or (end - start).days >= MAX_DAYS_PER_LINE:
             raise DomainError(
-                f"第{number}行的日期范围有误（结束早于开始，或超过{MAX_DAYS_PER_LINE}天）。",
+                "第%(number)s行的日期范围有误（结束早于开始，或超过%(max_days)s天）。",
+                params={"number": number, "max_days": MAX_DAYS_PER_LINE},
                 code="invalid",
                 field=field,
             )
         if start.year != year or end.year != year:
-            raise DomainError(f"第{number}行的日期不在{year}年内。", code="invalid", field=field)
+            raise DomainError(
+                "第%(number)s行的日期不在%(year)s年内。",
+                params={"number": number, "year": year},
+                code="invalid",
+                field=field,
+            )
         note = match.group(3).strip()[:100]
         day = start
         while day <= end:
@@ -159,7 +168,10 @@ def calendar_year_set(
     both = sorted({e.day for e in off} & {e.day for e in on})
     if both:
         raise DomainError(
-            f"{both[0]:%Y-%m-%d} 既在节假日中又在调休上班日中。", code="invalid", field="workdays"
+            "%(day)s 既在节假日中又在调休上班日中。",
+            params={"day": both[0].isoformat()},
+            code="invalid",
+            field="workdays",
         )
     year_days = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
     removed = year_days.count() if replace else 0

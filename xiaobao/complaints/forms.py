@@ -408,14 +408,14 @@ class AttachmentForm(forms.Form):
         if suffix not in ALLOWED_UPLOADS:
             allowed = "、".join(sorted(s.lstrip(".") for s in ALLOWED_UPLOADS))
             raise ValidationError(
-                _("不支持的文件类型“%(s)s”，仅允许：%(a)s。")
-                % {"s": suffix or "无扩展名", "a": allowed}
+                _("不支持的文件类型“%(s)s”，仅允许：%(a)s。"),
+                params={"s": suffix or _("无扩展名"), "a": allowed},
             )
         limit = settings.XIAOBAO_ATTACHMENT_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                _("文件过大（%(size).1f MB），上限为 %(limit)d MB。")
-                % {"size": upload.size / 1048576, "limit": limit // 1048576}
+                _("文件过大（%(size).1f MB），上限为 %(limit)d MB。"),
+                params={"size": upload.size / 1048576, "limit": limit // 1048576},
             )
         head = upload.read(8)
         upload.seek(0)
@@ -423,7 +423,7 @@ class AttachmentForm(forms.Form):
             raise ValidationError(_("“.txt”文件须为纯文本（UTF-8 或 GB18030 编码）。"))
         if suffix in MAGIC and not any(head.startswith(m) for m in MAGIC[suffix]):
             raise ValidationError(
-                _("文件内容与扩展名“%(s)s”不符，请检查后重新上传。") % {"s": suffix}
+                _("文件内容与扩展名“%(s)s”不符，请检查后重新上传。"), params={"s": suffix}
             )
         digest = hashlib.sha256()
         for chunk in upload.chunks():

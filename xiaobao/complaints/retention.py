@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from xiaobao.complaints.choices import OPEN_STATUSES, TERMINAL_STATUSES
 from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
+from xiaobao.lib.errors import lazy_text
 from xiaobao.privacy.choices import RecordType
 from xiaobao.privacy.masking import mask_name
 from xiaobao.privacy.redaction import redact
@@ -50,9 +51,9 @@ def reasons_to_keep(id_hash: str, phone_hash: str, now: datetime) -> list[str]:
     reasons = []
     for case in cases.only("registry_no", "status", "ended_at", "legal_hold")[:20]:
         if case.legal_hold:
-            reasons.append(f"{case.registry_no} 处于诉讼/争议保全")
+            reasons.append(lazy_text("%(case)s 处于诉讼/争议保全", {"case": case.registry_no}))
         elif case.ended_at is None or case.ended_at >= _cutoff(now):
-            reasons.append(f"{case.registry_no} 在投诉档案保存期内")
+            reasons.append(lazy_text("%(case)s 在投诉档案保存期内", {"case": case.registry_no}))
     return reasons
 
 

@@ -61,7 +61,10 @@ def taxonomy_term_create(
         raise DomainError("代码和名称均不能为空。", field="code")
     if TaxonomyTerm.objects.filter(axis=axis, code=code).exists():
         raise DomainError(
-            f"代码“{code}”已存在（含已停用的代码），请换一个。", code="duplicate", field="code"
+            "代码“%(code)s”已存在（含已停用的代码），请换一个。",
+            params={"code": code},
+            code="duplicate",
+            field="code",
         )
     term = TaxonomyTerm(axis=axis, code=code, name=name.strip(), **fields)
     _check_parent(term)
@@ -76,7 +79,10 @@ def taxonomy_term_update(
 ) -> TaxonomyTerm:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise DomainError(f"不能修改：{', '.join(sorted(unknown))}（代码一经使用不可更改）。")
+        raise DomainError(
+            "不能修改：%(fields)s（代码一经使用不可更改）。",
+            params={"fields": ", ".join(sorted(unknown))},
+        )
     term = TaxonomyTerm.objects.select_for_update().get(pk=term.pk)
     for key, value in changes.items():
         setattr(term, key, value)

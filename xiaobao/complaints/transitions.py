@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_noop
 
 from xiaobao.complaints.choices import Status
-from xiaobao.lib.errors import InvalidTransitionError
+from xiaobao.lib.errors import InvalidTransitionError, lazy_text
 
 S = Status
 _LIVE = frozenset({S.REGISTERED, S.ACCEPTED, S.PAUSED})
@@ -47,7 +47,8 @@ def target_status(action: str, status: str) -> Status:
     if status not in sources:
         label = Status(status).label
         raise InvalidTransitionError(
-            f"投诉当前状态为“{label}”，不能执行“{ACTION_LABELS.get(action, action)}”。",
+            "投诉当前状态为“%(status)s”，不能执行“%(action)s”。",
+            params={"status": label, "action": lazy_text(ACTION_LABELS.get(action, action))},
             code="invalid_transition",
         )
     return Status(status) if target is None else target

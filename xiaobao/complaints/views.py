@@ -748,7 +748,11 @@ def _merge_target(user: Any, registry_no: str) -> Complaint:
         selectors.complaint_list(user=user).filter(registry_no=registry_no.strip().upper()).first()
     )
     if target is None:
-        raise DomainError(f"找不到投诉编号“{registry_no}”（或不在您的管辖范围内）。", field="into")
+        raise DomainError(
+            "找不到投诉编号“%(registry_no)s”（或不在您的管辖范围内）。",
+            params={"registry_no": registry_no},
+            field="into",
+        )
     return target
 
 

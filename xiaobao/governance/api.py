@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.views import ERRORS, READ_ERRORS, ChineseMessages, ReadPermission
+from xiaobao.api.views import ERRORS, READ_ERRORS, ReadPermission
 from xiaobao.governance import selectors, services
 from xiaobao.governance.choices import MeetingBody
 from xiaobao.governance.models import InternalRule, Meeting, MeetingDecision
@@ -147,9 +147,7 @@ def _unit(request: Request, code: str | None, field: str = "unit") -> Unit:
         summary="会议详情", responses={200: GovernanceMeetingOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class MeetingViewSet(
-    ChineseMessages, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Meetings of the committee, the leading group and the office, in the caller's subtree."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -215,9 +213,7 @@ class MeetingViewSet(
         summary="制度详情", responses={200: GovernanceRuleOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class RuleViewSet(
-    ChineseMessages, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The register of internal rules in the caller's subtree, every version kept."""
 
     permission_classes = [IsAuthenticated, ReadPermission]

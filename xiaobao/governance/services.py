@@ -60,7 +60,9 @@ def _text(value: Any, message: str, field: str, limit: int | None = None) -> str
     if not text:
         raise DomainError(message, code="required", field=field)
     if limit and len(text) > limit:
-        raise DomainError(f"不能超过{limit}个字符。", code="too_long", field=field)
+        raise DomainError(
+            "不能超过%(limit)s个字符。", params={"limit": limit}, code="too_long", field=field
+        )
     return text
 
 

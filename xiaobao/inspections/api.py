@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.evidence.selectors import evidence_for
 from xiaobao.inspections import selectors, services
 from xiaobao.inspections.choices import (
@@ -123,7 +123,7 @@ class ChecklistIn(serializers.Serializer):
         summary="检查清单详情", responses={200: ChecklistOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class ChecklistViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ChecklistViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_checklist"
     serializer_class = ChecklistOut
@@ -234,7 +234,7 @@ class InspectionImportOut(serializers.Serializer):
         summary="检查计划详情", responses={200: InspectionPlanOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class PlanViewSet(ChineseMessages, viewsets.GenericViewSet):
+class PlanViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_inspectionplan"
     serializer_class = InspectionPlanOut
@@ -445,7 +445,7 @@ class InspectionEvidenceOut(serializers.Serializer):
         summary="检查记录详情", responses={200: VisitStaffOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class VisitViewSet(ChineseMessages, viewsets.GenericViewSet):
+class VisitViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = VisitStaffOut
     pagination_class = Pages
@@ -659,7 +659,7 @@ class ConfirmIn(serializers.Serializer):
         summary="问题详情", responses={200: FindingOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class FindingViewSet(ChineseMessages, viewsets.GenericViewSet):
+class FindingViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_finding"
     serializer_class = FindingOut
@@ -807,7 +807,7 @@ class ReportIn(serializers.Serializer):
         summary="监管检查详情", responses={200: ExaminationOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class ExaminationViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ExaminationViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_examination"
     serializer_class = ExaminationOut
@@ -915,7 +915,7 @@ class MeetingIn(serializers.Serializer):
         summary="例会纪要", responses={200: MeetingOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class MeetingViewSet(ChineseMessages, viewsets.GenericViewSet):
+class MeetingViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "inspections.view_servicemeeting"
     serializer_class = MeetingOut

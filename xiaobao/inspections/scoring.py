@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from xiaobao.inspections.choices import ScoringType
+from xiaobao.lib.errors import lazy_text
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -25,18 +26,18 @@ def check_value(item: Any, value: str) -> str:
         aliases = {"yes": "yes", "是": "yes", "y": "yes", "no": "no", "否": "no", "n": "no"}
         aliases |= {"na": "na", "不适用": "na", "n/a": "na"}
         if value not in aliases:
-            raise ValueError("结果须为“是”“否”或“不适用”。")
+            raise ValueError(lazy_text("结果须为“是”“否”或“不适用”。"))
         return aliases[value]
     try:
         number = int(value)
     except ValueError as exc:
-        raise ValueError("结果须为整数。") from exc
+        raise ValueError(lazy_text("结果须为整数。")) from exc
     if number < 0:
-        raise ValueError("结果不能为负数。")
+        raise ValueError(lazy_text("结果不能为负数。"))
     if item.scoring_type == ScoringType.SCALE and number > item.scale_max:
-        raise ValueError(f"结果须在0—{item.scale_max}之间。")
+        raise ValueError(lazy_text("结果须在0—%(max)s之间。", {"max": item.scale_max}))
     if item.scoring_type == ScoringType.DEDUCTION and number > 99:
-        raise ValueError("发生次数不能超过99。")
+        raise ValueError(lazy_text("发生次数不能超过99。"))
     return str(number)
 
 

@@ -56,7 +56,13 @@ from xiaobao.inspections.models import (
     Visit,
 )
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_text,
+)
 from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -79,7 +85,9 @@ def _move(obj: Any, table: Mapping[str, frozenset[str]], to: str, label: str) ->
     current = obj.status
     if to not in table.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"当前状态为“{obj.get_status_display()}”，不能{label}。", code="invalid_transition"
+            "当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(obj, "status"), "label": lazy_text(label)},
+            code="invalid_transition",
         )
     obj.status = to
     return current
@@ -148,22 +156,34 @@ def checklist_create(
         raise DomainError("清单至少需要一个检查项目。", code="required", field="items")
     seen: set[str] = set()
     for i, it in enumerate(items, 1):
-        where = f"第{i}项"
+        where = lazy_text("第%(i)s项", {"i": i})
         if not it.code.strip() or not it.text.strip() or not it.section.strip():
-            raise DomainError(f"{where}：请填写章节、项目代码和检查内容。", field="items")
+            raise DomainError(
+                "%(where)s：请填写章节、项目代码和检查内容。",
+                params={"where": where},
+                field="items",
+            )
         if it.code.strip() in seen:
-            raise DomainError(f"{where}：项目代码“{it.code}”重复。", field="items")
+            raise DomainError(
+                "%(where)s：项目代码“%(code)s”重复。",
+                params={"where": where, "code": it.code},
+                field="items",
+            )
         seen.add(it.code.strip())
         if it.scoring_type not in ScoringType.values:
-            raise DomainError(f"{where}：评分方式无效。", field="items")
+            raise DomainError("%(where)s：评分方式无效。", params={"where": where}, field="items")
         if it.severity not in Severity.values:
-            raise DomainError(f"{where}：严重程度无效。", field="items")
+            raise DomainError("%(where)s：严重程度无效。", params={"where": where}, field="items")
         if Decimal(str(it.points)) <= 0:
-            raise DomainError(f"{where}：分值须大于零。", field="items")
+            raise DomainError("%(where)s：分值须大于零。", params={"where": where}, field="items")
         if it.scoring_type == ScoringType.SCALE and it.scale_max < 1:
-            raise DomainError(f"{where}：分档评分须填写分档上限。", field="items")
+            raise DomainError(
+                "%(where)s：分档评分须填写分档上限。", params={"where": where}, field="items"
+            )
         if it.scoring_type == ScoringType.DEDUCTION and Decimal(str(it.deduction)) <= 0:
-            raise DomainError(f"{where}：按次扣分须填写每次扣分。", field="items")
+            raise DomainError(
+                "%(where)s：按次扣分须填写每次扣分。", params={"where": where}, field="items"
+            )
     last = Checklist.objects.filter(code=code).order_by("-version").first()
     if previous is None and last is not None:
         raise DomainError(
@@ -331,7 +351,8 @@ def plan_schedule(
                 break
             else:
                 raise DomainError(
-                    f"没有可检查{outlet.name}的检查人（检查人不能检查本人所在机构）。",
+                    "没有可检查%(outlet)s的检查人（检查人不能检查本人所在机构）。",
+                    params={"outlet": outlet.name},
                     code="own_unit",
                     field="inspectors",
                 )
@@ -471,7 +492,9 @@ def visit_record(
     visit = _lock(visit)
     if visit.status not in RECORDABLE:
         raise InvalidTransitionError(
-            f"检查状态为“{visit.get_status_display()}”，不能再修改结果。", code="invalid_transition"
+            "检查状态为“%(status)s”，不能再修改结果。",
+            params={"status": choice_label(visit, "status")},
+            code="invalid_transition",
         )
     items = _items(visit)
     clean: dict[str, tuple[str, str]] = {}
@@ -479,13 +502,19 @@ def visit_record(
         item = items.get(code)
         if item is None:
             raise DomainError(
-                f"项目代码“{code}”不在该检查清单中。", code="invalid", field="results"
+                "项目代码“%(code)s”不在该检查清单中。",
+                params={"code": code},
+                code="invalid",
+                field="results",
             )
         try:
             clean[code] = (scoring.check_value(item, value), (note or "").strip()[:300])
         except ValueError as exc:
             raise DomainError(
-                f"{item.code} {item.text}：{exc}", code="invalid", field="results"
+                "%(item)s：%(problem)s",
+                params={"item": f"{item.code} {item.text}", "problem": lazy_text(exc.args[0])},
+                code="invalid",
+                field="results",
             ) from exc
     now = clock_now()
     visited_at = data.visited_at or visit.visited_at or now
@@ -568,7 +597,8 @@ def visit_submit(*, actor: Any, visit: Visit) -> Visit:
     missing = [c for c in _items(visit) if c not in answered]
     if missing:
         raise DomainError(
-            f"还有{len(missing)}个检查项目未录入结果（{missing[0]}等）。",
+            "还有%(count)s个检查项目未录入结果（%(item)s等）。",
+            params={"count": len(missing), "item": missing[0]},
             code="incomplete",
             field="results",
         )
@@ -715,13 +745,18 @@ def visit_appeal(*, actor: Any, visit: Visit, reason: str, items: Sequence[str] 
         and (timezone.localdate(clock_now()) > visit.appeal_due)
     ):
         raise InvalidTransitionError(
-            f"申诉期已于{visit.appeal_due:%Y-%m-%d}届满，不能再申诉。", code="appeal_closed"
+            "申诉期已于%(appeal_due)s届满，不能再申诉。",
+            params={"appeal_due": format(visit.appeal_due, "%Y-%m-%d")},
+            code="appeal_closed",
         )
     codes = set(_items(visit))
     unknown = [c for c in items if c not in codes]
     if unknown:
         raise DomainError(
-            f"项目代码“{unknown[0]}”不在该检查清单中。", code="invalid", field="items"
+            "项目代码“%(unknown)s”不在该检查清单中。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field="items",
         )
     before = _move(visit, VISIT_TRANSITIONS, VisitStatus.APPEALED, "申诉")
     visit.appeal_text = reason
@@ -769,12 +804,20 @@ def visit_decide_appeal(
         item = items.get(code)
         if item is None:
             raise DomainError(
-                f"项目代码“{code}”不在该检查清单中。", code="invalid", field="overturn"
+                "项目代码“%(code)s”不在该检查清单中。",
+                params={"code": code},
+                code="invalid",
+                field="overturn",
             )
         try:
             clean = scoring.check_value(item, value)
         except ValueError as exc:
-            raise DomainError(f"{code}：{exc}", code="invalid", field="overturn") from exc
+            raise DomainError(
+                "%(item)s：%(problem)s",
+                params={"item": code, "problem": lazy_text(exc.args[0])},
+                code="invalid",
+                field="overturn",
+            ) from exc
         ItemResult.objects.filter(visit=visit, item=item).update(value=clean, overturned=True)
         if not scoring.failed(item, clean):
             for finding in visit.findings.select_for_update().filter(
@@ -813,7 +856,9 @@ def visit_finalise(*, actor: Any, visit: Visit, now: datetime | None = None) -> 
         and (timezone.localdate(now) <= visit.appeal_due)
     ):
         raise InvalidTransitionError(
-            f"申诉期至{visit.appeal_due:%Y-%m-%d}，届满后方可定稿。", code="appeal_open"
+            "申诉期至%(appeal_due)s，届满后方可定稿。",
+            params={"appeal_due": format(visit.appeal_due, "%Y-%m-%d")},
+            code="appeal_open",
         )
     before = _move(visit, VISIT_TRANSITIONS, VisitStatus.FINAL, "定稿")
     visit.save(update_fields=["status"])
@@ -1323,7 +1368,12 @@ def meeting_record(
         raise DomainError("同一员工不能既出席又缺席。", code="invalid", field="absent")
     for person in people:
         if person.unit_id is None or not person.unit.path.startswith(unit.path):
-            raise DomainError(f"{person}不是本机构员工。", code="invalid", field="present")
+            raise DomainError(
+                "%(person)s不是本机构员工。",
+                params={"person": person},
+                code="invalid",
+                field="present",
+            )
     now = clock_now()
     meeting = ServiceMeeting.objects.create(
         unit=unit, held_on=held_on, topic=topic, minutes=minutes, recorded_by=actor, recorded_at=now
@@ -1353,7 +1403,7 @@ IMPORT_HEADER = ("检查编号", "项目代码", "结果", "说明")
 class ImportResult:
     rows: int = 0
     visits: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, Any]] = field(default_factory=list)  # (row, lazy message)
 
 
 @transaction.atomic
@@ -1372,7 +1422,12 @@ def vendor_import(*, actor: Any, plan: InspectionPlan, workbook: Any) -> ImportR
             "无法读取该文件，请上传 .xlsx 工作簿。", code="invalid_file", field="file"
         ) from exc
     if not rows or tuple(str(c or "").strip() for c in rows[0][:4]) != IMPORT_HEADER:
-        raise DomainError(f"表头须为：{' | '.join(IMPORT_HEADER)}。", code="invalid", field="file")
+        raise DomainError(
+            "表头须为：%(header)s。",
+            params={"header": " | ".join(IMPORT_HEADER)},
+            code="invalid",
+            field="file",
+        )
     visits = {v.pk: v for v in plan.visits.select_related("checklist", "outlet")}
     items_of: dict[int, dict[str, ChecklistItem]] = {}
     parsed: dict[int, dict[str, tuple[str, str]]] = {}
@@ -1387,29 +1442,44 @@ def vendor_import(*, actor: Any, plan: InspectionPlan, workbook: Any) -> ImportR
         except ValueError:
             visit = None
         if visit is None:
-            result.errors.append((n, f"检查编号“{raw_visit}”不属于该计划。"))
+            result.errors.append(
+                (n, lazy_text("检查编号“%(visit)s”不属于该计划。", {"visit": raw_visit}))
+            )
             continue
         if visit.status not in RECORDABLE:
-            result.errors.append((n, f"检查{visit.pk}已提交，不能再导入结果。"))
+            result.errors.append(
+                (n, lazy_text("检查%(visit)s已提交，不能再导入结果。", {"visit": visit.pk}))
+            )
             continue
         items = items_of.setdefault(visit.pk, _items(visit))
         item = items.get(code)
         if item is None:
-            result.errors.append((n, f"项目代码“{code}”不在该检查清单中。"))
+            result.errors.append(
+                (n, lazy_text("项目代码“%(code)s”不在该检查清单中。", {"code": code}))
+            )
             continue
         try:
             clean = scoring.check_value(item, value)
         except ValueError as exc:
-            result.errors.append((n, f"{code}：{exc}"))
+            result.errors.append(
+                (n, lazy_text("%(item)s：%(problem)s", {"item": code, "problem": exc.args[0]}))
+            )
             continue
         per_visit = parsed.setdefault(visit.pk, {})
         if code in per_visit:
-            result.errors.append((n, f"检查{visit.pk}的项目{code}重复。"))
+            result.errors.append(
+                (
+                    n,
+                    lazy_text(
+                        "检查%(visit)s的项目%(code)s重复。", {"visit": visit.pk, "code": code}
+                    ),
+                )
+            )
             continue
         per_visit[code] = (clean, note[:300])
     if result.errors or not result.rows:
         if not result.rows:
-            result.errors.append((2, "工作簿中没有数据行。"))
+            result.errors.append((2, lazy_text("工作簿中没有数据行。")))
         transaction.set_rollback(True)
         return result
     now = clock_now()

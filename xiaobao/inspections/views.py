@@ -341,7 +341,7 @@ def finding_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         if name == "submit":
             form = RectifyForm(request.POST, request.FILES)
             if not form.is_valid():
-                raise DomainError(_("请填写整改情况。"), field="note")
+                raise DomainError("请填写整改情况。", field="note")
             services.finding_submit(
                 actor=request.user,
                 finding=finding,

@@ -47,7 +47,7 @@ from xiaobao.intake.fields import (
 )
 from xiaobao.intake.lookups import Lookups
 from xiaobao.intake.reading import ImportFileError, Table, footer_word, limit
-from xiaobao.intake.results import ERROR, WARNING, ImportResult, Issue
+from xiaobao.intake.results import ERROR, WARNING, ImportResult, Issue, stored
 from xiaobao.intake.values import (
     DATE_HELP,
     blank,
@@ -59,7 +59,7 @@ from xiaobao.intake.values import (
 )
 from xiaobao.lib import memo
 from xiaobao.lib.clock import replay
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_list, lazy_text
 from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.masking import mask, mask_name
 
@@ -155,8 +155,10 @@ class MappingError(ImportFileError):
 
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
-        names = "、".join(FIELDS[m].label.split("（")[0] for m in missing)
-        super().__init__(f"以下必需字段既没有对应的列，也没有缺省值：{names}。")
+        names = lazy_list(lazy_text(FIELDS[m].label.split("（")[0]) for m in missing)
+        super().__init__(
+            "以下必需字段既没有对应的列，也没有缺省值：%(names)s。", params={"names": names}
+        )
 
 
 class Importer:
@@ -200,10 +202,14 @@ class Importer:
         columns: dict[str, int] = {}
         for name, column in mapping.items():
             if name not in FIELDS:
-                raise ImportFileError(f"未知字段“{name}”。可用字段：{'、'.join(FIELDS)}。")
+                raise ImportFileError(
+                    "未知字段“%(name)s”。可用字段：%(fields)s。",
+                    params={"name": name, "fields": lazy_list(FIELDS)},
+                )
             if column not in headers:
                 raise ImportFileError(
-                    f"列“{column}”不存在；文件中的列：{'、'.join(h for h in headers if h)}。"
+                    "列“%(column)s”不存在；文件中的列：%(columns)s。",
+                    params={"column": column, "columns": lazy_list(h for h in headers if h)},
                 )
             columns[name] = headers.index(column)
         # A column named exactly like a field needs no mapping.
@@ -222,8 +228,9 @@ class Importer:
             else self.lookups.unit(value)
         )
         if found is None:
-            what = "投诉渠道" if kind == "channel" else "机构"
-            raise ImportFileError(f"{what}“{value}”不存在。")
+            if kind == "channel":
+                raise ImportFileError("投诉渠道“%(value)s”不存在。", params={"value": value})
+            raise ImportFileError("机构“%(value)s”不存在。", params={"value": value})
         return found
 
     def remember_unknown(self, name: str, word: str) -> None:
@@ -243,9 +250,10 @@ class Importer:
                     0,
                     "",
                     "title",
-                    f"没有对应标题列：每件投诉的标题取投诉内容的前{TITLE_FROM_NARRATIVE}字。",
+                    "没有对应标题列：每件投诉的标题取投诉内容的前%(chars)s字。",
                     WARNING,
                     fix="如文件中有标题列，请在对应列中选择它。",
+                    params={"chars": TITLE_FROM_NARRATIVE},
                 )
             )
         return out
@@ -259,11 +267,12 @@ class Importer:
             number,
             "",
             "",
-            f"“{word}”行不是投诉记录，已跳过。",
+            "“%(word)s”行不是投诉记录，已跳过。",
             WARNING,
             value=shown,
             fix="无需处理。",
             sheet=sheet if self.table.all_sheets else "",
+            params={"word": word},
         )
 
     # --- parsing one row ---
@@ -275,13 +284,23 @@ class Importer:
             index = self.columns.get(name)
             return values[index] if index is not None and index < len(values) else None
 
-        def problem(name: str, message: str, severity: str = ERROR, fix: str = "") -> None:
+        def problem(
+            name: str, message: str, severity: str = ERROR, fix: str = "", **values: Any
+        ) -> None:
             raw = one_line(cell(name)) if name else ""
             if name in PERSONAL and raw:
                 raw = mask(PERSONAL[name], raw)
             row.issues.append(
                 Issue(
-                    number, self.column_of(name), name, message, severity, raw[:80], fix, row.sheet
+                    number,
+                    self.column_of(name),
+                    name,
+                    message,
+                    severity,
+                    raw[:80],
+                    fix,
+                    row.sheet,
+                    stored(values) if values else {},
                 )
             )
 
@@ -301,17 +320,25 @@ class Importer:
             if "title" in self.columns:
                 problem(
                     "title",
-                    f"标题为空，已取投诉内容前{TITLE_FROM_NARRATIVE}字作为标题。",
+                    "标题为空，已取投诉内容前%(chars)s字作为标题。",
                     WARNING,
                     "无需处理；如需准确标题请在文件中填写。",
+                    chars=TITLE_FROM_NARRATIVE,
                 )
         elif len(v["title"]) > TITLE_MAX:
             v["title"] = v["title"][:TITLE_MAX]
-            problem("title", f"标题超过{TITLE_MAX}字，已截断。", WARNING, "无需处理。")
+            problem(
+                "title", "标题超过%(chars)s字，已截断。", WARNING, "无需处理。", chars=TITLE_MAX
+            )
         if not v["complainant_name"]:
             problem("complainant_name", "投诉人姓名为空。", fix="填写投诉人姓名或单位名称。")
         if len(v["external_ref"]) > REF_MAX:
-            problem("external_ref", f"外部编号超过{REF_MAX}个字符。", fix="核对编号是否填错了列。")
+            problem(
+                "external_ref",
+                "外部编号超过%(chars)s个字符。",
+                fix="核对编号是否填错了列。",
+                chars=REF_MAX,
+            )
         elif not v["external_ref"]:
             problem(
                 "external_ref",
@@ -327,8 +354,10 @@ class Importer:
             except (ValueError, OverflowError):
                 problem(
                     name,
-                    f"无法识别的时间“{one_line(raw)}”。",
-                    fix=f"改为可识别的写法，如 {DATE_HELP}。",
+                    "无法识别的时间“%(raw)s”。",
+                    fix="改为可识别的写法，如 %(examples)s。",
+                    raw=one_line(raw),
+                    examples=DATE_HELP,
                 )
                 parsed = None
             v[name] = parsed[0] if parsed else None
@@ -339,7 +368,12 @@ class Importer:
             problem("received_at", "接收时间为空。", fix="填写本机构接收投诉的时间。")
         for name in ("received_at", "decided_at", "notified_at"):
             if v[name] is not None and v[name] > now:
-                problem(name, f"{FIELDS[name].label}晚于当前时间。", fix="核对年份和月日是否写反。")
+                problem(
+                    name,
+                    "%(field)s晚于当前时间。",
+                    fix="核对年份和月日是否写反。",
+                    field=lazy_text(FIELDS[name].label),
+                )
 
         v["unit"] = self._lookup_unit(cell("unit"), problem)
         v["channel"] = self._lookup_channel(cell("channel"), problem)
@@ -368,8 +402,9 @@ class Importer:
             if not v["external_ref"]:
                 problem(
                     "external_ref",
-                    f"{channel.name}转办的投诉须有转办编号。",
+                    "%(channel)s转办的投诉须有转办编号。",
                     fix="填写转办单上的编号。",
+                    channel=channel.name,
                 )
             if v["referrer_received_on"] is None and v["received_at"] is not None:
                 v["referrer_received_on"] = v["received_at"]
@@ -383,9 +418,10 @@ class Importer:
                 v["contact_with_referrer"] = True
                 problem(
                     "complainant_phone",
-                    f"没有投诉人联系方式：登记为联系方式由转办方（{channel.name}）掌握。",
+                    "没有投诉人联系方式：登记为联系方式由转办方（%(channel)s）掌握。",
                     WARNING,
                     "需要联系投诉人时请向转办方索取。",
+                    channel=channel.name,
                 )
         elif not has_contact and v["complainant_name"]:
             problem(
@@ -409,21 +445,27 @@ class Importer:
             if staff is None:
                 problem(
                     "complained_staff_no",
-                    f"工号“{number}”不存在或已停用：只记录被投诉人员姓名，无法检查回避。",
+                    "工号“%(number)s”不存在或已停用：只记录被投诉人员姓名，无法检查回避。",
                     WARNING,
                     "核对工号；确实不是本机构在职员工的可不填工号。",
+                    number=number,
                 )
             elif name and staff.display_name and name != staff.display_name:
                 problem(
                     "complained_staff_no",
-                    f"工号“{number}”的员工是{staff.display_name}，与被投诉人员“{name}”不一致。",
+                    "工号“%(number)s”的员工是%(staff)s，与被投诉人员“%(name)s”不一致。",
                     fix="核对工号与姓名，以免回避错人。",
+                    number=number,
+                    staff=staff.display_name,
+                    name=name,
                 )
             elif v.get("unit") is not None and not v["unit"].contains(staff.unit):
                 problem(
                     "complained_staff_no",
-                    f"工号“{number}”的员工不属于责任机构{v['unit'].name}（含下属机构）。",
+                    "工号“%(number)s”的员工不属于责任机构%(unit)s（含下属机构）。",
                     fix="核对工号或责任机构。",
+                    number=number,
+                    unit=v["unit"].name,
                 )
             elif not name:
                 v["complained_staff_name"] = staff.display_name or staff.username
@@ -433,9 +475,10 @@ class Importer:
                 self.remember_unknown("complained_staff_name", name)
                 problem(
                     "complained_staff_name",
-                    f"被投诉人员“{name}”没有工号：只记录姓名，无法检查回避。",
+                    "被投诉人员“%(name)s”没有工号：只记录姓名，无法检查回避。",
                     WARNING,
                     "如为本机构员工，请补充工号列或在取值对应中选择该员工。",
+                    name=name,
                 )
         v["complained_staff"] = staff
 
@@ -450,8 +493,9 @@ class Importer:
             self.remember_unknown("unit", value)
             problem(
                 "unit",
-                f"机构“{value}”不存在。",
+                "机构“%(value)s”不存在。",
                 fix="改为机构代码或全称，或把这个叫法对应到一个机构。",
+                value=value,
             )
         return found
 
@@ -466,8 +510,9 @@ class Importer:
             self.remember_unknown("channel", value)
             problem(
                 "channel",
-                f"投诉渠道“{value}”不存在。",
+                "投诉渠道“%(value)s”不存在。",
                 fix="改为渠道代码或名称，或把这个叫法对应到一个渠道。",
+                value=value,
             )
         return found
 
@@ -481,11 +526,19 @@ class Importer:
                 self.remember_unknown(name, value)
             problem(
                 name,
-                f"{axis.label}“{value}”不存在。",
-                fix=f"改为{axis.label}的代码或名称，或把这个叫法对应到一项{axis.label}。",
+                "%(axis)s“%(value)s”不存在。",
+                fix="改为%(axis)s的代码或名称，或把这个叫法对应到一项%(axis)s。",
+                axis=axis.label,
+                value=value,
             )
         elif not found.is_active:
-            problem(name, f"{axis.label}“{found.name}”已停用。", fix="改用仍在使用的一项。")
+            problem(
+                name,
+                "%(axis)s“%(term)s”已停用。",
+                fix="改用仍在使用的一项。",
+                axis=axis.label,
+                term=found.name,
+            )
             return None
         return found
 
@@ -511,8 +564,9 @@ class Importer:
         elif v["outcome"] is None:
             problem(
                 "outcome",
-                f"处理结果“{outcome}”无法识别。",
+                "处理结果“%(outcome)s”无法识别。",
                 fix="改为 诉求成立、部分成立、诉求不成立 之一，或留空（记为未注明）。",
+                outcome=outcome,
             )
         method = one_line(cell("notice_method"))
         labels = {str(label): value for value, label in NoticeMethod.choices}
@@ -527,8 +581,9 @@ class Importer:
         elif v["notice_method"] is None:
             problem(
                 "notice_method",
-                f"告知方式“{method}”无法识别。",
+                "告知方式“%(method)s”无法识别。",
                 fix="改为 书面函件、短信、电子邮件、电话、当面告知 之一。",
+                method=method,
             )
         if v["notified_at"] is None:
             v["notified_at"] = v["decided_at"]
@@ -536,8 +591,10 @@ class Importer:
             if v[name] is not None and v[other] is not None and v[name] < v[other]:
                 problem(
                     name,
-                    f"{FIELDS[name].label}早于{FIELDS[other].label}。",
+                    "%(field)s早于%(other)s。",
                     fix="核对两个时间是否填反。",
+                    field=lazy_text(FIELDS[name].label),
+                    other=lazy_text(FIELDS[other].label),
                 )
         # The rules require a classification before a decision; an old ledger often has none.
         for name, default in (
@@ -549,9 +606,10 @@ class Importer:
                 v[name] = self.defaults[default]
                 problem(
                     name,
-                    f"已答复的历史投诉未提供{FIELDS[name].label.split('（')[0]}，按“其他”记录。",
+                    "已答复的历史投诉未提供%(field)s，按“其他”记录。",
                     WARNING,
                     "无需处理；如需准确统计请在文件中补充。",
+                    field=lazy_text(FIELDS[name].label.split("（")[0]),
                 )
 
     # --- writing one row ---
@@ -638,11 +696,12 @@ class Importer:
             row.number,
             self.column_of(name) if name else "",
             name,
-            exc.message,
+            "%(refusal)s",
             ERROR,
             value[:80],
             SERVICE_FIXES.get(name, "按提示修改这一行后重新导入。"),
             row.sheet,
+            stored({"refusal": lazy_text(exc.template, exc.params)}),
         )
 
     def preview_of(self, row: Row) -> dict[str, Any]:
@@ -796,7 +855,10 @@ def import_complaints(
                 continue
             result.rows += 1
             if result.rows > max_rows:
-                raise ImportFileError(f"文件超过 {max_rows:,} 行，请拆分为多个文件后导入。")
+                raise ImportFileError(
+                    "文件超过 %(max_rows)s 行，请拆分为多个文件后导入。",
+                    params={"max_rows": format(max_rows, ",")},
+                )
             if progress is not None and result.rows % 200 == 0:
                 progress(result.rows)
             row = importer.parse(number, cells, sheet_name)
@@ -834,6 +896,8 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, column = pair.partition("=")
         if not sep or not name.strip() or not column.strip():
-            raise ImportFileError(f"映射“{pair}”格式不正确，应为 字段=列名。")
+            raise ImportFileError(
+                "映射“%(pair)s”格式不正确，应为 字段=列名。", params={"pair": pair}
+            )
         mapping[name.strip()] = column.strip()
     return mapping

@@ -25,6 +25,7 @@ from xml.etree.ElementTree import iterparse
 from django.conf import settings
 
 from xiaobao.intake.values import blank, one_line
+from xiaobao.lib.errors import DomainError, lazy_list
 
 # Narratives can be long; the csv module's default cap (128 KiB per field) is not a real limit.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
@@ -39,8 +40,10 @@ def limit(name: str) -> int:
     return int(settings.XIAOBAO_IMPORT[name])
 
 
-class ImportFileError(Exception):
+class ImportFileError(DomainError):
     """The file or the mapping cannot be used at all (nothing was read row by row)."""
+
+    code = "invalid_file"
 
 
 def detect_encoding(path: Path) -> str:
@@ -86,9 +89,13 @@ def check_archive(path: Path) -> None:
     cap = limit("MAX_UNPACKED_BYTES")
     if unpacked > cap or (unpacked > 10 * 1024 * 1024 and unpacked / packed > limit("MAX_RATIO")):
         raise ImportFileError(
-            f"该 Excel 文件解压后有 {unpacked // 1024 // 1024} MB（压缩前 {packed // 1024} KB），"
-            f"超过允许的 {cap // 1024 // 1024} MB 或压缩比异常，已拒绝。请删除无关的工作表、图片后重试，"
-            "或另存为 CSV。"
+            "该 Excel 文件解压后有 %(unpacked)s MB（压缩前 %(packed)s KB），超过允许的 %(cap)s MB "
+            "或压缩比异常，已拒绝。请删除无关的工作表、图片后重试，或另存为 CSV。",
+            params={
+                "unpacked": unpacked // 1024 // 1024,
+                "packed": packed // 1024,
+                "cap": cap // 1024 // 1024,
+            },
         )
 
 
@@ -139,7 +146,8 @@ class Table:
             raise ImportFileError("只支持 .csv 和 .xlsx 文件。")
         if path.stat().st_size > limit("MAX_BYTES"):
             raise ImportFileError(
-                f"文件超过 {limit('MAX_BYTES') // 1024 // 1024} MB，请拆分为多个文件后导入。"
+                "文件超过 %(megabytes)s MB，请拆分为多个文件后导入。",
+                params={"megabytes": limit("MAX_BYTES") // 1024 // 1024},
             )
         self.encoding = detect_encoding(path) if self.kind == "csv" else ""
         if self.kind == "xlsx":
@@ -148,7 +156,8 @@ class Table:
         self.all_sheets = sheet == ALL_SHEETS
         if sheet and not self.all_sheets and sheet not in self.sheet_names:
             raise ImportFileError(
-                f"工作表“{sheet}”不存在；文件中的工作表：{'、'.join(self.sheet_names)}。"
+                "工作表“%(sheet)s”不存在；文件中的工作表：%(sheets)s。",
+                params={"sheet": sheet, "sheets": lazy_list(self.sheet_names)},
             )
         self.sheet = sheet if sheet and not self.all_sheets else self._first_sheet_with_data()
         self.chosen_header_row = header_row
@@ -183,7 +192,8 @@ class Table:
                     yield from enumerate(reader, start=1)
             except csv.Error as exc:
                 raise ImportFileError(
-                    f"无法读取该 CSV 文件（{exc}）：请在 Excel 中另存为 CSV（UTF-8）后重试。"
+                    "无法读取该 CSV 文件（%(error)s）：请在 Excel 中另存为 CSV（UTF-8）后重试。",
+                    params={"error": exc},
                 ) from exc
             return
         book = self._open_book()
@@ -203,7 +213,9 @@ class Table:
                 raise
             except Exception as exc:
                 raise ImportFileError(
-                    f"读取工作表“{sheet}”时出错：文件内容已损坏（可在 Excel 中另存为 .xlsx 后重试）。"
+                    "读取工作表“%(sheet)s”时出错：文件内容已损坏"
+                    "（可在 Excel 中另存为 .xlsx 后重试）。",
+                    params={"sheet": sheet},
                 ) from exc
         finally:
             book.close()
@@ -244,7 +256,9 @@ class Table:
             if chosen is None:
                 scanned.append((number, _headers(values)))
         if chosen is not None:
-            raise ImportFileError(f"第{chosen}行不存在，请重新选择表头所在行。")
+            raise ImportFileError(
+                "第%(row)s行不存在，请重新选择表头所在行。", params={"row": chosen}
+            )
         found = detect_header(scanned)
         if found is None:
             raise ImportFileError("文件中没有数据（找不到表头行）。")
@@ -278,8 +292,9 @@ class Table:
         missing = [h for h in self.headers if h and h not in headers]
         if missing:
             raise ImportFileError(
-                f"工作表“{sheet}”的表头与“{self.sheet}”不同（缺少：{'、'.join(missing)}），"
-                "不能一并导入；请逐个工作表导入。"
+                "工作表“%(sheet)s”的表头与“%(first)s”不同（缺少：%(missing)s），"
+                "不能一并导入；请逐个工作表导入。",
+                params={"sheet": sheet, "first": self.sheet, "missing": lazy_list(missing)},
             )
         return [headers.index(h) if h else None for h in self.headers]
 

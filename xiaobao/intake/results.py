@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+from xiaobao.lib.errors import render
 
 ERROR = "error"
 WARNING = "warning"
@@ -12,8 +20,26 @@ WARNING = "warning"
 KEEP_ISSUES = 5_000
 
 
+def stored(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An issue's values as JSON: a label or a message (lazy) in every language, so that the page
+    shows it in the reader's language however long after the import; anything else as it is."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Promise):
+            out[key] = {}
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    out[key][code] = str(value)
+        else:
+            out[key] = value if isinstance(value, int | float) else str(value)
+    return out
+
+
 @dataclass(frozen=True)
 class Issue:
+    """One problem: `message` and `fix` are Chinese templates, filled with `params` and
+    translated when shown (`text()`, `fix_text()`), so the wizard follows the reader's language."""
+
     row: int
     column: str
     field: str
@@ -22,16 +48,37 @@ class Issue:
     value: str = ""
     fix: str = ""
     sheet: str = ""
+    # from `stored()`; `dataclasses.field` because `field` is also a column here
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def _values(self) -> dict[str, Any]:
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        return {
+            k: (v.get(language) or v.get(settings.LANGUAGE_CODE, "")) if isinstance(v, dict) else v
+            for k, v in self.params.items()
+        }
+
+    def text(self) -> str:
+        return render(self.message, self._values())
+
+    def fix_text(self) -> str:
+        return render(self.fix, self._values()) if self.fix else ""
 
     def where(self) -> str:
-        sheet = f"工作表“{self.sheet}”" if self.sheet else ""
-        return f"{sheet}第{self.row}行" if self.row else (sheet or "文件")
+        if self.sheet and self.row:
+            return gettext("工作表“%(sheet)s”第%(row)s行") % {"sheet": self.sheet, "row": self.row}
+        if self.row:
+            return gettext("第%(row)s行") % {"row": self.row}
+        return (
+            gettext("工作表“%(sheet)s”") % {"sheet": self.sheet} if self.sheet else gettext("文件")
+        )
 
     def __str__(self) -> str:
+        """One line of the command's output (Chinese: commands run without a language)."""
         col = f"［{self.column}］" if self.column else ""
-        kind = "警告" if self.severity == WARNING else "错误"
-        fix = f" 处理办法：{self.fix}" if self.fix else ""
-        return f"{self.where()}{col}{kind}：{self.message}{fix}"
+        kind = gettext("警告") if self.severity == WARNING else gettext("错误")
+        fix = gettext(" 处理办法：%(fix)s") % {"fix": self.fix_text()} if self.fix else ""
+        return f"{self.where()}{col}{kind}：{self.text()}{fix}"
 
 
 @dataclass
@@ -64,12 +111,13 @@ class ImportResult:
 
     def level(self, issue: Issue) -> str:
         if issue.severity == WARNING:
-            return "错误（严格模式）" if self.strict else "警告"
-        return "错误（该行未导入）" if self.partial else "错误"
+            return gettext("错误（严格模式）") if self.strict else gettext("警告")
+        return gettext("错误（该行未导入）") if self.partial else gettext("错误")
 
     def report_rows(self) -> Iterator[list[str]]:
-        """The downloadable problem report: one line per problem, then the skipped duplicates."""
-        yield ["工作表", "行号", "列", "原值", "级别", "问题", "处理办法"]
+        """The downloadable problem report: one line per problem, then the skipped duplicates;
+        in the language of whoever downloads it."""
+        yield [gettext(h) for h in ("工作表", "行号", "列", "原值", "级别", "问题", "处理办法")]
         for issue in self.issues():
             yield [
                 issue.sheet,
@@ -77,8 +125,8 @@ class ImportResult:
                 issue.column,
                 issue.value,
                 self.level(issue),
-                issue.message,
-                issue.fix,
+                issue.text(),
+                issue.fix_text(),
             ]
         for row, ref in self.duplicates:
             yield [
@@ -86,9 +134,9 @@ class ImportResult:
                 str(row),
                 "",
                 ref,
-                "跳过",
-                f"外部编号“{ref}”已导入过。",
-                "无需处理（不重复登记）。",
+                gettext("跳过"),
+                gettext("外部编号“%(ref)s”已导入过。") % {"ref": ref},
+                gettext("无需处理（不重复登记）。"),
             ]
 
     # --- kept with a background run ---

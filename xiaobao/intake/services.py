@@ -78,7 +78,8 @@ def _move(run: ImportRun, to: str, *, actor: Any, why: str = "", **fields: Any) 
     was = run.status
     if to not in TRANSITIONS[was]:
         raise InvalidTransitionError(
-            f"导入处于“{RunStatus(was).label}”状态，不能改为“{RunStatus(to).label}”。"
+            "导入处于“%(was)s”状态，不能改为“%(to)s”。",
+            params={"was": RunStatus(was).label, "to": RunStatus(to).label},
         )
     changed = ImportRun.objects.filter(pk=run.pk, status=was).update(
         status=to, updated_at=timezone.now(), **fields
@@ -115,7 +116,8 @@ def import_run_upload(*, actor: User, name: str, chunks: Any, size: int) -> Impo
         )
     if size > limit("MAX_BYTES"):
         raise DomainError(
-            f"文件超过 {limit('MAX_BYTES') // 1024 // 1024} MB，请拆分为多个文件后导入。",
+            "文件超过 %(megabytes)s MB，请拆分为多个文件后导入。",
+            params={"megabytes": limit("MAX_BYTES") // 1024 // 1024},
             field="file",
         )
     stored = f"{uuid.uuid4().hex}{suffix}"
@@ -222,7 +224,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         )
     except ImportFileError as exc:
         run = _move(
-            run, RunStatus.FAILED, actor=None, why=str(exc), error=str(exc),
+            run, RunStatus.FAILED, actor=None, why=exc.source_message, error=exc.source_message,
             finished_at=timezone.now(),
         )  # fmt: skip
         _remove_files(run)

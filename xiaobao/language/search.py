@@ -139,7 +139,11 @@ class SearchResults:
 def _vendor() -> str:
     vendor = connection.vendor
     if vendor not in ("sqlite", "postgresql"):
-        raise DomainError(f"全文检索暂不支持 {vendor} 数据库。", code="search_unsupported")
+        raise DomainError(
+            "全文检索暂不支持 %(vendor)s 数据库。",
+            params={"vendor": vendor},
+            code="search_unsupported",
+        )
     return vendor
 
 
@@ -219,7 +223,9 @@ def registry_filterset(data: Mapping[str, Any] | None, queryset: QuerySet[Compla
             for name, errors in filterset.errors.items()
             if name in filterset.form.fields
         )
-        raise DomainError(f"筛选条件有误：{problems}", code="invalid_filter")
+        raise DomainError(
+            "筛选条件有误：%(problems)s", params={"problems": problems}, code="invalid_filter"
+        )
     return filterset
 
 

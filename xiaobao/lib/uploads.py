@@ -65,21 +65,23 @@ def check_upload(upload: Any, *, allowed: dict[str, str] | None = None) -> Check
     if suffix not in allowed:
         names = "、".join(sorted(s.lstrip(".") for s in allowed))
         raise ValidationError(
-            _("不支持的文件类型“%(s)s”，仅允许：%(a)s。")
-            % {"s": suffix or _("无扩展名"), "a": names}
+            _("不支持的文件类型“%(s)s”，仅允许：%(a)s。"),
+            params={"s": suffix or _("无扩展名"), "a": names},
         )
     limit = settings.XIAOBAO_ATTACHMENT_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
-            _("文件过大（%(size).1f MB），上限为 %(limit)d MB。")
-            % {"size": upload.size / 1048576, "limit": limit // 1048576}
+            _("文件过大（%(size).1f MB），上限为 %(limit)d MB。"),
+            params={"size": upload.size / 1048576, "limit": limit // 1048576},
         )
     if upload.size == 0:
         raise ValidationError(_("文件是空的，请重新选择。"))
     head = upload.read(8)
     upload.seek(0)
     if suffix in MAGIC and not any(head.startswith(m) for m in MAGIC[suffix]):
-        raise ValidationError(_("文件内容与扩展名“%(s)s”不符，请检查后重新上传。") % {"s": suffix})
+        raise ValidationError(
+            _("文件内容与扩展名“%(s)s”不符，请检查后重新上传。"), params={"s": suffix}
+        )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
-from django.utils.translation import gettext as _
 
 from xiaobao.audit.services import audit_record
 from xiaobao.lib.errors import DomainError
@@ -34,11 +33,11 @@ def unit_create(
 ) -> Unit:
     code = code.strip()
     if not code:
-        raise DomainError(_("机构代码不能为空。"), field="code")
+        raise DomainError("机构代码不能为空。", field="code")
     if Unit.objects.filter(code=code).exists():
-        raise DomainError(_("机构代码“%(code)s”已存在。") % {"code": code}, field="code")
+        raise DomainError("机构代码“%(code)s”已存在。", params={"code": code}, field="code")
     if parent is None and Unit.objects.filter(parent__isnull=True).exists():
-        raise DomainError(_("总行已存在：新机构必须指定上级机构。"), field="parent")
+        raise DomainError("总行已存在：新机构必须指定上级机构。", field="parent")
     unit = Unit.objects.create(
         code=code,
         name=name.strip(),
@@ -61,11 +60,9 @@ def unit_move(*, actor: Any | None, unit: Unit, new_parent: Unit) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     new_parent = Unit.objects.get(pk=new_parent.pk)
     if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
-        raise DomainError(
-            _("不能把机构移到它自己或它的下级机构之下（会形成循环）。"), field="parent"
-        )
+        raise DomainError("不能把机构移到它自己或它的下级机构之下（会形成循环）。", field="parent")
     if unit.parent_id is None:
-        raise DomainError(_("总行不能被移动。"), field="parent")
+        raise DomainError("总行不能被移动。", field="parent")
     old_path, old_parent_id = unit.path, unit.parent_id
     new_path = new_parent.path + path_segment(unit.pk)
     depth_delta = new_parent.depth + 1 - unit.depth
@@ -101,7 +98,7 @@ def unit_update(*, actor: Any | None, unit: Unit, **changes: Any) -> Unit:
     if "code" in changes and changes["code"] != unit.code:
         code = changes["code"].strip()
         if Unit.objects.filter(code=code).exclude(pk=unit.pk).exists():
-            raise DomainError(_("机构代码“%(code)s”已存在。") % {"code": code}, field="code")
+            raise DomainError("机构代码“%(code)s”已存在。", params={"code": code}, field="code")
         changes["code"] = code
     before = {field: getattr(unit, field) for field in changes}
     for field, value in changes.items():
@@ -126,7 +123,7 @@ def department_create(
     *, actor: Any | None, unit: Unit, code: str, name: str, function: str
 ) -> Department:
     if Department.objects.filter(unit=unit, code=code).exists():
-        raise DomainError(_("该机构下已有相同代码的部门。"), field="code")
+        raise DomainError("该机构下已有相同代码的部门。", field="code")
     dept = Department.objects.create(unit=unit, code=code, name=name, function=function)
     audit_record(actor=actor, action="department.create", obj=dept, unit=unit, summary=str(dept))
     return dept
@@ -148,11 +145,11 @@ def user_create(
     is_superuser: bool = False,
 ) -> User:
     if unit is None:
-        raise DomainError(_("员工必须属于一个机构。"), field="unit")
+        raise DomainError("员工必须属于一个机构。", field="unit")
     if department is not None and department.unit_id != unit.pk:
-        raise DomainError(_("所选部门不属于该员工的机构。"), field="department")
+        raise DomainError("所选部门不属于该员工的机构。", field="department")
     if User.objects.filter(username=username).exists():
-        raise DomainError(_("用户名“%(name)s”已被使用。") % {"name": username}, field="username")
+        raise DomainError("用户名“%(name)s”已被使用。", params={"name": username}, field="username")
     user = User(
         username=username,
         unit=unit,
@@ -214,7 +211,7 @@ def responsible_person_register(
 ) -> ResponsiblePerson:
     """Register who now holds a duty; the previous holder's term ends the day before."""
     if user is not None and not user.unit.path.startswith(unit.path):
-        raise DomainError(_("负责人必须是本机构或下级机构的员工。"), field="user")
+        raise DomainError("负责人必须是本机构或下级机构的员工。", field="user")
     current = (
         ResponsiblePerson.objects.select_for_update()
         .filter(unit=unit, duty=duty, end_date__isnull=True)
@@ -222,7 +219,7 @@ def responsible_person_register(
     )
     for previous in current:
         if previous.start_date >= start_date:
-            raise DomainError(_("新任职起始日必须晚于现任负责人的起始日。"), field="start_date")
+            raise DomainError("新任职起始日必须晚于现任负责人的起始日。", field="start_date")
         previous.end_date = start_date.fromordinal(start_date.toordinal() - 1)
         previous.save(update_fields=["end_date"])
     person = ResponsiblePerson.objects.create(

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404, unit_in_scope
 from xiaobao.outreach import report_form, selectors, services
@@ -285,7 +285,7 @@ def _valid(cls: type[serializers.Serializer], request: Request) -> Any:
         summary="宣传活动方案详情", responses={200: CampaignOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class CampaignViewSet(ChineseMessages, viewsets.GenericViewSet):
+class CampaignViewSet(viewsets.GenericViewSet):
     """Campaigns whose scope covers the caller's unit or lies inside the caller's subtree."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -373,7 +373,7 @@ class CampaignViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="宣传活动详情", responses={200: ActivityOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class ActivityViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ActivityViewSet(viewsets.GenericViewSet):
     """Activities led in the caller's subtree, and joint activities it co-hosts."""
 
     permission_classes = [IsAuthenticated, ReadPermission]

@@ -20,7 +20,13 @@ from xiaobao.evidence.models import EvidenceFile
 from xiaobao.evidence.selectors import evidence_for
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_text,
+)
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.outreach import conf, report_form
@@ -63,7 +69,9 @@ def _move(
     current = obj.status
     if to not in table.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"当前状态为“{obj.get_status_display()}”，不能{label}。", code="invalid_transition"
+            "当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(obj, "status"), "label": lazy_text(label)},
+            code="invalid_transition",
         )
     obj.status = to
     return current
@@ -137,7 +145,12 @@ def _check_groups(groups: Iterable[str], field: str) -> list[str]:
     groups = list(dict.fromkeys(groups))
     unknown = [g for g in groups if g not in KeyGroup.values]
     if unknown:
-        raise DomainError(f"未知的重点人群：{unknown[0]}。", code="invalid", field=field)
+        raise DomainError(
+            "未知的重点人群：%(unknown)s。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field=field,
+        )
     return groups
 
 
@@ -159,7 +172,10 @@ def campaign_create(*, actor: Any, data: CampaignData, notice: Any = None) -> Ca
         )
     except ValueError as exc:
         raise DomainError(
-            f"未知的报表栏目：{exc}。", code="invalid", field="report_columns"
+            "未知的报表栏目：%(column)s。",
+            params={"column": exc},
+            code="invalid",
+            field="report_columns",
         ) from exc
     if not columns:
         raise DomainError("报表至少需要一个栏目。", code="required", field="report_columns")
@@ -330,7 +346,8 @@ def _clean_activity(data: ActivityData, current: Activity | None = None) -> bool
             material.valid_to and held_on > material.valid_to
         ):
             raise DomainError(
-                f"宣传资料“{material.title}”（v{material.version}）在活动当天不在有效期内。",
+                "宣传资料“%(material)s”（v%(version)s）在活动当天不在有效期内。",
+                params={"material": material.title, "version": material.version},
                 code="material_expired",
                 field="materials",
             )
@@ -436,7 +453,8 @@ def activity_update(*, actor: Any, activity: Activity, data: ActivityData) -> Ac
     activity = _lock(activity)
     if activity.status not in EDITABLE:
         raise InvalidTransitionError(
-            f"活动状态为“{activity.get_status_display()}”，不能修改；如需更正请先申请重新打开。",
+            "活动状态为“%(status)s”，不能修改；如需更正请先申请重新打开。",
+            params={"status": choice_label(activity, "status")},
             code="invalid_transition",
         )
     data.unit = activity.unit
@@ -470,16 +488,20 @@ def _was_reopened(activity: Activity) -> bool:
     return timeline(activity).filter(action="reopen").exists()
 
 
-def _evidence_problem(activity: Activity) -> str:
+def _evidence_problem(activity: Activity) -> Any:
+    """What evidence is missing (a message shown in the reader's language), or ""."""
     files = list(evidence_for(activity))
     if activity.online:
         if not files:
-            return "线上活动须上传截图或平台导出数据后才能提交。"
+            return lazy_text("线上活动须上传截图或平台导出数据后才能提交。")
         return ""
     photos = sum(1 for f in files if f.is_image)
     need = conf.min_photos()
     if photos < need:
-        return f"线下活动须至少上传{need}张现场照片后才能提交（现有{photos}张）。"
+        return lazy_text(
+            "线下活动须至少上传%(need)s张现场照片后才能提交（现有%(photos)s张）。",
+            {"need": need, "photos": photos},
+        )
     return ""
 
 

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.partners import selectors, services
@@ -340,7 +340,7 @@ def _valid(cls: type[serializers.Serializer], request: Request) -> Any:
         summary="合作机构详情", responses={200: PartnerOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
+class PartnerViewSet(viewsets.GenericViewSet):
     """Partners owned in the caller's subtree or allowed to its unit; writes need the owner."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -512,7 +512,7 @@ class PartnerViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="合作协议详情", responses={200: AgreementOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class AgreementViewSet(ChineseMessages, viewsets.GenericViewSet):
+class AgreementViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "partners.view_agreement"
     serializer_class = AgreementOut
@@ -575,7 +575,7 @@ class AgreementViewSet(ChineseMessages, viewsets.GenericViewSet):
         tags=TAG,
     ),
 )
-class EvaluationViewSet(ChineseMessages, viewsets.GenericViewSet):
+class EvaluationViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "partners.view_evaluation"
     serializer_class = EvaluationOut
@@ -606,7 +606,7 @@ class EvaluationViewSet(ChineseMessages, viewsets.GenericViewSet):
 @extend_schema_view(
     retrieve=extend_schema(summary="退出进度", responses={200: ExitOut, **READ_ERRORS}, tags=TAG),
 )
-class ExitViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ExitViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "partners.view_exit"
     serializer_class = ExitOut

@@ -20,7 +20,14 @@ from django.utils import timezone
 from xiaobao.audit.services import record_event
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_list,
+    lazy_text,
+)
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.partners import conf, creditcode
@@ -69,7 +76,8 @@ def _move(partner: Partner, to: str, label: str) -> str:
     current = partner.status
     if to not in PARTNER_TRANSITIONS.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不能{label}。",
+            "合作机构当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(partner, "status"), "label": lazy_text(label)},
             code="invalid_transition",
         )
     partner.status = to
@@ -79,7 +87,9 @@ def _move(partner: Partner, to: str, label: str) -> str:
 def _text(value: str, name: str, label: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(f"请填写{label}。", code="required", field=name)
+        raise DomainError(
+            "请填写%(label)s。", params={"label": lazy_text(label)}, code="required", field=name
+        )
     return value
 
 
@@ -114,7 +124,8 @@ def _clean_partner(data: PartnerData, current: Partner | None = None) -> str:
     if other is not None:
         # One list for the institution: the same code under another name is the same partner.
         raise DomainError(
-            f"该统一社会信用代码已在名单中（{other.name}），同一机构只能登记一次。",
+            "该统一社会信用代码已在名单中（%(other)s），同一机构只能登记一次。",
+            params={"other": other.name},
             code="duplicate",
             field="credit_code",
         )
@@ -125,7 +136,8 @@ def _clean_partner(data: PartnerData, current: Partner | None = None) -> str:
     for allowed in data.allowed_units:
         if not allowed.path.startswith(data.unit.path):
             raise DomainError(
-                f"可使用机构“{allowed.name}”不在管理机构的范围内。",
+                "可使用机构“%(allowed)s”不在管理机构的范围内。",
+                params={"allowed": allowed.name},
                 code="invalid",
                 field="allowed_units",
             )
@@ -209,7 +221,8 @@ def partner_transition(*, actor: Any, partner: Partner, to: str, reason: str) ->
     ):
         label = "直接变更为该状态（准入须经准入审查，退出须完成退出流程）"
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不能{label}。",
+            "合作机构当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(partner, "status"), "label": lazy_text(label)},
             code="invalid_transition",
         )
     if to == PartnerStatus.LISTED and partner.exits.filter(status=ExitStatus.IN_PROGRESS).exists():
@@ -287,27 +300,39 @@ def admission_decide(
     partner = _lock(partner)
     if partner.status != PartnerStatus.PROPOSED:
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不需要准入审查。",
+            "合作机构当前状态为“%(status)s”，不需要准入审查。",
+            params={"status": choice_label(partner, "status")},
             code="invalid_transition",
         )
     unknown = [k for k in criteria if k not in Criterion.values]
     if unknown:
-        raise DomainError(f"未知的准入条件：{unknown[0]}。", code="invalid", field="criteria")
+        raise DomainError(
+            "未知的准入条件：%(unknown)s。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field="criteria",
+        )
     cp_opinion = _text(cp_opinion, "cp_opinion", "消保审查意见")
     if decision not in AdmissionDecision.values:
         raise DomainError("请选择审查结论。", code="invalid", field="decision")
     met = {c: bool(criteria.get(c, False)) for c in Criterion.values}
     now = clock_now()
     if decision == AdmissionDecision.APPROVED:
-        unmet = [str(Criterion(c).label) for c, ok in met.items() if not ok]
+        unmet = [Criterion(c).label for c, ok in met.items() if not ok]
         if unmet:
             raise DomainError(
-                f"准入条件未全部满足：{'、'.join(unmet)}。", code="criteria_unmet", field="criteria"
+                "准入条件未全部满足：%(criteria)s。",
+                params={"criteria": lazy_list(unmet)},
+                code="criteria_unmet",
+                field="criteria",
             )
         expired = partner.licences.filter(expires_on__lt=timezone.localdate(now)).first()
         if expired is not None:
             raise DomainError(
-                f"证照“{expired.name}”已过期，不能准入。", code="licence_expired", field="decision"
+                "证照“%(expired)s”已过期，不能准入。",
+                params={"expired": expired.name},
+                code="licence_expired",
+                field="decision",
             )
     else:
         reason = _text(reason, "reason", "不予准入的理由")
@@ -366,7 +391,12 @@ def _clean_clauses(clauses: Iterable[str]) -> list[str]:
     clauses = list(dict.fromkeys(clauses))
     unknown = [c for c in clauses if c not in Clause.values]
     if unknown:
-        raise DomainError(f"未知的消保条款：{unknown[0]}。", code="invalid", field="clauses")
+        raise DomainError(
+            "未知的消保条款：%(unknown)s。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field="clauses",
+        )
     return [c for c in Clause.values if c in clauses]
 
 
@@ -427,7 +457,8 @@ def _move_agreement(agreement: Agreement, to: str, label: str) -> str:
     current = agreement.status
     if to not in AGREEMENT_TRANSITIONS.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"协议当前状态为“{agreement.get_status_display()}”，不能{label}。",
+            "协议当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(agreement, "status"), "label": lazy_text(label)},
             code="invalid_transition",
         )
     agreement.status = to
@@ -444,13 +475,15 @@ def agreement_sign(*, actor: Any, agreement: Agreement, exception_reason: str = 
     partner = agreement.partner
     if partner.status not in (PartnerStatus.LISTED, PartnerStatus.WATCH):
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不能签署新协议。",
+            "合作机构当前状态为“%(status)s”，不能签署新协议。",
+            params={"status": choice_label(partner, "status")},
             code="invalid_transition",
         )
     state = _review_state(agreement)
     if state == "pending":
         raise InvalidTransitionError(
-            f"协议正在消保审查（{agreement.review_ref}），出具结论后才能签署。",
+            "协议正在消保审查（%(review_ref)s），出具结论后才能签署。",
+            params={"review_ref": agreement.review_ref},
             code="review_pending",
         )
     if state == "not_passed":
@@ -462,7 +495,8 @@ def agreement_sign(*, actor: Any, agreement: Agreement, exception_reason: str = 
     if missing:
         if not exception_reason:
             raise DomainError(
-                f"协议缺少消保条款：{'、'.join(missing)}。请补充条款，或由审批人说明仍须签署的理由。",
+                "协议缺少消保条款：%(clauses)s。请补充条款，或由审批人说明仍须签署的理由。",
+                params={"clauses": lazy_list(Clause(c).label for c in agreement.missing_clauses)},
                 code="clauses_missing",
                 field="clauses",
             )
@@ -512,12 +546,15 @@ def agreement_submit_review(
     agreement = _lock_agreement(agreement)
     if agreement.status != AgreementStatus.DRAFT:
         raise InvalidTransitionError(
-            f"协议当前状态为“{agreement.get_status_display()}”，不能送审。",
+            "协议当前状态为“%(status)s”，不能送审。",
+            params={"status": choice_label(agreement, "status")},
             code="invalid_transition",
         )
     if _review_state(agreement) not in ("none", "not_passed"):
         raise InvalidTransitionError(
-            f"协议已送审（{agreement.review_ref}），不能重复送审。", code="invalid_transition"
+            "协议已送审（%(review_ref)s），不能重复送审。",
+            params={"review_ref": agreement.review_ref},
+            code="invalid_transition",
         )
     partner = agreement.partner
     missing = agreement.missing_clause_labels
@@ -740,7 +777,8 @@ def evaluation_create(*, actor: Any, partner: Partner, data: EvaluationData) -> 
     partner = _lock(partner)
     if partner.status in (PartnerStatus.PROPOSED, PartnerStatus.EXITED):
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不能评价。",
+            "合作机构当前状态为“%(status)s”，不能评价。",
+            params={"status": choice_label(partner, "status")},
             code="invalid_transition",
         )
     _clean_evaluation(data)
@@ -859,7 +897,8 @@ def exit_start(*, actor: Any, partner: Partner, reason: str, planned_on: date) -
     partner = _lock(partner)
     if partner.status in (PartnerStatus.PROPOSED, PartnerStatus.EXITED):
         raise InvalidTransitionError(
-            f"合作机构当前状态为“{partner.get_status_display()}”，不能发起退出。",
+            "合作机构当前状态为“%(status)s”，不能发起退出。",
+            params={"status": choice_label(partner, "status")},
             code="invalid_transition",
         )
     if partner.exits.filter(status=ExitStatus.IN_PROGRESS).exists():
@@ -914,12 +953,17 @@ def exit_confirm(
     if step not in ExitStep.values:
         raise DomainError("请选择确认事项。", code="invalid", field="step")
     if exit.confirmations.filter(step=step).exists():
-        raise InvalidTransitionError(f"“{ExitStep(step).label}”已确认。", code="invalid_transition")
+        raise InvalidTransitionError(
+            "“%(label)s”已确认。", params={"label": ExitStep(step).label}, code="invalid_transition"
+        )
     note = _text(note, "note", "确认说明")
     files = [f for f in evidence if f is not None]
     if not files:
         raise DomainError(
-            f"确认“{ExitStep(step).label}”须上传证明材料。", code="required", field="evidence"
+            "确认“%(label)s”须上传证明材料。",
+            params={"label": ExitStep(step).label},
+            code="required",
+            field="evidence",
         )
     now = clock_now()
     confirmation = ExitConfirmation.objects.create(
@@ -957,13 +1001,14 @@ def exit_complete(*, actor: Any, exit: Exit) -> Exit:
         raise InvalidTransitionError("该退出已完成。", code="invalid_transition")
     confirmed = {c.step: c for c in exit.confirmations.all()}
     missing = [
-        str(ExitStep(s).label)
+        ExitStep(s).label
         for s in ExitStep.values
         if s not in confirmed or not evidence_for(confirmed[s]).exists()
     ]
     if missing:
         raise InvalidTransitionError(
-            f"尚有未确认的退出事项：{'、'.join(missing)}，不能完成退出。",
+            "尚有未确认的退出事项：%(steps)s，不能完成退出。",
+            params={"steps": lazy_list(missing)},
             code="exit_steps_unconfirmed",
         )
     partner = _lock(exit.partner)

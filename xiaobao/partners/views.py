@@ -451,7 +451,7 @@ def case_link(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         if partner is None:
-            raise DomainError(_("请选择合作机构。"), field="partner")
+            raise DomainError("请选择合作机构。", field="partner")
         services.complaint_link(
             actor=request.user,
             partner=partner,

@@ -18,8 +18,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ChineseMessages, ReadPermission
-from xiaobao.lib.errors import DomainError
+from xiaobao.api.views import ERRORS, LIST_ERRORS, READ_ERRORS, ReadPermission
+from xiaobao.lib.errors import DomainError, lazy_text
 from xiaobao.organisation.models import Department, Unit, User
 from xiaobao.organisation.scope import visible_to
 from xiaobao.plans import selectors, services
@@ -209,7 +209,7 @@ def plan_action(path: str, request: type[serializers.Serializer], summary: str) 
         summary="工作计划详情（含措施）", responses={200: PlanOut, **READ_ERRORS}, tags=["工作计划"]
     ),
 )
-class PlanViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     """Plans in the caller's branch scope."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -308,7 +308,7 @@ def task_action(path: str, request: type[serializers.Serializer], summary: str) 
         summary="督办任务详情", responses={200: TaskOut, **READ_ERRORS}, tags=["督办任务"]
     ),
 )
-class TaskViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Tasks whose owning or issuing unit lies in the caller's scope, whatever their source."""
 
     permission_classes = [IsAuthenticated, ReadPermission]
@@ -384,7 +384,11 @@ class TaskViewSet(ChineseMessages, viewsets.ReadOnlyModelViewSet):
             def one(qs: Any, field: str, label: str, **lookup: Any) -> Any:
                 found = qs.filter(**lookup).first()
                 if found is None:
-                    raise DomainError(f"{label}不存在或不在您的管辖范围内。", field=field)
+                    raise DomainError(
+                        "%(label)s不存在或不在您的管辖范围内。",
+                        params={"label": lazy_text(label)},
+                        field=field,
+                    )
                 return found
 
             department = None

@@ -179,7 +179,7 @@ class TaskForm(forms.Form):
                 when = date.fromisoformat(day)
             except ValueError as exc:
                 raise forms.ValidationError(
-                    _("第%(n)s行：请以“日期 名称”填写，如 2027-03-31 制定方案。") % {"n": i}
+                    _("第%(n)s行：请以“日期 名称”填写，如 2027-03-31 制定方案。"), params={"n": i}
                 ) from exc
             rows.append((name.strip(), when))
         return rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
-from xiaobao.lib.errors import InvalidTransitionError
+from xiaobao.lib.errors import InvalidTransitionError, lazy_text
 from xiaobao.plans.choices import PlanStatus as P
 from xiaobao.plans.choices import TaskStatus as T
 
@@ -57,7 +57,10 @@ def _target(table: dict[str, tuple[tuple[str, ...], str]], action: str, current:
     sources, target = table[action]
     if current not in sources:
         raise InvalidTransitionError(
-            f"当前状态不能执行“{(PLAN_ACTION_LABELS | TASK_ACTION_LABELS).get(action, action)}”。",
+            "当前状态不能执行“%(action)s”。",
+            params={
+                "action": lazy_text((PLAN_ACTION_LABELS | TASK_ACTION_LABELS).get(action, action))
+            },
             code="invalid_transition",
         )
     return target

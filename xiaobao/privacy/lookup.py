@@ -11,7 +11,6 @@ import secrets
 from typing import Any
 
 from django.core.cache import cache
-from django.utils.translation import gettext as _
 
 from xiaobao.lib.errors import DomainError
 from xiaobao.privacy.crypto import blind_index
@@ -28,7 +27,7 @@ def person_lookup_token_create(*, user: Any, value: str) -> str:
         "id_number": blind_index(value, kind="id_number") if value else "",
     }
     if not any(hashes.values()):
-        raise DomainError(_("请输入投诉人的联系电话或证件号码。"), field="person")
+        raise DomainError("请输入投诉人的联系电话或证件号码。", field="person")
     token = secrets.token_urlsafe(18)
     cache.set(_PREFIX + token, {"user": user.pk, **hashes}, TOKEN_SECONDS)
     return token

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from xiaobao.audit.services import audit_record
 from xiaobao.deadlines.engine import TZ
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_list
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.choices import (
     FIELD_LABELS,
@@ -55,14 +55,17 @@ def personal_data_reveal(
     `value`: how to read the full value when it is not the attribute `field` of `obj` (free text
     sealed by `privacy.sealing`, whose field is one of `TEXT_FIELD_LABELS`)."""
     if field not in FIELD_LABELS and not (value is not None and field in TEXT_FIELD_LABELS):
-        raise DomainError(f"字段“{field}”不是可查看的个人信息。", field="field")
+        raise DomainError(
+            "字段“%(field)s”不是可查看的个人信息。", params={"field": field}, field="field"
+        )
     if not can_unmask(actor, unit):
         raise PermissionDeniedError("您没有查看完整个人信息的权限。", code="unmask_denied")
     reason = (reason or "").strip()
     # Letters, digits and Chinese characters count; "...." or "    " is no reason.
     if sum(ch.isalnum() for ch in reason) < MIN_REASON_LENGTH:
         raise DomainError(
-            f"查看完整个人信息须说明理由（至少{MIN_REASON_LENGTH}个字）。",
+            "查看完整个人信息须说明理由（至少%(min_length)s个字）。",
+            params={"min_length": MIN_REASON_LENGTH},
             code="reason_required",
             field="reason",
         )
@@ -167,7 +170,8 @@ def dsr_answer(
         kept = reasons_to_keep(id_number=request.subject_id_number, phone=request.subject_phone)
         if kept:
             raise DomainError(
-                "该申请人的数据仍在法定保存期内，不能删除，只能限制处理：" + "；".join(kept),
+                "该申请人的数据仍在法定保存期内，不能删除，只能限制处理：%(reasons)s",
+                params={"reasons": lazy_list(kept, "；")},
                 code="retention_applies",
                 field="status",
             )

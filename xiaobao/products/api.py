@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import get_visible_or_404
 from xiaobao.products import selectors, services
@@ -384,7 +384,7 @@ def _valid(cls: type[serializers.Serializer], request: Request) -> Any:
         tags=TAG,
     ),
 )
-class ReviewViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ReviewViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "products.view_review"
     serializer_class = ReviewOut
@@ -530,7 +530,7 @@ class ReviewViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="产品详情", responses={200: ProductOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class ProductViewSet(ChineseMessages, viewsets.GenericViewSet):
+class ProductViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "products.view_product"
     serializer_class = ProductOut
@@ -595,7 +595,7 @@ class ProductViewSet(ChineseMessages, viewsets.GenericViewSet):
         return Response(LinkOut(body).data, status=201)
 
 
-class RiskProfileViewSet(ChineseMessages, viewsets.GenericViewSet):
+class RiskProfileViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = ProfileOut
     pagination_class = None
@@ -622,7 +622,7 @@ class RiskProfileViewSet(ChineseMessages, viewsets.GenericViewSet):
         summary="适当性校验详情", responses={200: SaleCheckOut, **READ_ERRORS}, tags=TAG
     ),
 )
-class SaleCheckViewSet(ChineseMessages, viewsets.GenericViewSet):
+class SaleCheckViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     read_permission = "products.view_salecheck"
     serializer_class = SaleCheckOut

@@ -25,7 +25,14 @@ from xiaobao.audit.services import record_event
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_list,
+    lazy_text,
+)
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.privacy.crypto import blind_index
@@ -97,7 +104,9 @@ def _move(review: Review, to: str, label: str) -> str:
     current = review.status
     if to not in REVIEW_TRANSITIONS.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"当前状态为“{review.get_status_display()}”，不能{label}。", code="invalid_transition"
+            "当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(review, "status"), "label": lazy_text(label)},
+            code="invalid_transition",
         )
     review.status = to
     return current
@@ -176,10 +185,18 @@ def _clean_self_check(self_check: Mapping[str, str] | None) -> dict[str, str]:
     answers: dict[str, str] = {}
     for item, answer in (self_check or {}).items():
         if item not in SelfCheck.values:
-            raise DomainError(f"未知的自查项目：{item}。", code="invalid", field="self_check")
+            raise DomainError(
+                "未知的自查项目：%(item)s。",
+                params={"item": item},
+                code="invalid",
+                field="self_check",
+            )
         if answer not in CheckAnswer.values:
             raise DomainError(
-                f"自查项目“{SelfCheck(item).label}”的答案无效。", code="invalid", field="self_check"
+                "自查项目“%(label)s”的答案无效。",
+                params={"label": SelfCheck(item).label},
+                code="invalid",
+                field="self_check",
             )
         answers[item] = answer
     return answers
@@ -320,7 +337,8 @@ def review_add_document(*, actor: Any, review: Review, document: Any) -> ReviewD
     review = _locked(review)
     if not review.is_open:
         raise InvalidTransitionError(
-            f"当前状态为“{review.get_status_display()}”，不能再上传送审文件。",
+            "当前状态为“%(status)s”，不能再上传送审文件。",
+            params={"status": choice_label(review, "status")},
             code="invalid_transition",
         )
     now = clock_now()
@@ -355,7 +373,9 @@ def opinion_issue(
     for name, value in (("location", location), ("issue", issue), ("basis", basis)):
         if not (value or "").strip():
             label = {"location": "文件位置", "issue": "问题", "basis": "依据条款"}[name]
-            raise DomainError(f"请填写{label}。", code="required", field=name)
+            raise DomainError(
+                "请填写%(label)s。", params={"label": lazy_text(label)}, code="required", field=name
+            )
     if kind not in OpinionKind.values:
         raise DomainError("请选择意见类型（必须采纳或建议采纳）。", code="invalid", field="kind")
     if severity not in Severity.values:
@@ -463,7 +483,8 @@ def opinion_answer(
     opinion = Opinion.objects.select_for_update().get(pk=opinion.pk)
     if review.status not in (ReviewStatus.OPINIONS, ReviewStatus.ESCALATED, ReviewStatus.ANSWERED):
         raise InvalidTransitionError(
-            f"当前状态为“{review.get_status_display()}”，不能答复审查意见。",
+            "当前状态为“%(status)s”，不能答复审查意见。",
+            params={"status": choice_label(review, "status")},
             code="invalid_transition",
         )
     if opinion.response:
@@ -1120,7 +1141,12 @@ def sales_import(*, actor: Any, upload: Any) -> list[SaleCheck]:
     reader = csv.DictReader(io.StringIO(raw))
     missing = [c for c in IMPORT_COLUMNS[:4] if c not in (reader.fieldnames or [])]
     if missing:
-        raise DomainError(f"CSV缺少列：{'、'.join(missing)}。", code="invalid_file", field="file")
+        raise DomainError(
+            "CSV缺少列：%(columns)s。",
+            params={"columns": lazy_list(missing)},
+            code="invalid_file",
+            field="file",
+        )
     User = get_user_model()
     products = {p.code: p for p in Product.objects.all()}
     units = {u.code: u for u in Unit.objects.filter(is_active=True)}
@@ -1128,7 +1154,12 @@ def sales_import(*, actor: Any, upload: Any) -> list[SaleCheck]:
     for line, row in enumerate(reader, start=2):
 
         def bad(message: str, column: str, line: int = line) -> DomainError:
-            return DomainError(f"第{line}行“{column}”：{message}", code="invalid", field="file")
+            return DomainError(
+                "第%(line)s行“%(column)s”：%(message)s",
+                params={"line": line, "column": column, "message": lazy_text(message)},
+                code="invalid",
+                field="file",
+            )
 
         product = products.get((row.get("product_code") or "").strip())
         if product is None:

@@ -48,7 +48,11 @@ def html_to_pdf(html: str) -> bytes:
         try:
             subprocess.run(command, check=True, capture_output=True, timeout=TIMEOUT_SECONDS)
         except (subprocess.SubprocessError, OSError) as exc:
-            raise DomainError(f"PDF 生成失败：{type(exc).__name__}", code="pdf_failed") from exc
+            raise DomainError(
+                "PDF 生成失败：%(error)s",
+                params={"error": type(exc).__name__},
+                code="pdf_failed",
+            ) from exc
         if not target.exists():
             raise DomainError("PDF 生成失败。", code="pdf_failed")
         return target.read_bytes()

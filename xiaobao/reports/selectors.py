@@ -61,7 +61,7 @@ from xiaobao.complaints.models import (
 )
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.clock import now
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_list
 from xiaobao.organisation.models import PATH_SEGMENT_WIDTH, Unit, User
 from xiaobao.organisation.scope import visible_to
 from xiaobao.reports.choices import Grain
@@ -217,7 +217,9 @@ def period_bounds(code: str) -> tuple[date, date]:
         else:
             first, months = date(int(code), 1, 1), 12
     except (ValueError, IndexError):
-        raise DomainError(f"期间“{code}”格式不正确（如 2026、2026Q3、2026-07）。") from None
+        raise DomainError(
+            "期间“%(code)s”格式不正确（如 2026、2026Q3、2026-07）。", params={"code": code}
+        ) from None
     month_index = first.month - 1 + months
     after = date(first.year + month_index // 12, month_index % 12 + 1, 1)
     return first, after - timedelta(days=1)
@@ -240,7 +242,9 @@ class _Keys:
     def __init__(self, dimensions: Sequence[str], options: Options) -> None:
         unknown = [d for d in dimensions if d not in DIMENSIONS]
         if unknown:
-            raise DomainError(f"未知的统计维度：{'、'.join(unknown)}。")
+            raise DomainError(
+                "未知的统计维度：%(dimensions)s。", params={"dimensions": lazy_list(unknown)}
+            )
         if len(set(dimensions)) != len(dimensions):
             raise DomainError("统计维度不能重复。")
         self.dimensions = list(dimensions)
@@ -544,7 +548,9 @@ def scoped_population(
     filterset = RegistryFilter(data=query, queryset=base)
     if not filterset.is_valid():
         problems = "；".join(f"{k}：{' '.join(v)}" for k, v in filterset.errors.items())
-        raise DomainError(f"统计条件无效：{problems}", code="invalid_filter")
+        raise DomainError(
+            "统计条件无效：%(problems)s", params={"problems": problems}, code="invalid_filter"
+        )
     # The filters are conditions on the case row (tags and people as id subqueries, so no case
     # repeats): one level, so the database reads the period through the received_at index
     # instead of matching a nested id list against the whole table (seconds at a million cases).
@@ -908,7 +914,11 @@ def viewer_for(unit_code: str | None) -> UnitViewer:
     if unit_code:
         unit = Unit.objects.filter(code=unit_code).first()
         if unit is None:
-            raise DomainError(f"机构代码“{unit_code}”不存在。", code="unknown_unit")
+            raise DomainError(
+                "机构代码“%(unit_code)s”不存在。",
+                params={"unit_code": unit_code},
+                code="unknown_unit",
+            )
     else:
         unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
         if unit is None:

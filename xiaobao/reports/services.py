@@ -20,7 +20,7 @@ from xiaobao.audit.services import audit_record
 from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Complaint
 from xiaobao.lib.clock import now
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, choice_label
 from xiaobao.lib.officialdoc import chinese_date
 from xiaobao.organisation.choices import DepartmentFunction
 from xiaobao.organisation.models import Department, Unit
@@ -187,7 +187,8 @@ def alert_transition(*, actor: Any, alert: Alert, action: str, note: str = "") -
     sources, target = ALERT_TRANSITIONS[action]
     if alert.status not in sources:
         raise DomainError(
-            f"预警当前状态为“{alert.get_status_display()}”，不能执行该操作。",
+            "预警当前状态为“%(status)s”，不能执行该操作。",
+            params={"status": choice_label(alert, "status")},
             code="invalid_transition",
         )
     if action == "close":

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import get_template
+from django.utils.translation import gettext_lazy as _
 
 from xiaobao.reports.choices import TemplateKey
 from xiaobao.reports.models import ReportTemplate
@@ -35,7 +36,7 @@ def validate_template(body: str) -> None:
     try:
         Engine.get_default().from_string(body)
     except TemplateSyntaxError as exc:
-        raise ValidationError(f"模板语法错误：{exc}") from exc
+        raise ValidationError(_("模板语法错误：%(error)s"), params={"error": exc}) from exc
 
 
 def render_text(key: str, context: dict[str, Any]) -> str:

@@ -540,7 +540,7 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
         if "risk_notice" in request.POST:
             notice = RiskNoticeForm(request.POST)
             if not notice.is_valid():
-                raise DomainError(_("请填写风险提示内容。"))
+                raise DomainError("请填写风险提示内容。")
             services.alert_update_notice(
                 actor=request.user, alert=alert, text=notice.cleaned_data["risk_notice"]
             )
@@ -548,7 +548,7 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             form = AlertActionForm(request.POST)
             if not form.is_valid():
-                raise DomainError(_("无效的操作。"))
+                raise DomainError("无效的操作。")
             services.alert_transition(
                 actor=request.user,
                 alert=alert,

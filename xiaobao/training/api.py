@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xiaobao.api.errors import ERROR_RESPONSES, ErrorSerializer
-from xiaobao.api.views import ChineseMessages, ReadPermission
+from xiaobao.api.views import ReadPermission
 from xiaobao.lib.errors import PermissionDeniedError
 from xiaobao.organisation.choices import Role, StaffCategory
 from xiaobao.organisation.models import Unit, User
@@ -490,7 +490,7 @@ def _scoped(summary: str, out: Any) -> Any:
     )
 
 
-class _Base(ChineseMessages, viewsets.GenericViewSet):
+class _Base(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ReadPermission]
     pagination_class = Pages
     lookup_value_regex = r"\d+"
@@ -793,7 +793,7 @@ class QualificationViewSet(_Base):
         return Response(QualificationOut(q).data, status=201)
 
 
-class CoverageView(ChineseMessages, APIView):
+class CoverageView(APIView):
     """Coverage by staff category for a unit subtree, the staff not yet trained, sellers without
     a valid qualification and the suggested course topics."""
 

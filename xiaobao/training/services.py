@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from xiaobao.audit.services import audit_record, record_event
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import (
+    DomainError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    choice_label,
+    lazy_text,
+)
 from xiaobao.organisation.choices import Role, StaffCategory
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import unit_in_scope
@@ -70,7 +76,9 @@ def _move(obj: Any, table: Mapping[str, frozenset[str]], to: str, label: str) ->
     current = obj.status
     if to not in table.get(current, frozenset()):
         raise InvalidTransitionError(
-            f"当前状态为“{obj.get_status_display()}”，不能{label}。", code="invalid_transition"
+            "当前状态为“%(status)s”，不能%(label)s。",
+            params={"status": choice_label(obj, "status"), "label": lazy_text(label)},
+            code="invalid_transition",
         )
     obj.status = to
     return current
@@ -83,7 +91,9 @@ def _lock(model: Any, pk: int) -> Any:
 def _text(value: str, name: str, label: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(f"请填写{label}。", code="required", field=name)
+        raise DomainError(
+            "请填写%(label)s。", params={"label": lazy_text(label)}, code="required", field=name
+        )
     return value
 
 
@@ -145,11 +155,19 @@ def _clean_course(
         raise DomainError("学时须大于0且不超过100。", code="invalid", field="hours")
     unknown = [r for r in audience_roles if r not in Role.values]
     if unknown:
-        raise DomainError(f"未知的角色：{unknown[0]}。", code="invalid", field="audience_roles")
+        raise DomainError(
+            "未知的角色：%(unknown)s。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field="audience_roles",
+        )
     unknown = [c for c in audience_categories if c not in StaffCategory.values]
     if unknown:
         raise DomainError(
-            f"未知的人员类别：{unknown[0]}。", code="invalid", field="audience_categories"
+            "未知的人员类别：%(unknown)s。",
+            params={"unknown": unknown[0]},
+            code="invalid",
+            field="audience_categories",
         )
     if new_hire_days is not None and not 1 <= new_hire_days <= 366:
         raise DomainError("新员工入职天数须为1至366。", code="invalid", field="new_hire_days")
@@ -472,7 +490,10 @@ def session_enrol(*, actor: Any, session: Session, users: Sequence[User]) -> int
     outside = [u for u in users if not u.unit.path.startswith(session.unit.path)]
     if outside:
         raise DomainError(
-            f"{outside[0]}不属于举办机构，不能列入名单。", code="invalid", field="users"
+            "%(outside)s不属于举办机构，不能列入名单。",
+            params={"outside": outside[0]},
+            code="invalid",
+            field="users",
         )
     added = _enrol(session, users)
     record_event(
@@ -533,7 +554,9 @@ def attendance_sign_in(*, actor: Any, session: Session, code: str = "") -> Atten
     session = _lock(Session, session.pk)
     if session.status != SessionStatus.SIGNING:
         raise InvalidTransitionError(
-            f"该场次当前为“{session.get_status_display()}”，不能签到。", code="not_signing"
+            "该场次当前为“%(status)s”，不能签到。",
+            params={"status": choice_label(session, "status")},
+            code="not_signing",
         )
     code = (code or "").strip().upper()
     if code and code != session.sign_in_code:
@@ -745,7 +768,12 @@ def _clean_rule(rule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         except (TypeError, ValueError):
             count = 0
         if kind not in QuestionKind.values:
-            raise DomainError(f"抽题规则中的题型无效：{kind}。", code="invalid", field="rule")
+            raise DomainError(
+                "抽题规则中的题型无效：%(kind)s。",
+                params={"kind": kind},
+                code="invalid",
+                field="rule",
+            )
         if count < 1:
             raise DomainError("抽题规则中每行至少抽1题。", code="invalid", field="rule")
         lines.append({"kind": kind, "topic": topic, "count": count})
@@ -760,9 +788,14 @@ def _clean_rule(rule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for (kind, topic), count in needed.items():
         have = _pool(kind, topic).count()
         if have < count:
-            label = QuestionKind(kind).label
             raise DomainError(
-                f"题库中“{topic or '全部主题'}”的{label}只有{have}道，不足{count}道。",
+                "题库中“%(topic)s”的%(kind)s只有%(have)s道，不足%(count)s道。",
+                params={
+                    "topic": topic or lazy_text("全部主题"),
+                    "kind": QuestionKind(kind).label,
+                    "have": have,
+                    "count": count,
+                },
                 code="invalid",
                 field="rule",
             )
@@ -867,7 +900,9 @@ def attempt_start(*, actor: Any, exam: Exam, seed: int | None = None) -> Attempt
     exam = _lock(Exam, exam.pk)
     if exam.status != ExamStatus.OPEN:
         raise InvalidTransitionError(
-            f"考试当前为“{exam.get_status_display()}”，不能作答。", code="exam_not_open"
+            "考试当前为“%(status)s”，不能作答。",
+            params={"status": choice_label(exam, "status")},
+            code="exam_not_open",
         )
     if not may_sit(actor, exam):
         raise PermissionDeniedError("您不在本次考试的考生范围内。", code="not_candidate")
@@ -883,7 +918,9 @@ def attempt_start(*, actor: Any, exam: Exam, seed: int | None = None) -> Attempt
     used = Attempt.objects.filter(exam=exam, user=actor).count()
     if used >= exam.max_attempts:
         raise InvalidTransitionError(
-            f"本次考试最多可作答{exam.max_attempts}次，您已用完。", code="attempts_exhausted"
+            "本次考试最多可作答%(max_attempts)s次，您已用完。",
+            params={"max_attempts": exam.max_attempts},
+            code="attempts_exhausted",
         )
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     attempt = Attempt.objects.create(
@@ -1084,7 +1121,12 @@ def contest_entry_add(
         raise DomainError("个人赛每个参赛者单独登记。", code="invalid", field="members")
     outside = [m for m in members if not m.unit.path.startswith(contest.unit.path)]
     if outside:
-        raise DomainError(f"{outside[0]}不属于组织机构。", code="invalid", field="members")
+        raise DomainError(
+            "%(outside)s不属于组织机构。",
+            params={"outside": outside[0]},
+            code="invalid",
+            field="members",
+        )
     taken = ContestEntry.objects.filter(contest=contest, members__in=members).exists()
     if taken:
         raise DomainError("有人员已在本竞赛中登记。", code="duplicate", field="members")

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from xiaobao.lib.clock import now
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_list
 from xiaobao.organisation.models import User
 from xiaobao.organisation.scope import get_visible_or_404
 from xiaobao.watch import conf
@@ -41,7 +41,11 @@ def preference_update(
     configured = conf.channel_names()
     unknown = [c for c in channels if c not in configured]
     if unknown:
-        raise DomainError(f"未知的通知渠道：{'、'.join(unknown)}", field="channels")
+        raise DomainError(
+            "未知的通知渠道：%(channels)s",
+            params={"channels": lazy_list(unknown)},
+            field="channels",
+        )
     if daily_digest and not any(conf.channel(c).digest for c in channels):
         raise DomainError("选择每日汇总时，须同时选择电子邮件渠道。", field="daily_digest")
     preference, _created = NotificationPreference.objects.update_or_create(

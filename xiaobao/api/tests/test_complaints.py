@@ -94,9 +94,23 @@ def test_service_rules_come_back_as_422_with_the_field(api_a):
     assert Complaint.objects.count() == 0
 
 
-def test_english_clients_still_get_chinese_messages(api_a):
+def test_messages_follow_the_clients_language_with_the_values_filled_in(api_a):
+    data = payload(complainants=[{"name": "张伟", "phone": "12345"}])
+    english = body(api_a.post(LIST, data, format="json", HTTP_ACCEPT_LANGUAGE="en"))
+    assert english["code"] == "invalid_phone" and english["field"] == "complainants.0.phone"
+    assert english["message"] == (
+        "Complainant 1: the phone number “12345” is not valid "
+        "(a mobile number has 11 digits, a landline looks like 0571-87654321)."
+    )
+    assert english["errors"] == {"complainants.0.phone": [english["message"]]}
+    # Without Accept-Language the API speaks Chinese, word for word as the service wrote it.
+    chinese = body(api_a.post(LIST, data, format="json"))
+    assert chinese["message"] == (
+        "第1位投诉人：联系电话“12345”格式不正确（手机号11位，座机如 0571-87654321）。"
+    )
     response = api_a.post(LIST, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert body(response)["errors"]["title"] == ["该字段是必填项。"]
+    assert body(response)["errors"]["title"] == ["This field is required."]
+    assert body(api_a.post(LIST, {}, format="json"))["errors"]["title"] == ["该字段是必填项。"]
 
 
 def test_malformed_json_is_a_parse_error(api_a):

@@ -47,6 +47,12 @@ def test_accept(api_a, case_a, people):
     assert data["status"] == "accepted" and data["handler"]["username"] == "handler_a"
     assert "decide" in data["allowed_actions"] and "accept" not in data["allowed_actions"]
     refused(post(api_a, case_a, "accept"), 409, "invalid_transition", "处理中")
+    # The status and the action are labels: in English, both are English.
+    again = api_a.post(
+        f"/api/v1/complaints/{case_a.pk}/accept/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert again.status_code == 409
+    assert body(again)["message"] == "The complaint is “In progress”; “Accept” is not allowed."
 
 
 def test_accept_naming_another_handler(api_officer_a, case_a):

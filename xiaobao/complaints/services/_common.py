@@ -29,7 +29,7 @@ from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib import memo
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_text
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import unit_in_scope
 
@@ -125,7 +125,12 @@ def _need(value: Any, message: str, field_name: str) -> None:
 
 def _not_future(moment: datetime, what: str, field_name: str) -> None:
     if moment > _now() + timedelta(minutes=5):
-        raise DomainError(f"{what}不能晚于当前时间。", code="in_future", field=field_name)
+        raise DomainError(
+            "%(what)s不能晚于当前时间。",
+            params={"what": lazy_text(what)},
+            code="in_future",
+            field=field_name,
+        )
 
 
 def _backdate_days() -> int:
@@ -144,7 +149,9 @@ def _claimed_moment(
     if moment is None:
         return now
     if timezone.is_naive(moment):
-        raise DomainError(f"{what}须包含时区。", field=field_name)
+        raise DomainError(
+            "%(what)s须包含时区。", params={"what": lazy_text(what)}, field=field_name
+        )
     _not_future(moment, what, field_name)
     accepted = complaint.events.filter(action="accept").order_by("occurred_at").first()
     earliest = accepted.occurred_at if accepted is not None else complaint.received_at
@@ -152,14 +159,21 @@ def _claimed_moment(
     # minutes: five minutes' grace, as elsewhere.
     if moment < earliest - timedelta(minutes=5):
         raise DomainError(
-            f"{what}不能早于受理时间（{earliest.astimezone(TZ):%Y-%m-%d %H:%M}）。",
+            "%(what)s不能早于受理时间（%(accepted_at)s）。",
+            params={
+                "what": lazy_text(what),
+                "accepted_at": format(earliest.astimezone(TZ), "%Y-%m-%d %H:%M"),
+            },
             code="before_acceptance",
             field=field_name,
         )
     days = _backdate_days()
     if moment < now - timedelta(days=days):
         raise DomainError(
-            f"{what}最多只能补记{days}日内的时间。", code="too_far_back", field=field_name
+            "%(what)s最多只能补记%(days)s日内的时间。",
+            params={"what": lazy_text(what), "days": days},
+            code="too_far_back",
+            field=field_name,
         )
     return moment
 
@@ -185,16 +199,23 @@ def _term(
         )
         if found is None:
             raise DomainError(
-                f"{axis.label}代码“{value}”不存在。", code="unknown_code", field=field_name
+                "%(axis)s代码“%(code)s”不存在。",
+                params={"axis": axis.label, "code": value},
+                code="unknown_code",
+                field=field_name,
             )
         term = found
     if term.axis != axis:
         raise DomainError(
-            f"“{term.name}”不是{axis.label}代码。", code="wrong_axis", field=field_name
+            "“%(term)s”不是%(axis)s代码。",
+            params={"term": term.name, "axis": axis.label},
+            code="wrong_axis",
+            field=field_name,
         )
     if not term.is_active:
         raise DomainError(
-            f"{axis.label}“{term.name}”已停用，请选择在用的代码。",
+            "%(axis)s“%(term)s”已停用，请选择在用的代码。",
+            params={"axis": axis.label, "term": term.name},
             code="retired_code",
             field=field_name,
         )

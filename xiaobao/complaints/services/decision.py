@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from xiaobao.complaints.choices import (
+    Axis,
     NoticeMethod,
     Outcome,
     Route,
@@ -35,7 +36,7 @@ from xiaobao.complaints.services.reviews import (
 )
 from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ
-from xiaobao.lib.errors import DomainError, InvalidTransitionError
+from xiaobao.lib.errors import DomainError, InvalidTransitionError, lazy_list, lazy_text
 from xiaobao.organisation.models import Department, User
 from xiaobao.plans.choices import TaskSourceKind
 from xiaobao.plans.services import task_create
@@ -76,14 +77,18 @@ def complaint_decide(
     missing = [
         label
         for label, value in (
-            ("业务办理渠道", complaint.business_channel_id),
-            ("业务类别", complaint.business_category_id),
-            ("投诉原因", complaint.cause_id),
+            (Axis.BUSINESS_CHANNEL.label, complaint.business_channel_id),
+            (Axis.BUSINESS_CATEGORY.label, complaint.business_category_id),
+            (Axis.CAUSE.label, complaint.cause_id),
         )
         if value is None
     ]
     if missing:
-        raise DomainError(f"作出决定前须完成分类：{'、'.join(missing)}。", code="unclassified")
+        raise DomainError(
+            "作出决定前须完成分类：%(axes)s。",
+            params={"axes": lazy_list(missing)},
+            code="unclassified",
+        )
     routes = list(dict.fromkeys(routes))
     if not routes or any(r not in Route.values for r in routes):
         raise DomainError(
@@ -277,10 +282,16 @@ def complaint_close(
         )
     today = _now().astimezone(TZ).date()
     for i, r in enumerate(rectifications):
-        _need(r.description, f"第{i + 1}项整改任务：请填写整改要求。", "rectifications")
+        _need(
+            r.description,
+            lazy_text("第%(i)s项整改任务：请填写整改要求。", {"i": i + 1}),
+            "rectifications",
+        )
         if r.due_date < today:
             raise DomainError(
-                f"第{i + 1}项整改任务：整改期限不能早于今天。", field="rectifications"
+                "第%(i)s项整改任务：整改期限不能早于今天。",
+                params={"i": i + 1},
+                field="rectifications",
             )
     tasks = [
         task_create(

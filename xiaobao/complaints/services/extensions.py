@@ -28,7 +28,7 @@ from xiaobao.complaints.services.handling import (
     _deadline_data,
 )
 from xiaobao.complaints.transitions import target_status
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_date, lazy_list, lazy_text
 from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import User
 from xiaobao.organisation.roles import user_roles
@@ -50,11 +50,17 @@ def extension_request(
     if not allowed:
         raise DomainError("该类案件不允许延期。", code="no_extension", field="target_days")
     if target_days not in allowed:
-        options = "、".join(f"{d}日" for d in allowed)
-        raise DomainError(f"延期只能延至{options}。", code="invalid_target", field="target_days")
+        options = lazy_list(lazy_text("%(days)s日", {"days": d}) for d in allowed)
+        raise DomainError(
+            "延期只能延至%(options)s。",
+            params={"options": options},
+            code="invalid_target",
+            field="target_days",
+        )
     if target_days <= complaint.allowed_days:
         raise DomainError(
-            f"当前期限已是{complaint.allowed_days}日，无需延至{target_days}日。",
+            "当前期限已是%(allowed_days)s日，无需延至%(target_days)s日。",
+            params={"allowed_days": complaint.allowed_days, "target_days": target_days},
             field="target_days",
         )
     if complaint.due_at is not None and _now() >= complaint.due_at:
@@ -117,9 +123,11 @@ def _refuse_late_approval(complaint: Complaint) -> None:
     overdue, and the case would count as timely. Refused, the deadline stays where it was, the
     case stays overdue, and the request can still be rejected to clear it."""
     if complaint.due_at is not None and _now() >= complaint.due_at:
+        assert complaint.due_date is not None  # stored together with due_at
         raise DomainError(
-            f"办理期限已于{complaint.due_date:%Y年%m月%d日}届满，不能再批准延期；"
+            "办理期限已于%(due)s届满，不能再批准延期；"
             "逾期的投诉不会因事后批准而视为按时办理。如需结束该申请，请驳回。",
+            params={"due": lazy_date(complaint.due_date)},
             code="deadline_passed",
             field="decision",
         )

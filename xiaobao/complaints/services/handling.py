@@ -93,7 +93,9 @@ def complaint_transfer(
     if to_unit is None:
         raise DomainError("请选择接收机构。", code="required", field="to_unit")
     if not to_unit.is_active:
-        raise DomainError(f"{to_unit.name}已停用，不能接收投诉。", field="to_unit")
+        raise DomainError(
+            "%(to_unit)s已停用，不能接收投诉。", params={"to_unit": to_unit.name}, field="to_unit"
+        )
     if to_unit.pk == complaint.unit_id:
         raise DomainError("该投诉已由此机构负责，无需移交。", code="same_unit", field="to_unit")
     if not unit_in_scope(actor, to_unit):

@@ -52,7 +52,9 @@ def complaint_text_reveal(
     from xiaobao.privacy.services import personal_data_reveal
 
     if field not in TEXT_FIELD_LABELS:
-        raise DomainError(f"字段“{field}”不是可查看原文的内容。", field="field")
+        raise DomainError(
+            "字段“%(field)s”不是可查看原文的内容。", params={"field": field}, field="field"
+        )
     obj: Any = complaint
     attribute = field
     if field == "event_reason":

@@ -55,7 +55,7 @@ from xiaobao.complaints.services._common import (
 )
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib import bulk
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_text
 from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
@@ -84,11 +84,19 @@ class ComplainantData:
 def _clean_complainant(
     data: ComplainantData, index: int, *, contact_with_referrer: bool = False
 ) -> ComplainantData:
-    where = f"第{index + 1}位投诉人"
+    where = lazy_text("第%(n)s位投诉人", {"n": index + 1})
     field_prefix = f"complainants.{index}"
-    _need(data.name, f"{where}：请填写姓名或单位名称。", f"{field_prefix}.name")
+    _need(
+        data.name,
+        lazy_text("%(where)s：请填写姓名或单位名称。", {"where": where}),
+        f"{field_prefix}.name",
+    )
     if data.role not in ComplainantRole.values:
-        raise DomainError(f"{where}：身份“{data.role}”无效。", field=f"{field_prefix}.role")
+        raise DomainError(
+            "%(where)s：身份“%(role)s”无效。",
+            params={"where": where, "role": data.role},
+            field=f"{field_prefix}.role",
+        )
     phone = (
         re.sub(r"[\s-]", "", data.phone)
         if _MOBILE.match(re.sub(r"[\s-]", "", data.phone))
@@ -96,13 +104,15 @@ def _clean_complainant(
     )
     if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
         raise DomainError(
-            f"{where}：联系电话“{phone}”格式不正确（手机号11位，座机如 0571-87654321）。",
+            "%(where)s：联系电话“%(phone)s”格式不正确（手机号11位，座机如 0571-87654321）。",
+            params={"where": where, "phone": phone},
             code="invalid_phone",
             field=f"{field_prefix}.phone",
         )
     if not (phone or data.email.strip() or data.address.strip() or contact_with_referrer):
         raise DomainError(
-            f"{where}：请至少留下一种联系方式（电话、邮箱或地址）。",
+            "%(where)s：请至少留下一种联系方式（电话、邮箱或地址）。",
+            params={"where": where},
             code="contact_required",
             field=f"{field_prefix}.phone",
         )
@@ -110,31 +120,34 @@ def _clean_complainant(
     if data.role == ComplainantRole.ORGANISATION:
         if data.id_type != IdType.CREDIT_CODE or not _CREDIT_CODE.match(id_number):
             raise DomainError(
-                f"{where}：单位投诉须填写18位统一社会信用代码。",
+                "%(where)s：单位投诉须填写18位统一社会信用代码。",
+                params={"where": where},
                 code="invalid_credit_code",
                 field=f"{field_prefix}.id_number",
             )
         _need(
             data.legal_representative,
-            f"{where}：单位投诉须填写法定代表人。",
+            lazy_text("%(where)s：单位投诉须填写法定代表人。", {"where": where}),
             f"{field_prefix}.legal_representative",
         )
     elif data.id_type == IdType.RESIDENT_ID and id_number and not is_valid_id_number(id_number):
         raise DomainError(
-            f"{where}：居民身份证号码“{id_number}”校验不通过，请核对。",
+            "%(where)s：居民身份证号码“%(id_number)s”校验不通过，请核对。",
+            params={"where": where, "id_number": id_number},
             code="invalid_id_number",
             field=f"{field_prefix}.id_number",
         )
     if data.role in (ComplainantRole.GUARDIAN, ComplainantRole.AGENT, ComplainantRole.HEIR):
         _need(
             data.represents,
-            f"{where}：监护人、代理人或继承人须填写所代表的消费者。",
+            lazy_text("%(where)s：监护人、代理人或继承人须填写所代表的消费者。", {"where": where}),
             f"{field_prefix}.represents",
         )
     card = re.sub(r"[\s-]", "", data.card_number)
     if card and not (card.isdigit() and 12 <= len(card) <= 19):
         raise DomainError(
-            f"{where}：银行卡号应为12至19位数字。",
+            "%(where)s：银行卡号应为12至19位数字。",
+            params={"where": where},
             code="invalid_card",
             field=f"{field_prefix}.card_number",
         )
@@ -250,10 +263,15 @@ def registration_prepare(
     if channel is None:
         raise DomainError("请选择投诉渠道。", code="required", field="intake_channel")
     if channel.is_referral:
-        _need(external_ref, f"{channel.name}转办的投诉须填写转办编号。", "external_ref")
+        _need(
+            external_ref,
+            lazy_text("%(channel)s转办的投诉须填写转办编号。", {"channel": channel.name}),
+            "external_ref",
+        )
         if referrer_received_on is None:
             raise DomainError(
-                f"{channel.name}转办的投诉须填写转办方受理日期。",
+                "%(channel)s转办的投诉须填写转办方受理日期。",
+                params={"channel": channel.name},
                 code="required",
                 field="referrer_received_on",
             )
@@ -284,7 +302,8 @@ def registration_prepare(
     reps = sum(1 for p in people if p.is_representative)
     if channel.code == "COUNTER" and size > 1 and reps > MAX_GROUP_REPRESENTATIVES:
         raise DomainError(
-            f"当面群体投诉的代表不得超过{MAX_GROUP_REPRESENTATIVES}名（当前{reps}名）。",
+            "当面群体投诉的代表不得超过%(limit)s名（当前%(reps)s名）。",
+            params={"limit": MAX_GROUP_REPRESENTATIVES, "reps": reps},
             code="too_many_representatives",
             field="complainants",
         )

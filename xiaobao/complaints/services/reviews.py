@@ -34,7 +34,7 @@ from xiaobao.complaints.services._common import (
 )
 from xiaobao.complaints.transitions import target_status
 from xiaobao.deadlines.engine import TZ, review_window
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_date
 from xiaobao.organisation.models import User
 
 # --- reviews and follow-up -----------------------------------------------------------------------
@@ -71,7 +71,8 @@ def review_request(
     last_day, window_end = window
     if requested_at >= window_end:
         raise DomainError(
-            f"核查申请须在收到处理决定之日起30日内提出（最迟{last_day:%Y年%m月%d日}），已超过期限。",
+            "核查申请须在收到处理决定之日起30日内提出（最迟%(last_day)s），已超过期限。",
+            params={"last_day": lazy_date(last_day)},
             code="review_window_passed",
             field="requested_at",
         )

@@ -7,10 +7,14 @@ import re
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
+from xiaobao.complaints.choices import Status
 from xiaobao.complaints.models import Attachment, Complaint, SavedFilter
 from xiaobao.privacy.models import PersonalDataAccess
 
@@ -246,6 +250,22 @@ def test_lifecycle_through_the_action_forms(client, accepted, people, frozen):
         {"pause-reason": "mediation", "pause-told_by": "sms"},
     )
     assert again.status_code == 409 and "不能执行" in again.content.decode()
+
+
+def test_a_refusal_with_values_is_shown_in_the_language_of_the_page(client, notified, people):
+    client.force_login(people.handler_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("complaints:action", args=[notified.pk, "pause"]),
+        {"pause-reason": "mediation", "pause-told_by": "sms"},
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    with translation.override("en"):
+        status, action = str(Status.NOTIFIED.label), gettext("中止计时")
+    assert action != "中止计时"
+    assert f"The complaint is “{status}”; “{action}” is not allowed." in page
+    assert "不能执行" not in page
 
 
 def test_extension_approval_from_the_case_page(client, accepted, people, more_people, frozen):

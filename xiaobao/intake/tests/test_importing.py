@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 import warnings
@@ -15,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from xiaobao.api.models import WebhookDelivery
 from xiaobao.api.services import webhook_subscription_create
@@ -24,6 +26,7 @@ from xiaobao.deadlines.engine import TZ
 from xiaobao.intake.fields import FIELDS
 from xiaobao.intake.importing import ImportFileError, import_complaints
 from xiaobao.intake.reading import detect_encoding
+from xiaobao.intake.results import ImportResult
 from xiaobao.intake.values import parse_moment
 from xiaobao.lib import memo
 
@@ -202,19 +205,63 @@ def test_any_bad_row_means_nothing_is_imported_and_every_error_is_listed(tmp_pat
         (7, "承办机构", "unit"),
     ]
     by_row = {(e.row, e.field): e for e in result.errors}
-    assert "无法识别的时间“2019/2/30 10:00”" in by_row[(5, "received_at")].message
+    assert "无法识别的时间“2019/2/30 10:00”" in by_row[(5, "received_at")].text()
     assert by_row[(5, "received_at")].value == "2019/2/30 10:00"
-    assert "下午3时" in by_row[(5, "received_at")].fix
-    assert by_row[(7, "unit")].message == "机构“火星支行”不存在。"
-    assert "对应到一个机构" in by_row[(7, "unit")].fix
+    assert "下午3时" in by_row[(5, "received_at")].fix_text()
+    assert by_row[(7, "unit")].text() == "机构“火星支行”不存在。"
+    assert "对应到一个机构" in by_row[(7, "unit")].fix_text()
     # A referral without contact details is no error: the referrer holds them.
     (contact,) = [w for w in result.warnings if w.field == "complainant_phone"]
-    assert contact.row == 6 and "由转办方" in contact.message
+    assert contact.row == 6 and "由转办方" in contact.text()
     report = list(result.report_rows())
     assert report[0] == ["工作表", "行号", "列", "原值", "级别", "问题", "处理办法"]
     first = by_row[(5, "received_at")]
-    assert ["", "5", "受理时间", "2019/2/30 10:00", "错误", first.message, first.fix] in report
+    assert [
+        "",
+        "5",
+        "受理时间",
+        "2019/2/30 10:00",
+        "错误",
+        first.text(),
+        first.fix_text(),
+    ] in report
     assert str(result.errors[0]).startswith("第5行［受理时间］错误：")
+
+
+def test_the_problem_report_follows_the_language_of_its_reader(tmp_path, people):
+    rows = [
+        *ROWS,
+        ["GD-004", "时间错误", "内容", "2019/2/30 10:00", "周八", "13300133000", "SUB-a"],
+        ["GD-005", "电话错误", "内容", "2019/3/5 10:00", "吴九", "12345", "SUB-a"],
+        ["GD-006", "机构不存在", "", "2019/3/6 10:00", "", "13300133001", "火星支行"],
+    ]
+    result = run(people.officer_a, write_csv(tmp_path / "bad.csv", rows))
+    # Kept as JSON with a background run, read back on a page in another language.
+    kept = ImportResult.from_json(json.loads(json.dumps(result.to_json())))
+    by_row = {(e.row, e.field): e for e in kept.errors}
+    unit, when, phone = (
+        by_row[(7, "unit")],
+        by_row[(5, "received_at")],
+        by_row[(6, "complainant_phone")],
+    )
+    with translation.override("en"):
+        assert unit.text() == "The unit “火星支行” does not exist."
+        assert unit.fix_text() == "Use a unit code or full name, or map this name to a unit."
+        assert when.text() == "Cannot read the time “2019/2/30 10:00”."
+        assert unit.where() == "Row 7"
+        # The service's refusal, its values and its row prefix included.
+        assert phone.text().startswith("Complainant 1: the phone number “12345” is not valid")
+        report = list(kept.report_rows())
+        assert report[0][0] == "Worksheet" and all(h.isascii() for h in report[0])
+        assert ["", "7", "承办机构", "火星支行", "Error", unit.text(), unit.fix_text()] in report
+    assert unit.text() == "机构“火星支行”不存在。"
+    assert phone.text().startswith("第1位投诉人：联系电话“12345”格式不正确")
+    # The command prints Chinese: it runs without a language.
+    translation.deactivate_all()
+    assert str(unit) == (
+        "第7行［承办机构］错误：机构“火星支行”不存在。"
+        " 处理办法：改为机构代码或全称，或把这个叫法对应到一个机构。"
+    )
 
 
 def test_dry_run_checks_everything_and_imports_nothing(gb_csv, people):
@@ -315,7 +362,7 @@ def test_historical_rows_without_an_outcome_are_recorded_as_unstated(tmp_path, p
     assert result.errors == [] and result.committed and result.historical == 1
     # Never guessed: 未注明, with a warning saying it stays out of the outcome statistics.
     (outcome,) = [w for w in result.warnings if w.field == "outcome"]
-    assert "未注明" in outcome.message and "不计入" in outcome.message
+    assert "未注明" in outcome.text() and "不计入" in outcome.text()
     case = Complaint.objects.get()
     assert case.decision.outcome == Outcome.UNSTATED and case.status == Status.NOTIFIED
     # The classification the rules need before a decision falls back to "其他", with a warning.
@@ -346,7 +393,7 @@ def test_mapping_problems_stop_before_any_row(gb_csv, people):
 
 def test_out_of_scope_units_are_row_errors(gb_csv, people):
     result = run(people.handler_b, gb_csv)
-    assert {e.message for e in result.errors} == {"该投诉不在您的机构管辖范围内。"}
+    assert {e.text() for e in result.errors} == {"该投诉不在您的机构管辖范围内。"}
     assert len(result.errors) == 3 and Complaint.objects.count() == 0
 
 
@@ -509,7 +556,7 @@ def test_real_xlsx_declaring_65000_rows_streams_and_reports_exactly(people, shar
         people.officer_a, GOV_XLSX, mapping=mapping, unit="SUB-a", channel="COUNTER", dry_run=True
     )
     assert {(e.field, e.column) for e in result.errors} == {("complainant_phone", "")}
-    assert {e.message for e in result.errors} == {"没有投诉人联系方式（电话、地址、邮箱均为空）。"}
+    assert {e.text() for e in result.errors} == {"没有投诉人联系方式（电话、地址、邮箱均为空）。"}
     assert len(result.errors) == 495 and Complaint.objects.count() == 0
 
 

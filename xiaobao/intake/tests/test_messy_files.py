@@ -89,10 +89,10 @@ def test_title_row_footer_full_width_and_no_phone_import_with_warnings_only(mess
     assert (
         result.committed and result.errors == [] and result.created == 30 - len(result.duplicates)
     )
-    footers = [w for w in result.warnings if "不是投诉记录" in w.message]
+    footers = [w for w in result.warnings if "不是投诉记录" in w.text()]
     assert [(w.row, w.value[:2]) for w in footers] == [(34, "合计"), (35, "制表")]
     no_contact = [w for w in result.warnings if w.field == "complainant_phone"]
-    assert len(no_contact) == 30 and "由转办方" in no_contact[0].message
+    assert len(no_contact) == 30 and "由转办方" in no_contact[0].text()
     # Full-width digits were folded: the reference is the ASCII one.
     first = Complaint.objects.order_by("pk").first()
     assert first.external_ref.startswith("HZ") and first.external_ref[2:].isdigit()
@@ -107,7 +107,7 @@ def test_a_counter_complaint_still_needs_a_contact(messy_csv, people):
         actor=people.officer_a, path=messy_csv, mapping=MAP, channel="COUNTER", dry_run=True
     )
     assert {e.field for e in result.errors} == {"complainant_phone"}
-    assert "只有转办投诉可以没有" in result.errors[0].fix
+    assert "只有转办投诉可以没有" in result.errors[0].fix_text()
 
 
 def test_header_row_can_be_chosen(messy_csv, people):
@@ -142,7 +142,7 @@ def test_title_is_taken_from_the_narrative_when_not_mapped(messy_csv, people):
     )
     assert result.errors == [] and result.committed
     (file_warning,) = [w for w in result.warnings if w.field == "title"]
-    assert file_warning.row == 0 and "前30字" in file_warning.message
+    assert file_warning.row == 0 and "前30字" in file_warning.text()
     case = Complaint.objects.order_by("pk").first()
     assert case.title and case.narrative.replace("\n", " ").startswith(case.title[:10])
 
@@ -174,9 +174,9 @@ def test_partial_mode_imports_exactly_the_valid_rows(tmp_path, people, shared_da
     by_row = {e.row: e for e in result.errors}
     assert (by_row[3].column, by_row[3].value) == ("受理时间", "不是日期")
     assert (by_row[5].column, by_row[5].value) == ("承办单位", "火星支行")
-    assert by_row[6].column == "诉求内容" and by_row[6].fix
+    assert by_row[6].column == "诉求内容" and by_row[6].fix_text()
     report = list(result.report_rows())
-    assert [r[4] for r in report if r[5] == by_row[3].message] == ["错误（该行未导入）"]
+    assert [r[4] for r in report if r[5] == by_row[3].text()] == ["错误（该行未导入）"]
     # Again: the imported rows are duplicates, the others still refused; nothing new.
     again = import_complaints(
         actor=people.officer_a, path=path, mapping=MAP, channel="R12345", partial=True

@@ -57,7 +57,7 @@ def test_a_name_alone_or_an_unknown_number_is_kept_with_a_warning(tmp_path, peop
     path = write_csv(tmp_path / "names.csv", rows, STAFF_HEADER)
     result = run(people.officer_a, path, mapping=STAFF_MAP, partial=True)
     assert result.errors == []
-    messages = [w.message for w in result.warnings]
+    messages = [w.text() for w in result.warnings]
     assert any("王某" in m and "无法检查回避" in m for m in messages)
     assert any("nobody-42" in m and "无法检查回避" in m for m in messages)
     for ref, name in (("GD-2", "王某"), ("GD-3", "李某")):
@@ -89,5 +89,5 @@ def test_a_historical_case_imported_by_the_staff_member_complained_about_is_refu
     path = write_csv(tmp_path / "history.csv", [row], header)
     mapping = {**STAFF_MAP, "decision_text": "答复内容", "decided_at": "办结时间"}
     result = run(people.officer_a, path, mapping=mapping, channel="HOTLINE")
-    assert any("回避" in e.message for e in result.errors)
+    assert any("回避" in e.text() for e in result.errors)
     assert not Complaint.objects.filter(external_ref="GD-6").exists()

@@ -8,7 +8,7 @@ from typing import Any
 from xiaobao.audit.services import record_event
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib.clock import now as clock_now
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_text
 from xiaobao.organisation.scope import unit_in_scope
 from xiaobao.plans.models import Plan, Task
 from xiaobao.plans.transitions import PLAN_ACTION_LABELS, TASK_ACTION_LABELS
@@ -33,7 +33,11 @@ def require(actor: Any, perm: str, unit: Any, what: str = "该记录") -> None:
     if not actor.has_perm(f"plans.{perm}"):
         raise PermissionDeniedError("您没有执行此操作的权限。", code="permission_denied")
     if not unit_in_scope(actor, unit):
-        raise PermissionDeniedError(f"{what}不在您的机构管辖范围内。", code="out_of_scope")
+        raise PermissionDeniedError(
+            "%(what)s不在您的机构管辖范围内。",
+            params={"what": lazy_text(what)},
+            code="out_of_scope",
+        )
 
 
 def need(value: Any, message: str, field: str) -> str:

@@ -19,7 +19,7 @@ from django.db import models, transaction
 
 from xiaobao.evidence.services import evidence_add
 from xiaobao.lib import metrics
-from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, InvalidTransitionError, PermissionDeniedError, lazy_text
 from xiaobao.lib.uploads import CheckedUpload, check_upload
 from xiaobao.organisation.models import Department, Unit
 from xiaobao.organisation.scope import unit_in_scope
@@ -167,9 +167,11 @@ def task_create(
     if measure is not None and plan is not None and measure.plan_id != plan.pk:
         raise DomainError("工作措施不属于该计划。", code="invalid", field="measure")
     for i, (name, when) in enumerate(milestones):
-        need(name, f"第{i + 1}个节点：请填写节点名称。", "milestones")
+        need(name, lazy_text("第%(i)s个节点：请填写节点名称。", {"i": i + 1}), "milestones")
         if when > due_date:
-            raise DomainError(f"第{i + 1}个节点的期限不能晚于完成期限。", field="milestones")
+            raise DomainError(
+                "第%(i)s个节点的期限不能晚于完成期限。", params={"i": i + 1}, field="milestones"
+            )
     value = _check_target(target_metric, target_comparator, target_value)
     at = now()
     task = Task.objects.create(
@@ -222,8 +224,12 @@ def _check_files(files: Sequence[Any]) -> list[CheckedUpload]:
         try:
             checked.append(check_upload(upload))
         except ValidationError as exc:
-            message = f"{upload.name}：{' '.join(exc.messages)}"
-            raise DomainError(message, code="invalid_file", field="files") from exc
+            raise DomainError(
+                "%(file)s：%(problems)s",
+                params={"file": upload.name, "problems": " ".join(exc.messages)},
+                code="invalid_file",
+                field="files",
+            ) from exc
     return checked
 
 

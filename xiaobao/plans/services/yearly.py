@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_list, lazy_text
 from xiaobao.plans.choices import OPEN_TASK_STATUSES, TaskStatus, YearEndResult
 from xiaobao.plans.models import Measure, Plan, Task
 from xiaobao.plans.services._common import need, now, plan_event, require, task_event
@@ -38,22 +38,37 @@ def plan_close(
     plan_target("close", plan.status)
     results = results or {}
     tasks = list(plan.tasks.exclude(status=TaskStatus.CANCELLED).select_for_update())
-    problems: list[str] = []
+    problems: list[Any] = []
     decided: list[tuple[Task, str, str]] = []
     for task in tasks:
         given = results.get(task.pk)
         result = given.result if given else _default_result(task)
         reason = (given.reason if given else "").strip()
         if result not in YearEndResult.values:
-            problems.append(f"“{task.title}”（{task.owner_unit}）：请评定年末完成情况。")
+            problems.append(
+                lazy_text(
+                    "“%(task)s”（%(unit)s）：请评定年末完成情况。",
+                    {"task": task.title, "unit": task.owner_unit},
+                )
+            )
         elif result != YearEndResult.DONE and not reason:
-            problems.append(f"“{task.title}”（{task.owner_unit}）：部分完成或未完成须说明原因。")
+            problems.append(
+                lazy_text(
+                    "“%(task)s”（%(unit)s）：部分完成或未完成须说明原因。",
+                    {"task": task.title, "unit": task.owner_unit},
+                )
+            )
         elif result == YearEndResult.DONE and task.status != TaskStatus.DONE:
-            problems.append(f"“{task.title}”（{task.owner_unit}）：任务尚未验收，不能评定为完成。")
+            problems.append(
+                lazy_text(
+                    "“%(task)s”（%(unit)s）：任务尚未验收，不能评定为完成。",
+                    {"task": task.title, "unit": task.owner_unit},
+                )
+            )
         else:
             decided.append((task, str(result), reason))
     if problems:
-        raise DomainError("；".join(problems), code="year_end_incomplete", field="results")
+        raise DomainError(lazy_list(problems, "；"), code="year_end_incomplete", field="results")
     for task, result, reason in decided:
         task.year_end_result = result
         task.year_end_reason = reason

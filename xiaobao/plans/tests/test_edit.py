@@ -260,12 +260,16 @@ def test_errors_in_the_language_of_the_page(client, people, org):
     plan = services.plan_create(
         actor=people.hq_officer, unit=org.hq, year=today().year + 1, title="计划"
     )
-    # The API answers in Chinese whatever the client asks (api.views.ChineseMessages) …
+    # The API answers in the client's language (Chinese unless it asks for another) …
     api = _api(people.hq_officer)
     answer = api.post(f"/api/v1/plans/{plan.pk}/submit/", {}, HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 422
+    assert (
+        answer.json()["message"] == "A plan needs at least one measure before it can be submitted."
+    )
+    answer = api.post(f"/api/v1/plans/{plan.pk}/submit/", {})
     assert answer.json()["message"] == "计划至少须有一项工作措施才能提交。"
-    # … while a page in English shows the service's refusal in English.
+    # … and so does a page in English.
     page = _page(client, people.hq_officer)
     response = page.post(f"/plans/{plan.pk}/submit/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
