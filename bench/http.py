@@ -80,6 +80,7 @@ def start_server(
     use_gunicorn: bool,
     manage: Path | None = None,
     extra_path: Sequence[Path] = (),
+    preload: bool = False,
 ) -> Server:
     port = free_port()
     full_env = dict(os.environ)
@@ -103,8 +104,9 @@ def start_server(
             "300",
             "--log-level",
             "warning",
+            *(["--preload"] if preload else []),
         ]
-        kind = f"gunicorn {workers} workers × {threads} threads"
+        kind = f"gunicorn {workers} workers × {threads} threads" + (", preload" if preload else "")
     else:
         assert manage is not None
         cmd = [python, str(manage), "runserver", f"127.0.0.1:{port}", "--noreload"]
