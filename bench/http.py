@@ -30,6 +30,9 @@ def ensure_gunicorn(python: str = sys.executable) -> Path | None:
     """A gunicorn importable from `TOOLS` (pure Python, installed once with pip --target)."""
     if (TOOLS / "gunicorn" / "__init__.py").exists():
         return TOOLS
+    installed = subprocess.run([python, "-c", "import gunicorn"], capture_output=True, check=False)
+    if installed.returncode == 0:  # already in the environment: nothing to install
+        return TOOLS
     TOOLS.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(TOOLS), GUNICORN],
