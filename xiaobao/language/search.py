@@ -173,11 +173,14 @@ def ranked(
     any_term: bool = False,
     score: bool = True,
     id_range: tuple[int, int] | None = None,
+    matched: bool = False,
 ) -> QuerySet[Complaint]:
     """`queryset` restricted to full-text matches of `tokens` (words, or phrases given as
     tuples of tokens), annotated with `search_rank` (unless `score` is False: matching only).
     `id_range` bounds the case ids on the full-text side too, so SQLite's FTS5 reads only that
-    stretch of its doclists.
+    stretch of its doclists. `matched`: the rows are known to match, only score them (on
+    PostgreSQL the match is then not tested again, which could make the planner read every
+    match from the index instead of the few rows given).
 
     `extra()` is used on purpose: the full-text table must sit in the same FROM clause as the
     complaint so that the planner drives the join from the index; no ORM expression can name an
@@ -202,15 +205,15 @@ def ranked(
         )
     tsquery = _tsquery(tokens, any_term)
     rank = "ts_rank_cd(language_searchdocument.search_vector, to_tsquery('simple', %s), 1)"
+    where = ["language_searchdocument.complaint_id = complaints_complaint.id"]
+    if not matched:
+        where.append("language_searchdocument.search_vector @@ to_tsquery('simple', %s)")
     return queryset.extra(
         select={"search_rank": rank} if score else None,
         select_params=[tsquery] if score else None,
         tables=["language_searchdocument"],
-        where=[
-            "language_searchdocument.complaint_id = complaints_complaint.id",
-            "language_searchdocument.search_vector @@ to_tsquery('simple', %s)",
-        ],
-        params=[tsquery],
+        where=where,
+        params=[] if matched else [tsquery],
     )
 
 
@@ -248,6 +251,8 @@ RECENT = "recent"
 # margin: measured at 100,000 cases on PostgreSQL, a walked row costs 11-15 µs and a fetched
 # match 7-15 µs plus the index scan itself.
 WALK_MARGIN = 0.75
+PHRASE_SHARE = 0.1
+PHRASE_RECHECK = 3.0
 STATISTICS_TTL = 600.0  # seconds a process keeps the frequencies it read
 
 
@@ -306,7 +311,7 @@ def _sqlite_share(token: str, documents: int) -> float:
 
 
 def term_share(term: QueryTerm, found: Frequencies | None = None) -> float:
-    """The estimated share of documents holding `term` (a phrase: the product of its tokens)."""
+    """The estimated share of documents holding every token of `term` (the product of theirs)."""
     found = found or frequencies()
     if found.documents <= 0:
         return 0.0
@@ -317,14 +322,27 @@ def term_share(term: QueryTerm, found: Frequencies | None = None) -> float:
 
 def choose_plan(terms: Sequence[QueryTerm], any_term: bool) -> str:
     """RECENT when walking the newest cases finds COUNT_CAP + 1 matches in fewer rows than the
-    index would return, else INDEX."""
+    index would return (times WALK_MARGIN), else INDEX.
+
+    A phrase (characters side by side) is rarer than its characters together: the index returns
+    every document holding them all, each then re-read to check the order (PHRASE_RECHECK), while
+    the walk meets a match only in about PHRASE_SHARE of those documents."""
     found = frequencies()
-    shares = [term_share(t, found) for t in terms]
-    share = min(1.0, sum(shares)) if any_term else math.prod(shares)
+    held = [term_share(t, found) for t in terms]
+    matching = [
+        share * (PHRASE_SHARE if len(_as_term(t)) > 1 else 1.0)
+        for t, share in zip(terms, held, strict=True)
+    ]
+    if any_term:
+        held_share, share = min(1.0, sum(held)), min(1.0, sum(matching))
+    else:
+        held_share, share = math.prod(held), math.prod(matching)
     if share <= 0:
         return INDEX
+    phrase = any(len(_as_term(t)) > 1 for t in terms)
+    fetched = held_share * found.documents * (PHRASE_RECHECK if phrase else 1.0)
     walked = (COUNT_CAP + 1) / share
-    return RECENT if share * found.documents > WALK_MARGIN * walked else INDEX
+    return RECENT if fetched > WALK_MARGIN * walked else INDEX
 
 
 def _matching(
@@ -468,7 +486,7 @@ def search_complaints(
         candidates = newest[:CANDIDATES]
         pool = Complaint.objects.filter(pk__in=candidates)
         bounds = (min(candidates), max(candidates))
-        qs = ranked(pool, chosen, any_term=any_term, id_range=bounds).order_by(
+        qs = ranked(pool, chosen, any_term=any_term, id_range=bounds, matched=True).order_by(
             "-search_rank", "-received_at", "-id"
         )
         columns = qs.values_list("pk", "search_rank")  # type: ignore[misc]  # an extra() column
