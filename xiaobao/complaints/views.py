@@ -178,7 +178,7 @@ def _registry(
 
 # The registry counts its rows up to this many and says "more than …" beyond (a bounded
 # COUNT stays fast on a registry of millions).
-REGISTRY_COUNT_CAP = 10_000
+REGISTRY_COUNT_CAP = 1_000
 MAX_OPTIONS = 500
 
 
