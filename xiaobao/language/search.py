@@ -16,11 +16,14 @@ for whatever the dictionary does not know (a single character, a name), which mu
 side in the text (the index also holds every Chinese character in order); all terms must match.
 If nothing matches all of them, any word of two or more characters may match (the page says so).
 A query that is a registry number or a referral's reference number finds exactly that case.
-The full-text condition is joined to
+The full-text condition is added to
 the ordinary registry queryset, so the branch scope (`visible_to`) and the registry filters
-(`RegistryFilter`) apply in the same SQL statement, and the database plans the join from the
-full-text side (selective) to the complaint rows by primary key. Snippets and highlighting are
-made in Python from the stored (redacted) original text (`highlight.py`).
+(`RegistryFilter`) apply in the same SQL statement. Its form follows the words' frequency
+(`choose_plan`, from PostgreSQL's statistics or FTS5's vocabulary): a rare word's matches are
+read from the index first, a common word's by walking the newest cases in scope until enough
+match. The newest COUNT_CAP + 1 matches give the count, the newest CANDIDATES of them are
+ranked, and the page's hits are loaded with only the columns the hit list shows. Snippets and
+highlighting are made in Python from the stored (redacted) original text (`highlight.py`).
 
 Plugging in Elasticsearch / OpenSearch (large deployments)
 ----------------------------------------------------------

@@ -46,9 +46,7 @@ def _expected(ledger, user, value):
         c.registry_no
         for c in ledger
         if visible.filter(pk=c.pk).exists()
-        and any(
-            value.upper() in text.upper() for text in (c.title, c.registry_no, c.external_ref)
-        )
+        and any(value.upper() in text.upper() for text in (c.title, c.registry_no, c.external_ref))
     }
 
 
