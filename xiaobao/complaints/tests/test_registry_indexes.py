@@ -66,23 +66,27 @@ def test_a_piece_of_the_registry_number_finds_the_case(ledger, people):
     assert _found(people.handler_a, case.registry_no[-6:].lower()) >= {case.registry_no}
 
 
-def _plan(qs) -> str:
+def _plan(qs, *switched_off: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the test tables are tiny
+        for method in ("seqscan", *switched_off):  # the test tables are tiny
+            cursor.execute(f"SET LOCAL enable_{method} = off")
     return qs.explain()
 
 
 @postgres_only
-def test_the_text_box_uses_the_character_pair_index(ledger, people):
-    qs = RegistryFilter({"q": "年费"}, queryset=registry_rows(user=people.hq_officer)).qs
-    assert "complaint_text_grams_gin" in _plan(qs.order_by("-received_at", "-id")[:51])
+def test_the_text_box_uses_the_character_pair_index(ledger):
+    # The filter's own condition, without the scope's join: on a table this small the planner
+    # would otherwise start from the units.
+    qs = RegistryFilter({"q": "年费"}, queryset=Complaint.objects.all()).qs.values("id")
+    assert "complaint_text_grams_gin" in _plan(qs, "indexscan")
 
 
 @postgres_only
-def test_the_major_filter_uses_the_partial_index(ledger, people):
+def test_the_major_filter_uses_the_partial_index(ledger):
     Complaint.objects.filter(pk=ledger.first().pk).update(is_major=True)
-    qs = RegistryFilter({"major": "true"}, queryset=registry_rows(user=people.hq_officer)).qs
-    assert "complaint_major_received_idx" in _plan(qs.order_by("-received_at", "-id")[:51])
+    qs = RegistryFilter({"major": "true"}, queryset=Complaint.objects.all()).qs
+    plan = _plan(qs.order_by("-received_at", "-id").values("id")[:51])
+    assert "complaint_major_received_idx" in plan
 
 
 def test_the_registry_page_reads_only_its_columns(client, ledger, people):
