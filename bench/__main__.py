@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from bench import REPO_ROOT, WORK_DIR
 from bench import http as web
@@ -122,10 +122,21 @@ def http_benchmarks(
         use_gunicorn=gunicorn is not None,
         manage=REPO_ROOT / "manage.py",
         extra_path=[gunicorn] if gunicorn is not None else [],
+        preload=True,  # as deployed (xiaobao/watch/deploy): the dictionary loads in the master
     )
     out["server"] = server.kind
     requests_sent = 0
     try:
+        if "search" in selected:
+            # The very first searches of a fresh server, one per worker at once: a worker that
+            # loads the segmenter's dictionary on its first search shows here (about 2 s).
+            first = [
+                web.Request("GET", "/search/?q=" + quote(q), headers=_auth(prep))
+                for q in prep["search_queries"][: 2 * opts.server_workers]
+            ]
+            cold = web.run_load(server.port, first, concurrency=opts.server_workers)
+            requests_sent += len(first)
+            out["search_cold_ms"] = [round(t * 1000, 1) for t in cold.latencies]
         # Warm every worker: imports, template loading, the first connection.
         warm = [web.Request("GET", "/complaints/", headers=_auth(prep)) for _ in range(8)]
         web.run_load(server.port, warm, concurrency=4, time_limit_s=120)
@@ -170,6 +181,9 @@ def http_benchmarks(
             result = web.run_load(server.port, reqs, concurrency=1, time_limit_s=900)
             requests_sent += len(reqs)
             out["registry"] = {"available": True, "concurrency": 1, **result.report()}
+            out["registry_by_filter"] = _by_path(
+                reqs, result, lambda p: unquote(p.partition("?")[2])
+            )
             per_query: dict[str, list[float]] = {}
             # One more pass, timed per query, to show which filter is the slow one.
             for q in prep["registry_queries"]:
@@ -198,10 +212,28 @@ def http_benchmarks(
                 result = web.run_load(server.port, reqs, concurrency=1, time_limit_s=900)
                 requests_sent += len(reqs)
                 out["search"] = {"available": True, "concurrency": 1, **result.report()}
+                out["search_by_query"] = _by_path(reqs, result, lambda p: unquote(p[11:]))
         out["memory"] = {"requests": requests_sent, "processes": server.memory()}
     finally:
         server.stop()
     return out
+
+
+def _by_path(
+    reqs: list[web.Request], result: web.LoadResult, name: Any
+) -> dict[str, dict[str, Any]]:
+    """Median and slowest latency per request path (of a load sent one at a time)."""
+    if len(reqs) != len(result.latencies):
+        return {}  # some failed: latencies no longer line up with their requests
+    from bench.measure import summary
+
+    by_path: dict[str, list[float]] = {}
+    for req, latency in zip(reqs, result.latencies, strict=True):
+        by_path.setdefault(name(req.path) or "(no filter)", []).append(latency)
+    return {
+        key: {"median_ms": summary(v).get("median_ms"), "max_ms": round(max(v) * 1000, 1)}
+        for key, v in by_path.items()
+    }
 
 
 def api_batches(payloads: list[dict[str, Any]], n: int) -> list[tuple[int, list[dict[str, Any]]]]:

@@ -30,6 +30,9 @@ def ensure_gunicorn(python: str = sys.executable) -> Path | None:
     """A gunicorn importable from `TOOLS` (pure Python, installed once with pip --target)."""
     if (TOOLS / "gunicorn" / "__init__.py").exists():
         return TOOLS
+    installed = subprocess.run([python, "-c", "import gunicorn"], capture_output=True, check=False)
+    if installed.returncode == 0:  # already in the environment: nothing to install
+        return TOOLS
     TOOLS.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(TOOLS), GUNICORN],
@@ -84,6 +87,7 @@ def start_server(
     use_gunicorn: bool,
     manage: Path | None = None,
     extra_path: Sequence[Path] = (),
+    preload: bool = False,
 ) -> Server:
     port = free_port()
     full_env = dict(os.environ)
@@ -107,8 +111,9 @@ def start_server(
             "300",
             "--log-level",
             "warning",
+            *(["--preload"] if preload else []),
         ]
-        kind = f"gunicorn {workers} workers × {threads} threads"
+        kind = f"gunicorn {workers} workers × {threads} threads" + (", preload" if preload else "")
     else:
         assert manage is not None
         cmd = [python, str(manage), "runserver", f"127.0.0.1:{port}", "--noreload"]

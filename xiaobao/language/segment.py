@@ -74,6 +74,15 @@ def _build() -> jieba.Tokenizer:
     return tokenizer
 
 
+def warm_up() -> None:
+    """Build the tokenizer and the traditional→simplified converter now (about 2 s): called by
+    the WSGI module, so the first search a web process serves is not the one that waits, and,
+    with `gunicorn --preload`, once in the master process, whose workers then share the
+    dictionary's memory copy-on-write. Touches no database."""
+    tokenizer()
+    to_simplified("學")
+
+
 def tokenizer() -> jieba.Tokenizer:
     """The process-wide tokenizer, built once (thread-safe)."""
     global _tokenizer

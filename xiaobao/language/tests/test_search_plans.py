@@ -1,0 +1,129 @@
+"""The search's plan follows the word's frequency: rare words are read from the inverted index,
+common ones by walking the newest cases; both plans find the same cases in the same order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from xiaobao.language import search
+from xiaobao.language.search import INDEX, RECENT, search_complaints
+from xiaobao.language.segment import query_terms
+
+
+@pytest.fixture(autouse=True)
+def fresh_frequencies():
+    """Each test reads the statistics of its own data (a process keeps them for minutes)."""
+    search._frequencies.clear()
+    yield
+    search._frequencies.clear()
+
+
+def _analyze() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE language_searchdocument")
+    search._frequencies.clear()
+
+
+@pytest.fixture
+def ledger(register, org, people):
+    """Twelve cases about 年费, one of which also names a rare word (锦程), one in branch B,
+    received at different times (one from an old ledger, registered last)."""
+    now = timezone.now()
+    cases = [
+        register(
+            title=f"信用卡年费第{i}件",
+            narrative="客户对信用卡年费有异议，要求退还年费。"
+            + ("锦程分期也有问题。" if i == 4 else ""),
+            received_at=now - timedelta(hours=i + 1),
+        )
+        for i in range(10)
+    ]
+    cases.append(
+        register(
+            title="旧台账年费",
+            narrative="历史台账：年费争议。",
+            received_at=now - timedelta(days=400),
+        )
+    )
+    cases.append(
+        register(
+            actor=people.handler_b,
+            unit=org.sub_b,
+            title="B支行年费",
+            narrative="B支行客户对信用卡年费收取标准有异议。",
+        )
+    )
+    return cases
+
+
+def _pks(base, query, plan):
+    terms = query_terms(query)
+    return search._newest_matches(base, terms, False, plan)
+
+
+@pytest.mark.parametrize("query", ["年费", "锦程", "信用卡 年费", "退还 锦程", "台账"])
+def test_both_plans_find_the_same_cases_in_the_same_order(ledger, people, query):
+    from xiaobao.complaints.selectors import complaint_list
+
+    for user in (people.handler_a, people.hq_officer):
+        base = complaint_list(user=user)
+        by_index = _pks(base, query, INDEX)
+        assert by_index == _pks(base, query, RECENT)
+        expected = [
+            c.pk
+            for c in sorted(ledger, key=lambda c: (c.received_at, c.pk), reverse=True)
+            if base.filter(pk=c.pk).exists()
+            and all(w in f"{c.title}{c.narrative}" for w in query.split())
+        ]
+        assert by_index == expected
+
+
+def test_the_plan_follows_the_frequency_and_the_hits_do_not(ledger, people, monkeypatch):
+    _analyze()
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    # 年费 is in every document: walking the newest cases finds two matches in two rows.
+    assert search.choose_plan(query_terms("年费"), False) == RECENT
+    # 锦程 is in one document of twelve: the index returns one row, a walk reads them all.
+    assert search.choose_plan(query_terms("锦程"), False) == INDEX
+    # Two words: the rare one decides.
+    assert search.choose_plan(query_terms("年费 锦程"), False) == INDEX
+    chosen = {}
+    for query in ("年费", "锦程", "年费 锦程"):
+        results = search_complaints(user=people.handler_a, query=query)
+        chosen[query] = [(h.complaint.pk, round(h.score, 6)) for h in results]
+        for plan in (INDEX, RECENT):
+            monkeypatch.setattr(search, "choose_plan", lambda terms, any_term, p=plan: p)
+            forced = search_complaints(user=people.handler_a, query=query)
+            assert [(h.complaint.pk, round(h.score, 6)) for h in forced] == chosen[query]
+            assert (forced.total, forced.total_capped, forced.truncated) == (
+                results.total,
+                results.total_capped,
+                results.truncated,
+            )
+        monkeypatch.undo()
+        monkeypatch.setattr(search, "COUNT_CAP", 1)
+        monkeypatch.setattr(search, "CANDIDATES", 3)
+    assert len(chosen["年费"]) == 3 and len(chosen["锦程"]) == 1 == len(chosen["年费 锦程"])
+
+
+def test_unknown_words_and_an_empty_index_take_the_index(people, db):
+    _analyze()
+    assert search.term_share(("从未出现",)) == 0.0 or connection.vendor == "postgresql"
+    assert search.choose_plan(query_terms("从未出现"), False) == INDEX
+
+
+def test_a_hit_loads_only_the_columns_it_shows(ledger, people, django_assert_max_num_queries):
+    results = search_complaints(user=people.handler_a, query="锦程")
+    hit = results.hits[0]
+    deferred = hit.complaint.get_deferred_fields()
+    assert "narrative" in deferred and "sealed_text" in deferred
+    # What the page shows is there without another query.
+    with django_assert_max_num_queries(0):
+        assert hit.complaint.registry_no and hit.complaint.get_status_display()
+        assert hit.complaint.unit.name and hit.complaint.received_at
