@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Prefetch, prefetch_related_objects
+from django.db.models import F, Max, Prefetch, Q, prefetch_related_objects
 
 from xiaobao.complaints import clock
 from xiaobao.complaints.choices import OPEN_STATUSES
@@ -46,6 +47,8 @@ CURSOR = "complaint_events"
 # Cases looked at together: one transaction, a few reads and one insert per table.
 CHECK_BATCH = 500
 EVENT_BATCH = 5000
+# Watch rows created per insert when a reconcile finds open cases without one.
+RECONCILE_BATCH = 2000
 # How long an event id missing below the cursor is looked for before it counts as a rolled-back
 # insert. Complaint transactions last milliseconds; ten minutes is generous.
 HOLE_WAIT = timedelta(minutes=10)
@@ -146,30 +149,42 @@ def _save_cursor(cursor: EventCursor, **changes: Any) -> None:
 def reconcile(*, now: datetime) -> int:
     """Compare every open case with its watch row: create missing rows, mark moved deadlines
     and unreported major cases, drop rows of closed cases. Rare (the first pass, then
-    `sweep_deadlines --reconcile` daily); reads the open cases through their partial index."""
+    `sweep_deadlines --reconcile` daily); a few set-based statements, whatever the backlog."""
     WatchState.objects.exclude(complaint__status__in=OPEN_STATUSES).delete()
-    stale = []
-    rows = (
-        Complaint.objects.filter(status__in=OPEN_STATUSES)
-        .values_list(
-            "pk",
-            "due_at",
-            "is_major",
-            "watch__complaint_id",
-            "watch__due_at",
-            "watch__next_check_at",
-            "watch__major_reported_at",
-        )
-        .order_by()
+    missing = (
+        Complaint.objects.filter(status__in=OPEN_STATUSES, watch__isnull=True)
+        .values_list("pk", flat=True)
+        .order_by("pk")
     )
-    for pk, due_at, major, watched, armed, next_check, reported in rows.iterator(chunk_size=5000):
-        moved = due_at is not None and due_at != armed
-        unreported = major and reported is None
-        # A row already due will be looked at anyway; marking it again changes nothing.
-        waiting = next_check is None or next_check > now
-        if watched is None or ((moved or unreported) and waiting):
-            stale.append(pk)
-    return mark(stale, now=now)
+    created = 0
+    for ids in _chunks(missing.iterator(chunk_size=RECONCILE_BATCH), RECONCILE_BATCH):
+        # A marker that added one of these rows meanwhile did what we meant to do.
+        WatchState.objects.bulk_create(
+            [WatchState(complaint_id=pk, next_check_at=now) for pk in ids],
+            ignore_conflicts=True,
+        )
+        created += len(ids)
+    moved = Q(complaint__due_at__isnull=False) & (
+        Q(due_at__isnull=True)
+        | Q(due_at__lt=F("complaint__due_at"))
+        | Q(due_at__gt=F("complaint__due_at"))
+    )
+    unreported = Q(complaint__is_major=True, major_reported_at__isnull=True)
+    # A row already due will be looked at anyway; marking it again changes nothing.
+    waiting = Q(next_check_at__isnull=True) | Q(next_check_at__gt=now)
+    stale = WatchState.objects.filter(waiting & (moved | unreported))
+    return created + stale.update(next_check_at=now)
+
+
+def _chunks(values: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def discover(*, now: datetime | None = None, full: bool = False) -> int:
