@@ -232,6 +232,7 @@ def _schedule(
                 deliveries.append(
                     Delivery(
                         notification_id=notification.pk,
+                        recipient_id=notification.recipient_id,
                         channel=name,
                         digest=True,
                         deliver_after=moment,
@@ -243,6 +244,7 @@ def _schedule(
                 deliveries.append(
                     Delivery(
                         notification_id=notification.pk,
+                        recipient_id=notification.recipient_id,
                         channel=name,
                         deliver_after=notification.deliver_after,
                     )
@@ -753,6 +755,15 @@ def digest_queue_due(*, now: datetime) -> int:
     from xiaobao.watch.selectors import pending_digest_users
 
     users = pending_digest_users(before=now)
-    for user_id in users:
-        enqueue(DIGEST_JOB, {"user": user_id}, unique_key=f"{DIGEST_JOB}:{user_id}")
+    keys = {f"{DIGEST_JOB}:{user_id}": user_id for user_id in users}
+    # Until a worker runs them, every pass finds the same people: one read instead of one
+    # failed insert each.
+    queued = set(
+        Job.objects.filter(
+            unique_key__in=list(keys), status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).values_list("unique_key", flat=True)
+    )
+    for key, user_id in keys.items():
+        if key not in queued:
+            enqueue(DIGEST_JOB, {"user": user_id}, unique_key=key)
     return len(users)
