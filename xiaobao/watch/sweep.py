@@ -8,11 +8,14 @@ One pass has two phases.
    extensions, major flags and closing all write an event, so the watch needs no hook in the
    complaint services and never scans the registry. The first pass (and `--reconcile`) compares
    every open case with its watch row instead, which also repairs anything ever missed.
-2. **Check** due rows: `WatchState.next_check_at <= now`, read through a partial index, claimed
-   with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (other sweepers take other rows) and a
-   conditional UPDATE on the row's revision everywhere. For each case it fires the thresholds
-   whose moment has passed, writes the firing, a `deadline_warning` event, the notices and their
-   jobs in one savepoint, and stores the next moment anything is due.
+2. **Check** due rows: `WatchState.next_check_at <= now`, read through a partial index, a batch
+   at a time, claimed with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (other sweepers take
+   other rows) and a conditional UPDATE on each row's revision elsewhere. The batch's cases are
+   read with a few set-based queries (narrow columns, pauses, firings, the latest clock moves),
+   each case is decided in Python (which thresholds fire, whom to tell, when to look next), and
+   the batch is written with one insert per table: firings, notices, deliveries, jobs, the
+   `deadline_warning` events; then one upsert stores every row's next moment. If a write of the
+   batch fails, its cases are looked at one by one, so only the broken one waits for a retry.
 
 A threshold fires once per case and deadline (a unique row); a moved deadline is a new due_at,
 so the thresholds re-arm. A sweeper that dies mid-batch holds only uncommitted locks: the
