@@ -344,6 +344,18 @@ class Delivery(models.Model):
     notification = models.ForeignKey(
         Notification, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="deliveries"
     )
+    # The notice's recipient, copied: every sweep pass asks who has a digest due, over every
+    # undelivered digest delivery, and must not join each one to its notice to find out.
+    # Not indexed on its own: users are deactivated, not deleted.
+    recipient = models.ForeignKey(
+        USER,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
     channel = models.CharField(_("渠道"), max_length=32)
     digest = models.BooleanField(_("并入每日汇总"), default=False)
     deliver_after = models.DateTimeField(_("推送时间"))
@@ -359,7 +371,12 @@ class Delivery(models.Model):
                 fields=["deliver_after"],
                 name="delivery_pending_idx",
                 condition=models.Q(delivered_at__isnull=True),
-            )
+            ),
+            models.Index(
+                fields=["deliver_after", "recipient"],
+                name="delivery_digest_due_idx",
+                condition=models.Q(digest=True, delivered_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,9 +30,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from xiaobao.complaints.models import Complaint
+from xiaobao.complaints.models import Complaint, complaint_known_names
 from xiaobao.deadlines.engine import TZ
 from xiaobao.deadlines.workcal import WorkCalendar
+from xiaobao.jobs.models import Job, JobStatus
 from xiaobao.jobs.services import enqueue, enqueue_many
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.organisation.models import Unit, User
@@ -89,7 +90,8 @@ def safe_title(complaint: Complaint) -> str:
     """The case title with personal data masked: staff type titles freely, and a complainant's
     name or phone number in a title must not travel by e-mail or SMS."""
     title = redact(complaint.title)
-    for name in complaint.complainants.values_list("name", flat=True):
+    # Read once per instance; a sweep prefetches the names of a whole batch of cases.
+    for name in complaint_known_names(complaint):
         if name and len(name) > 1:
             title = title.replace(name, mask_name(name))
     return title
@@ -207,32 +209,42 @@ def _schedule(
     (SMS) is not used for them.
     """
     deliveries = []
+    held: set[tuple[int, datetime]] = set()
+    # A sweep schedules thousands of notices for a few dozen people: channels once per person.
+    channels: dict[int, list[tuple[str, bool]]] = {}
     for notification in notifications:
         preference = preferences.get(notification.recipient_id)
         daily = preference is not None and preference.daily_digest and not notification.urgent
-        for name in push_channels(preference):
-            if digest_only and not conf.channel(name).digest:
+        mine = channels.get(notification.recipient_id)
+        if mine is None:
+            mine = [(n, conf.channel(n).digest) for n in push_channels(preference)]
+            channels[notification.recipient_id] = mine
+        for name, bundles in mine:
+            if digest_only and not bundles:
                 continue
-            if daily or ((grouped or digest_only) and conf.channel(name).digest):
-                if not conf.channel(name).digest:
+            if daily or ((grouped or digest_only) and bundles):
+                if not bundles:
                     continue  # the digest is one e-mail; other channels wait for urgent notices
                 # No job yet: each sweep pass queues the digests that are due
                 # (`digest_queue_due`), so concurrent sweepers never contend for one user's
                 # digest job key.
+                moment = timing.next_morning() if daily else notification.deliver_after
                 deliveries.append(
                     Delivery(
-                        notification=notification,
+                        notification_id=notification.pk,
+                        recipient_id=notification.recipient_id,
                         channel=name,
                         digest=True,
-                        deliver_after=(
-                            timing.next_morning() if daily else notification.deliver_after
-                        ),
+                        deliver_after=moment,
                     )
                 )
+                if moment > timing.now:
+                    held.add((notification.recipient_id, moment))
             else:
                 deliveries.append(
                     Delivery(
-                        notification=notification,
+                        notification_id=notification.pk,
+                        recipient_id=notification.recipient_id,
                         channel=name,
                         deliver_after=notification.deliver_after,
                     )
@@ -249,69 +261,126 @@ def _schedule(
     # per person and moment however many notices). Bundles due at once are queued by the
     # sweep pass's `digest_queue_due` after all its notices are written, so a pass sends one
     # message per person, not one per batch.
-    held = sorted(
-        {
-            (d.notification.recipient_id, d.deliver_after)
-            for d in deliveries
-            if d.digest and d.deliver_after > timing.now
-        }
+    keys = {
+        f"{DIGEST_JOB}:{user_id}:{moment:%Y%m%d%H%M}": (user_id, moment)
+        for user_id, moment in sorted(held)
+    }
+    if not keys:
+        return
+    # Every batch of a sweep holds notices for the same people and moment: one read finds the
+    # bundles already queued instead of one failed insert each.
+    queued = set(
+        Job.objects.filter(
+            unique_key__in=list(keys), status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).values_list("unique_key", flat=True)
     )
-    for user_id, moment in held:
-        enqueue(
-            DIGEST_JOB,
-            {"user": user_id},
-            run_after=moment,
-            unique_key=f"{DIGEST_JOB}:{user_id}:{moment:%Y%m%d%H%M}",
-        )
+    for key, (user_id, moment) in keys.items():
+        if key not in queued:
+            enqueue(DIGEST_JOB, {"user": user_id}, run_after=moment, unique_key=key)
 
 
-def _create(
-    *,
-    complaint: Complaint,
-    people: list[tuple[int, User]],
-    kind: str,
-    urgent: bool,
-    title: str,
-    body: str,
-    timing: Timing,
-    firing: Firing | None = None,
-    grouped: bool = False,
-    digest_only: bool = False,
-    dedupe_key: str = "",
-) -> list[Notification]:
-    if dedupe_key:
+@dataclass
+class Notice:
+    """One notice about a case to some people, before it is written (see `create_many`)."""
+
+    complaint: Complaint
+    people: list[tuple[int, User]]
+    kind: str
+    urgent: bool
+    title: str
+    body: str
+    firing: Firing | None = None
+    grouped: bool = False
+    digest_only: bool = False
+    dedupe_key: str = ""
+
+
+def create_many(notices: list[Notice], timing: Timing) -> list[list[Notification]]:
+    """Write the notices of many cases with one insert per table (notices, deliveries, jobs);
+    returns what each `Notice` wrote, in order. A recipient who already has a notice with the
+    same case, kind and dedupe key gets nothing new."""
+    keyed = [n for n in notices if n.dedupe_key]
+    told: set[tuple[int, str, str, int]] = set()
+    if keyed:
         told = set(
             Notification.objects.filter(
-                complaint=complaint, kind=kind, dedupe_key=dedupe_key
-            ).values_list("recipient_id", flat=True)
+                recipient_id__in={user.pk for n in keyed for _step, user in n.people},
+                dedupe_key__in={n.dedupe_key for n in keyed},
+            ).values_list("complaint_id", "kind", "dedupe_key", "recipient_id")
         )
-        people = [(step, user) for step, user in people if user.pk not in told]
-    if not people:
-        return []
-    preferences = _preferences(user for _step, user in people)
-    deliver_after = timing.deliver_after(urgent=urgent)
-    notifications = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=user,
-                unit_id=complaint.unit_id,
-                complaint=complaint,
-                url=reverse("complaints:detail", args=[complaint.pk]),
-                firing=firing,
-                dedupe_key=dedupe_key,
-                kind=kind,
-                step=step,
-                urgent=urgent,
-                title=title,
-                body=body,
-                created_at=timing.now,
-                deliver_after=deliver_after,
-            )
-            for step, user in sorted(people, key=lambda p: (p[0], p[1].pk))
+    deliver_after = {urgent: timing.deliver_after(urgent=urgent) for urgent in (False, True)}
+    rows: list[Notification] = []
+    spans: list[tuple[int, int]] = []
+    users: dict[int, User] = {}
+    for notice in notices:
+        complaint = notice.complaint
+        people = [
+            (step, user)
+            for step, user in notice.people
+            if (complaint.pk, notice.kind, notice.dedupe_key, user.pk) not in told
         ]
+        url = reverse("complaints:detail", args=[complaint.pk])
+        first = len(rows)
+        for step, user in sorted(people, key=lambda p: (p[0], p[1].pk)):
+            users[user.pk] = user
+            rows.append(
+                Notification(
+                    recipient_id=user.pk,
+                    unit_id=complaint.unit_id,
+                    complaint_id=complaint.pk,
+                    url=url,
+                    firing_id=notice.firing.pk if notice.firing else None,
+                    dedupe_key=notice.dedupe_key,
+                    kind=notice.kind,
+                    step=step,
+                    urgent=notice.urgent,
+                    title=notice.title,
+                    body=notice.body,
+                    created_at=timing.now,
+                    deliver_after=deliver_after[notice.urgent],
+                )
+            )
+        spans.append((first, len(rows)))
+    if not rows:
+        return [[] for _notice in notices]
+    created = Notification.objects.bulk_create(rows)
+    preferences = _preferences(users.values())
+    # Deliveries and jobs per kind of bundling, each in one insert.
+    kinds: dict[tuple[bool, bool], list[Notification]] = {}
+    for notice, (first, last) in zip(notices, spans, strict=True):
+        kinds.setdefault((notice.grouped, notice.digest_only), []).extend(created[first:last])
+    for (grouped, digest_only), group in kinds.items():
+        _schedule(group, preferences, timing, grouped=grouped, digest_only=digest_only)
+    return [created[first:last] for first, last in spans]
+
+
+def _create(*, timing: Timing, **notice: Any) -> list[Notification]:
+    return create_many([Notice(**notice)], timing)[0]
+
+
+def firing_notice(
+    *,
+    complaint: Complaint,
+    firing: Firing,
+    people: list[tuple[int, User]],
+    urgent: bool,
+    timing: Timing,
+) -> Notice:
+    title, body = deadline_texts(
+        complaint, firing.threshold, used=firing.used, urgent=urgent, at=timing.now
     )
-    _schedule(notifications, preferences, timing, grouped=grouped, digest_only=digest_only)
-    return notifications
+    return Notice(
+        complaint=complaint,
+        people=people,
+        kind=NotificationKind.DEADLINE,
+        urgent=urgent,
+        title=title,
+        body=body,
+        firing=firing,
+        # One sweep can find forty cases overdue: each person gets one message listing them
+        # (sent by the digest job the same pass queues), not forty.
+        grouped=bool(conf.get("BUNDLE_SWEEP")),
+    )
 
 
 def notify_firing(
@@ -322,20 +391,22 @@ def notify_firing(
     urgent: bool,
     timing: Timing,
 ) -> list[Notification]:
-    title, body = deadline_texts(
-        complaint, firing.threshold, used=firing.used, urgent=urgent, at=timing.now
+    notice = firing_notice(
+        complaint=complaint, firing=firing, people=people, urgent=urgent, timing=timing
     )
-    return _create(
+    return create_many([notice], timing)[0]
+
+
+def major_notice(*, complaint: Complaint, people: list[tuple[int, User]]) -> Notice:
+    """A major or group complaint goes to the top of the ladder at once (Art. 29)."""
+    title, body = major_texts(complaint)
+    return Notice(
         complaint=complaint,
         people=people,
-        kind=NotificationKind.DEADLINE,
-        urgent=urgent,
+        kind=NotificationKind.MAJOR,
+        urgent=True,
         title=title,
         body=body,
-        timing=timing,
-        firing=firing,
-        # One sweep can find forty cases overdue: each person gets one message listing them
-        # (sent by the digest job the same pass queues), not forty.
         grouped=bool(conf.get("BUNDLE_SWEEP")),
     )
 
@@ -343,18 +414,7 @@ def notify_firing(
 def notify_major(
     *, complaint: Complaint, people: list[tuple[int, User]], timing: Timing
 ) -> list[Notification]:
-    """A major or group complaint goes to the top of the ladder at once (Art. 29)."""
-    title, body = major_texts(complaint)
-    return _create(
-        complaint=complaint,
-        people=people,
-        kind=NotificationKind.MAJOR,
-        urgent=True,
-        title=title,
-        body=body,
-        timing=timing,
-        grouped=bool(conf.get("BUNDLE_SWEEP")),
-    )
+    return create_many([major_notice(complaint=complaint, people=people)], timing)[0]
 
 
 def overdue_reminder_texts(complaint: Complaint, *, at: datetime) -> tuple[str, str]:
@@ -371,25 +431,31 @@ def overdue_reminder_texts(complaint: Complaint, *, at: datetime) -> tuple[str, 
     return title, body
 
 
-def notify_overdue_reminder(
+def overdue_reminder_notice(
     *, complaint: Complaint, people: list[tuple[int, User]], timing: Timing
-) -> list[Notification]:
+) -> Notice:
     """The daily reminder of a case still open after its deadline: once per person and working
     day (the dedupe key is the day), in the digest bundle of that working morning, until the
     case is closed (a closed case leaves the watch and is never looked at again)."""
     day = timing.working_moment(timing.now).astimezone(TZ).date()
     title, body = overdue_reminder_texts(complaint, at=timing.now)
-    return _create(
+    return Notice(
         complaint=complaint,
         people=people,
         kind=NotificationKind.OVERDUE,
         urgent=False,
         title=title,
         body=body,
-        timing=timing,
         digest_only=True,
         dedupe_key=f"overdue:{complaint.pk}:{day.isoformat()}",
     )
+
+
+def notify_overdue_reminder(
+    *, complaint: Complaint, people: list[tuple[int, User]], timing: Timing
+) -> list[Notification]:
+    notice = overdue_reminder_notice(complaint=complaint, people=people, timing=timing)
+    return create_many([notice], timing)[0]
 
 
 def assignment_texts(complaint: Complaint, *, by: str, reason: str) -> tuple[str, str]:
@@ -689,6 +755,15 @@ def digest_queue_due(*, now: datetime) -> int:
     from xiaobao.watch.selectors import pending_digest_users
 
     users = pending_digest_users(before=now)
-    for user_id in users:
-        enqueue(DIGEST_JOB, {"user": user_id}, unique_key=f"{DIGEST_JOB}:{user_id}")
+    keys = {f"{DIGEST_JOB}:{user_id}": user_id for user_id in users}
+    # Until a worker runs them, every pass finds the same people: one read instead of one
+    # failed insert each.
+    queued = set(
+        Job.objects.filter(
+            unique_key__in=list(keys), status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).values_list("unique_key", flat=True)
+    )
+    for key, user_id in keys.items():
+        if key not in queued:
+            enqueue(DIGEST_JOB, {"user": user_id}, unique_key=key)
     return len(users)

@@ -197,10 +197,11 @@ def pending_digest_users(*, before: Any) -> list[int]:
     """Users with digest deliveries due before `before` and not yet sent."""
     from xiaobao.watch.models import Delivery
 
-    return sorted(
-        set(
-            Delivery.objects.filter(
-                Q(delivered_at__isnull=True) & Q(digest=True) & Q(deliver_after__lte=before)
-            ).values_list("notification__recipient_id", flat=True)
+    return list(
+        Delivery.objects.filter(
+            Q(delivered_at__isnull=True) & Q(digest=True) & Q(deliver_after__lte=before)
         )
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
     )

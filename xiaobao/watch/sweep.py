@@ -8,11 +8,14 @@ One pass has two phases.
    extensions, major flags and closing all write an event, so the watch needs no hook in the
    complaint services and never scans the registry. The first pass (and `--reconcile`) compares
    every open case with its watch row instead, which also repairs anything ever missed.
-2. **Check** due rows: `WatchState.next_check_at <= now`, read through a partial index, claimed
-   with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (other sweepers take other rows) and a
-   conditional UPDATE on the row's revision everywhere. For each case it fires the thresholds
-   whose moment has passed, writes the firing, a `deadline_warning` event, the notices and their
-   jobs in one savepoint, and stores the next moment anything is due.
+2. **Check** due rows: `WatchState.next_check_at <= now`, read through a partial index, a batch
+   at a time, claimed with `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (other sweepers take
+   other rows) and a conditional UPDATE on each row's revision elsewhere. The batch's cases are
+   read with a few set-based queries (narrow columns, pauses, firings, the latest clock moves),
+   each case is decided in Python (which thresholds fire, whom to tell, when to look next), and
+   the batch is written with one insert per table: firings, notices, deliveries, jobs, the
+   `deadline_warning` events; then one upsert stores every row's next moment. If a write of the
+   batch fails, its cases are looked at one by one, so only the broken one waits for a retry.
 
 A threshold fires once per case and deadline (a unique row); a moved deadline is a new due_at,
 so the thresholds re-arm. A sweeper that dies mid-batch holds only uncommitted locks: the
@@ -21,18 +24,21 @@ database rolls them back and the next sweeper does the work.
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Prefetch, Q, prefetch_related_objects
 
 from xiaobao.complaints import clock
 from xiaobao.complaints.choices import OPEN_STATUSES
-from xiaobao.complaints.models import Complaint, ComplaintEvent
+from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent, Pause
 from xiaobao.lib.clock import now as clock_now
+from xiaobao.organisation.models import Unit, User
 from xiaobao.watch import notify, selectors
 from xiaobao.watch.choices import FiringOutcome, LadderStep
 from xiaobao.watch.models import EventCursor, Firing, WatchState
@@ -41,8 +47,11 @@ from xiaobao.watch.thresholds import Planned, RuleBook, clock_start, used_share
 logger = logging.getLogger(__name__)
 
 CURSOR = "complaint_events"
-CHECK_BATCH = 200
+# Cases looked at together: one transaction, a few reads and one insert per table.
+CHECK_BATCH = 500
 EVENT_BATCH = 5000
+# Watch rows created per insert when a reconcile finds open cases without one.
+RECONCILE_BATCH = 2000
 # How long an event id missing below the cursor is looked for before it counts as a rolled-back
 # insert. Complaint transactions last milliseconds; ten minutes is generous.
 HOLE_WAIT = timedelta(minutes=10)
@@ -82,8 +91,11 @@ class _Pass:
     rules: RuleBook
     timing: notify.Timing
     report: SweepReport = field(default_factory=SweepReport)
-    # Who stands above each unit, read once per pass (many cases share a unit).
+    # Who stands above each unit, the units and the handlers: read once per pass (many cases
+    # share them).
     ladders: dict[str, Any] = field(default_factory=dict)
+    units: dict[int, Unit] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
 
 
 def _postgres() -> bool:
@@ -140,30 +152,42 @@ def _save_cursor(cursor: EventCursor, **changes: Any) -> None:
 def reconcile(*, now: datetime) -> int:
     """Compare every open case with its watch row: create missing rows, mark moved deadlines
     and unreported major cases, drop rows of closed cases. Rare (the first pass, then
-    `sweep_deadlines --reconcile` daily); reads the open cases through their partial index."""
+    `sweep_deadlines --reconcile` daily); a few set-based statements, whatever the backlog."""
     WatchState.objects.exclude(complaint__status__in=OPEN_STATUSES).delete()
-    stale = []
-    rows = (
-        Complaint.objects.filter(status__in=OPEN_STATUSES)
-        .values_list(
-            "pk",
-            "due_at",
-            "is_major",
-            "watch__complaint_id",
-            "watch__due_at",
-            "watch__next_check_at",
-            "watch__major_reported_at",
-        )
-        .order_by()
+    missing = (
+        Complaint.objects.filter(status__in=OPEN_STATUSES, watch__isnull=True)
+        .values_list("pk", flat=True)
+        .order_by("pk")
     )
-    for pk, due_at, major, watched, armed, next_check, reported in rows.iterator(chunk_size=5000):
-        moved = due_at is not None and due_at != armed
-        unreported = major and reported is None
-        # A row already due will be looked at anyway; marking it again changes nothing.
-        waiting = next_check is None or next_check > now
-        if watched is None or ((moved or unreported) and waiting):
-            stale.append(pk)
-    return mark(stale, now=now)
+    created = 0
+    for ids in _chunks(missing.iterator(chunk_size=RECONCILE_BATCH), RECONCILE_BATCH):
+        # A marker that added one of these rows meanwhile did what we meant to do.
+        WatchState.objects.bulk_create(
+            [WatchState(complaint_id=pk, next_check_at=now) for pk in ids],
+            ignore_conflicts=True,
+        )
+        created += len(ids)
+    moved = Q(complaint__due_at__isnull=False) & (
+        Q(due_at__isnull=True)
+        | Q(due_at__lt=F("complaint__due_at"))
+        | Q(due_at__gt=F("complaint__due_at"))
+    )
+    unreported = Q(complaint__is_major=True, major_reported_at__isnull=True)
+    # A row already due will be looked at anyway; marking it again changes nothing.
+    waiting = Q(next_check_at__isnull=True) | Q(next_check_at__gt=now)
+    stale = WatchState.objects.filter(waiting & (moved | unreported))
+    return created + stale.update(next_check_at=now)
+
+
+def _chunks(values: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def discover(*, now: datetime | None = None, full: bool = False) -> int:
@@ -221,76 +245,202 @@ def _read_events(cursor: EventCursor, now: datetime, *, reconciled: bool = False
 
 # --- phase 2: check due cases --------------------------------------------------------------------
 
+# What a look at a case reads of it: the clock, the ladder's starting point and the notice text.
+CASE_FIELDS = (
+    "id",
+    "registry_no",
+    "title",
+    "status",
+    "unit_id",
+    "handler_id",
+    "level_id",
+    "is_major",
+    "major_reason",
+    "received_at",
+    "clock_restarted_at",
+    "deadline_policy",
+    "allowed_days",
+    "due_date",
+    "due_at",
+)
 
-def _moved_at(complaint: Complaint) -> datetime | None:
-    return (
-        complaint.events.filter(action__in=CLOCK_ACTIONS)
-        .order_by("-occurred_at", "-id")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+
+@dataclass
+class _Look:
+    """What one look at one claimed case decided; a batch's looks are written together."""
+
+    state: WatchState
+    complaint: Complaint
+    # Carried over and superseded firings (recorded, no notice), then the notifying one.
+    firings: list[Firing] = field(default_factory=list)
+    top: Planned | None = None
+    superseded: list[Planned] = field(default_factory=list)
+    carried: list[Planned] = field(default_factory=list)
+    reach: int = LadderStep.HANDLER
+    urgent: bool = False
+    report_major: bool = False
+    remind: bool = False
 
 
-def _firing(
+def _cases(ids: list[int], run: _Pass) -> dict[int, Complaint]:
+    """The claimed cases with their pauses, units and handlers: three narrow reads a batch
+    (units and handlers are read once a pass; many cases share them)."""
+    cases = {
+        c.pk: c
+        for c in Complaint.objects.filter(pk__in=ids)
+        .only(*CASE_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "pauses",
+                queryset=Pause.objects.only("complaint_id", "started_at", "ended_at"),
+            )
+        )
+    }
+    units = {c.unit_id for c in cases.values()} - run.units.keys()
+    if units:
+        run.units.update(Unit.objects.in_bulk(units))
+    handlers = {c.handler_id for c in cases.values() if c.handler_id} - run.users.keys()
+    if handlers:
+        run.users.update(User.objects.in_bulk(handlers))
+    for complaint in cases.values():
+        complaint.unit = run.units[complaint.unit_id]
+        complaint.handler = run.users[complaint.handler_id] if complaint.handler_id else None
+    return cases
+
+
+def _decide(
+    state: WatchState,
     complaint: Complaint,
-    planned: Planned,
-    *,
-    outcome: str,
-    used: float,
-    now: datetime,
-    reach: int | None = None,
-) -> Firing:
-    assert complaint.due_at is not None
-    return Firing(
-        complaint=complaint,
-        threshold=planned.threshold,
-        due_at=complaint.due_at,
-        moment=planned.moment,
-        fired_at=now,
-        used=used,
-        outcome=outcome,
-        reach=reach,
-    )
-
-
-def _warn(
-    complaint: Complaint,
-    due: list[Planned],
-    carried: list[Planned],
-    *,
-    start: datetime,
+    fired: list[tuple[int, datetime]],
+    moved_at: datetime | None,
     run: _Pass,
-) -> None:
-    """Fire the highest passed threshold with notices; record the lower ones without."""
-    assert complaint.due_at is not None
+) -> _Look:
+    """Which thresholds fire, whether to report a major case or remind an overdue one, and
+    when to look next: from what was read, without touching the database."""
     now = run.now
+    look = _Look(state=state, complaint=complaint)
+    look.report_major = complaint.is_major and state.major_reported_at is None
+    if look.report_major:
+        state.major_reported_at = now
+    if complaint.due_at is None:
+        # Paused: nothing runs out while the clock stands still; the resume event wakes us.
+        state.next_check_at = None
+        return look
+    start = clock_start(complaint, calendar=run.timing.calendar)
+    plan = run.rules.plan(complaint, start=start, due=complaint.due_at)
+    done = {threshold for threshold, due_at in fired if due_at == complaint.due_at}
+    due = [p for p in plan if p.moment <= now and p.threshold.pk not in done]
+    moved = state.due_at is not None and state.due_at != complaint.due_at
+    if moved and due:
+        # Re-armed thresholds fire when their new moment comes after the move. One already
+        # behind at the move (a pause ended) that fired for the old deadline is carried over.
+        moved_at = moved_at or now
+        before = {threshold for threshold, due_at in fired if due_at != complaint.due_at}
+        look.carried = [p for p in due if p.moment <= moved_at and p.threshold.pk in before]
+        due = [p for p in due if p not in look.carried]
     used = used_share(start=start, due=complaint.due_at, now=now)
-    # One insert for the case's firings: carried over and superseded ones (recorded, no
-    # notice), then the highest passed threshold, which notifies.
-    firings = [
-        _firing(complaint, p, outcome=FiringOutcome.CARRIED_OVER, used=used, now=now)
-        for p in carried
-    ]
-    if not due:
-        Firing.objects.bulk_create(firings)
-        return
-    top, superseded = due[-1], due[:-1]
-    firings += [
-        _firing(complaint, p, outcome=FiringOutcome.SUPERSEDED, used=used, now=now)
-        for p in superseded
-    ]
-    reach = LadderStep.HQ_OFFICE if complaint.is_major else top.rule.reach
-    urgent = top.rule.urgent or complaint.is_major
-    firings.append(
-        _firing(complaint, top, outcome=FiringOutcome.NOTIFIED, used=used, now=now, reach=reach)
+
+    def firing(planned: Planned, outcome: str, reach: int | None = None) -> Firing:
+        assert complaint.due_at is not None
+        return Firing(
+            complaint_id=complaint.pk,
+            threshold=planned.threshold,
+            due_at=complaint.due_at,
+            moment=planned.moment,
+            fired_at=now,
+            used=used,
+            outcome=outcome,
+            reach=reach,
+        )
+
+    # The highest passed threshold notifies; the lower ones are recorded without notices.
+    look.firings = [firing(p, FiringOutcome.CARRIED_OVER) for p in look.carried]
+    if due:
+        look.top, look.superseded = due[-1], due[:-1]
+        look.reach = LadderStep.HQ_OFFICE if complaint.is_major else look.top.rule.reach
+        look.urgent = look.top.rule.urgent or complaint.is_major
+        look.firings += [firing(p, FiringOutcome.SUPERSEDED) for p in look.superseded]
+        look.firings.append(firing(look.top, FiringOutcome.NOTIFIED, reach=look.reach))
+
+    upcoming = [p.moment for p in plan if p.moment > now and p.threshold.pk not in done]
+    if complaint.due_at <= now:
+        # Overdue: reminded every working day until closed (closing removes the watch row),
+        # unless a threshold has just told the same people about it.
+        look.remind = look.top is None
+        upcoming.append(run.timing.next_morning())
+    state.due_at = complaint.due_at
+    state.next_check_at = min(upcoming) if upcoming else None
+    return look
+
+
+def _write(looks: list[_Look], run: _Pass) -> None:
+    """The batch's firings, notices (with deliveries and jobs), warning events and watch rows,
+    one insert or update per table."""
+    Firing.objects.bulk_create([f for look in looks for f in look.firings])
+    told = [look for look in looks if look.top or look.report_major or look.remind]
+    # The notice text masks the complainants' names in the title: read for the batch at once.
+    prefetch_related_objects(
+        [look.complaint for look in told],
+        Prefetch("complainants", queryset=Complainant.objects.only("complaint_id", "name")),
     )
-    firing = Firing.objects.bulk_create(firings)[-1]
-    people = selectors.recipients(complaint=complaint, reach=reach, cache=run.ladders)
-    notices = notify.notify_firing(
-        complaint=complaint, firing=firing, people=people, urgent=urgent, timing=run.timing
+    notices: list[notify.Notice] = []
+    kinds: list[tuple[_Look, str]] = []
+    for look in told:
+        complaint = look.complaint
+        if look.report_major:
+            people = selectors.recipients(
+                complaint=complaint, reach=LadderStep.HQ_OFFICE, cache=run.ladders
+            )
+            notices.append(notify.major_notice(complaint=complaint, people=people))
+            kinds.append((look, "major"))
+        if look.top is not None:
+            people = selectors.recipients(complaint=complaint, reach=look.reach, cache=run.ladders)
+            notices.append(
+                notify.firing_notice(
+                    complaint=complaint,
+                    firing=look.firings[-1],
+                    people=people,
+                    urgent=look.urgent,
+                    timing=run.timing,
+                )
+            )
+            kinds.append((look, "firing"))
+        if look.remind:
+            people = selectors.recipients(
+                complaint=complaint, reach=LadderStep.UNIT_HEAD, cache=run.ladders
+            )
+            notices.append(
+                notify.overdue_reminder_notice(
+                    complaint=complaint, people=people, timing=run.timing
+                )
+            )
+            kinds.append((look, "remind"))
+    written = notify.create_many(notices, run.timing)
+    events = []
+    for (look, kind), sent in zip(kinds, written, strict=True):
+        run.report.notices += len(sent)
+        if kind == "remind":
+            run.report.reminded += bool(sent)
+        elif kind == "firing":
+            events.append(_warning_event(look, sent, run.now))
+    ComplaintEvent.objects.bulk_create(events)
+    for look in looks:
+        run.report.fired += len(look.firings) - len(look.carried)
+    # The rows exist and are ours: an upsert stores them in one statement (bulk_update's
+    # CASE WHEN per row and column costs more than the rest of the batch).
+    WatchState.objects.bulk_create(
+        [look.state for look in looks],
+        update_conflicts=True,
+        unique_fields=["complaint"],
+        update_fields=["due_at", "next_check_at", "major_reported_at"],
     )
-    ComplaintEvent.objects.create(
-        complaint=complaint,
+
+
+def _warning_event(look: _Look, sent: list[Any], now: datetime) -> ComplaintEvent:
+    complaint, top, firing = look.complaint, look.top, look.firings[-1]
+    assert complaint.due_at is not None and top is not None
+    return ComplaintEvent(
+        complaint_id=complaint.pk,
         action="deadline_warning",
         occurred_at=now,
         data={
@@ -299,118 +449,118 @@ def _warn(
             "firing": firing.pk,
             "due_at": complaint.due_at.isoformat(),
             "moment": top.moment.isoformat(),
-            "used": used,
-            "reach": reach,
-            "urgent": urgent,
-            "recipients": sorted(n.recipient_id for n in notices),
-            "superseded": [p.threshold.code for p in superseded],
-            "carried_over": [p.threshold.code for p in carried],
+            "used": firing.used,
+            "reach": look.reach,
+            "urgent": look.urgent,
+            "recipients": sorted(n.recipient_id for n in sent),
+            "superseded": [p.threshold.code for p in look.superseded],
+            "carried_over": [p.threshold.code for p in look.carried],
         },
     )
-    run.report.fired += 1 + len(superseded)
-    run.report.notices += len(notices)
 
 
-def _remind_overdue(complaint: Complaint, run: _Pass) -> None:
-    """The daily reminder of an overdue case to its handler and unit head, in their bundle."""
-    people = selectors.recipients(
-        complaint=complaint, reach=LadderStep.UNIT_HEAD, cache=run.ladders
+def check(states: list[WatchState], run: _Pass) -> None:
+    """Look at claimed cases together: read what they need in a few set-based queries, decide
+    each in Python, write the batch with one insert per table. A case whose decision fails is
+    left for a later look; the others go on."""
+    cases = _cases([s.complaint_id for s in states], run)
+    closed = [s.pk for s in states if cases[s.complaint_id].status not in OPEN_STATUSES]
+    if closed:
+        WatchState.objects.filter(pk__in=closed).delete()
+    live = [s for s in states if cases[s.complaint_id].status in OPEN_STATUSES]
+    ids = [s.complaint_id for s in live]
+    fired: dict[int, list[tuple[int, datetime]]] = {}
+    for complaint_id, threshold_id, due_at in Firing.objects.filter(
+        complaint_id__in=ids
+    ).values_list("complaint_id", "threshold_id", "due_at"):
+        fired.setdefault(complaint_id, []).append((threshold_id, due_at))
+    moved = [
+        s.complaint_id
+        for s in live
+        if s.due_at is not None and s.due_at != cases[s.complaint_id].due_at
+    ]
+    moved_at: dict[int, datetime] = {}
+    if moved:
+        # The latest move of each deadline, for the re-arm rule.
+        moved_at = dict(
+            ComplaintEvent.objects.filter(complaint_id__in=moved, action__in=CLOCK_ACTIONS)
+            .values("complaint_id")
+            .annotate(at=Max("occurred_at"))
+            .values_list("complaint_id", "at")
+            .order_by()
+        )
+    looks = []
+    for state in live:
+        try:
+            looks.append(
+                _decide(
+                    state,
+                    cases[state.complaint_id],
+                    fired.get(state.complaint_id, []),
+                    moved_at.get(state.complaint_id),
+                    run,
+                )
+            )
+        except Exception as exc:
+            _failed(state, exc, run)
+    _write(looks, run)
+    run.report.checked += len(closed) + len(looks)
+
+
+def _failed(state: WatchState, exc: Exception, run: _Pass) -> None:
+    # One broken case must not stop the others: log it and look again later.
+    logger.exception("watch check of complaint %s failed", state.pk, exc_info=exc)
+    run.report.errors += 1
+    WatchState.objects.filter(pk=state.pk).update(
+        next_check_at=run.now + RETRY_AFTER, last_error=f"{type(exc).__name__}: {exc}"[:2000]
     )
-    notices = notify.notify_overdue_reminder(complaint=complaint, people=people, timing=run.timing)
-    run.report.notices += len(notices)
-    run.report.reminded += bool(notices)
 
 
-def check(state: WatchState, run: _Pass) -> None:
-    """Look at one claimed case: report a new major case, fire passed thresholds, re-arm."""
-    now = run.now
-    claimed = WatchState.objects.filter(pk=state.pk, revision=state.revision).update(
-        revision=state.revision + 1, checked_at=now, last_error=""
-    )
-    if claimed != 1:
-        raise _LostRaceError(f"watch row {state.pk} taken by another sweeper")
-    state.revision += 1
-    complaint = Complaint.objects.select_related("unit", "handler").get(pk=state.complaint_id)
-    if complaint.status not in OPEN_STATUSES:
-        state.delete()
-        return
-    if complaint.is_major and state.major_reported_at is None:
-        people = selectors.recipients(
-            complaint=complaint, reach=LadderStep.HQ_OFFICE, cache=run.ladders
+def _claim(states: list[WatchState], run: _Pass) -> list[WatchState]:
+    """Mark the rows looked at. On PostgreSQL they are locked already (one UPDATE); elsewhere
+    each row is taken by a conditional UPDATE on its revision and lost rows are skipped."""
+    if _postgres():
+        WatchState.objects.filter(pk__in=[s.pk for s in states]).update(
+            revision=F("revision") + 1, checked_at=run.now, last_error=""
         )
-        run.report.notices += len(
-            notify.notify_major(complaint=complaint, people=people, timing=run.timing)
-        )
-        state.major_reported_at = now
-    if complaint.due_at is None:
-        # Paused: nothing runs out while the clock stands still; the resume event wakes us.
-        state.next_check_at = None
-        state.save(update_fields=["next_check_at", "major_reported_at"])
-        return
-
-    start = clock_start(complaint, calendar=run.timing.calendar)
-    plan = run.rules.plan(complaint, start=start, due=complaint.due_at)
-    fired = set(
-        Firing.objects.filter(complaint=complaint, due_at=complaint.due_at).values_list(
-            "threshold_id", flat=True
-        )
-    )
-    due = [p for p in plan if p.moment <= now and p.threshold.pk not in fired]
-    carried: list[Planned] = []
-    moved = state.due_at is not None and state.due_at != complaint.due_at
-    if moved and due:
-        # Re-armed thresholds fire when their new moment comes after the move. One already
-        # behind at the move (a pause ended) that fired for the old deadline is carried over.
-        moved_at = _moved_at(complaint) or now
-        before = set(
-            Firing.objects.filter(complaint=complaint)
-            .exclude(due_at=complaint.due_at)
-            .values_list("threshold_id", flat=True)
-        )
-        carried = [p for p in due if p.moment <= moved_at and p.threshold.pk in before]
-        due = [p for p in due if p not in carried]
-    notified = bool(due)
-    if due or carried:
-        _warn(complaint, due, carried, start=start, run=run)
-
-    upcoming = [p.moment for p in plan if p.moment > now and p.threshold.pk not in fired]
-    if complaint.due_at <= now:
-        # Overdue: reminded every working day until closed (closing removes the watch row),
-        # unless a threshold has just told the same people about it.
-        if not notified:
-            _remind_overdue(complaint, run)
-        upcoming.append(run.timing.next_morning())
-    state.due_at = complaint.due_at
-    state.next_check_at = min(upcoming) if upcoming else None
-    state.save(update_fields=["due_at", "next_check_at", "major_reported_at"])
+        claimed = states
+    else:
+        claimed = []
+        for state in states:
+            if WatchState.objects.filter(pk=state.pk, revision=state.revision).update(
+                revision=state.revision + 1, checked_at=run.now, last_error=""
+            ):
+                claimed.append(state)
+    for state in claimed:
+        state.revision += 1
+    return claimed
 
 
 def _check_batch(run: _Pass, batch: int) -> tuple[int, int]:
     """Claim and check up to `batch` due rows: (rows taken, rows that moved on)."""
-    done = 0
     with transaction.atomic():
         qs = WatchState.objects.filter(next_check_at__lte=run.now).order_by("next_check_at", "pk")
         if _postgres():
             qs = qs.select_for_update(skip_locked=True)
         rows = list(qs[:batch])
-        for state in rows:
-            try:
-                with transaction.atomic():
-                    check(state, run)
-                run.report.checked += 1
-                done += 1
-            except _LostRaceError:
-                continue
-            except Exception as exc:
-                # One broken case must not stop the others: log it and look again later.
-                logger.exception("watch check of complaint %s failed", state.pk)
-                run.report.errors += 1
-                WatchState.objects.filter(pk=state.pk).update(
-                    next_check_at=run.now + RETRY_AFTER,
-                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                )
-                done += 1
-        return len(rows), done
+        claimed = _claim(rows, run)
+        counted = copy.copy(run.report)
+        try:
+            with transaction.atomic():
+                check(claimed, run)
+        except Exception:
+            # A write of the batch failed (e.g. a row written by another sweeper meanwhile):
+            # look at each case on its own, so only the broken one waits for a retry. The
+            # rows are read again: the failed attempt changed them in memory.
+            logger.warning("watch batch of %d cases failed; checking one by one", len(claimed))
+            run.report = counted
+            for state in WatchState.objects.filter(pk__in=[s.pk for s in claimed]).order_by("pk"):
+                try:
+                    with transaction.atomic():
+                        check([state], run)
+                except Exception as exc:
+                    _failed(state, exc, run)
+        return len(rows), len(claimed)
 
 
 def sweep(

@@ -135,14 +135,13 @@ def test_a_sweeper_killed_mid_batch_leaves_nothing_half_done(org, staff, frozen,
     victim: dict[str, object] = {}
     holding, release = threading.Event(), threading.Event()
 
-    def check(state, run):
-        real_check(state, run)
+    def check(states, run):
+        real_check(states, run)
         if threading.current_thread().name == "victim":
-            victim["done"] = int(victim.get("done", 0)) + 1
-            if victim["done"] == 5:
-                victim["pid"] = connection.connection.info.backend_pid
-                holding.set()
-                release.wait(30)
+            victim["done"] = int(victim.get("done", 0)) + len(states)
+            victim["pid"] = connection.connection.info.backend_pid
+            holding.set()
+            release.wait(30)
 
     monkeypatch.setattr(sweep_module, "check", check)
 
@@ -157,8 +156,8 @@ def test_a_sweeper_killed_mid_batch_leaves_nothing_half_done(org, staff, frozen,
     thread = threading.Thread(target=run_victim, name="victim")
     thread.start()
     assert holding.wait(30)
-    # Five cases are "done" inside the victim's open transaction, ten rows locked. Kill it.
-    assert Firing.objects.count() == 0
+    # Ten cases are "done" inside the victim's open transaction, their rows locked. Kill it.
+    assert victim["done"] == 10 and Firing.objects.count() == 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [victim["pid"]])
     release.set()
