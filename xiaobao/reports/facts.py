@@ -152,14 +152,14 @@ def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
     return qs.filter(kind=Kind.COMPLAINT).exclude(status__in=EXCLUDED_STATUSES)
 
 
-def _wanted_people(fact_ids: Iterable[int] | None) -> set[tuple[int, str, str]]:
-    """(case, id hash, phone hash) of the complainants of the counted cases among `fact_ids`
-    (all of them when None) that carry at least one hash."""
-    facts = _counted(ComplaintFact.objects.all())
-    if fact_ids is not None:
-        facts = facts.filter(pk__in=list(fact_ids))
+def _wanted_people(case_ids: Iterable[int] | None) -> set[tuple[int, str, str]]:
+    """(case, id hash, phone hash) of the complainants of the counted cases among `case_ids`
+    (all of them when None) that carry at least one hash, as the registry has them."""
+    cases = _counted(Complaint.objects.all())
+    if case_ids is not None:
+        cases = cases.filter(pk__in=list(case_ids))
     rows = (
-        Complainant.objects.filter(complaint_id__in=facts.values("pk"))
+        Complainant.objects.filter(complaint_id__in=cases.values("pk"))
         .exclude(id_number_hash="", phone_hash="")
         .values_list("complaint_id", "id_number_hash", "phone_hash")
     )
