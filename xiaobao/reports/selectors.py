@@ -704,7 +704,7 @@ def _repeat_counts(
         .order_by()
     )
     per_group: Counter[tuple[Any, ...]] = Counter()
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:  # not a server-side cursor: PostgreSQL plans those for the first rows
         per_group[keys.normalise(dict(zip(exprs, row, strict=True)))] += 1
     return everyone, dict(per_group)
 
