@@ -212,22 +212,39 @@ def _refresh_people(ids: list[int]) -> None:
     )
     neighbours = list(
         PersonFact.objects.filter(person_key__in=keys).values_list(
-            "pk", "id_number_hash", "phone_hash", "person_key"
+            "pk", "fact_id", "id_number_hash", "phone_hash", "person_key", "repeated"
         )
     )
-    key_of = person_keys([(i, p) for _pk, i, p, _k in neighbours] + [(i, p) for _c, i, p in wanted])
-    moved: dict[str, list[int]] = defaultdict(list)
-    for pk, i, p, key in neighbours:
-        if key_of[(i, p)] != key:
-            moved[key_of[(i, p)]].append(pk)
-    for key, pks in moved.items():
-        PersonFact.objects.filter(pk__in=pks).update(person_key=key)
+    records = [(c, i, p) for _pk, c, i, p, _k, _r in neighbours] + sorted(wanted)
+    key_of = person_keys((i, p) for _c, i, p in records)
+    repeated = repeated_keys((c, key_of[(i, p)]) for c, i, p in records)
+    moved: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    for pk, _c, i, p, key, was_repeated in neighbours:
+        now = (key_of[(i, p)], key_of[(i, p)] in repeated)
+        if now != (key, was_repeated):
+            moved[now].append(pk)
+    for (key, flag), pks in moved.items():
+        PersonFact.objects.filter(pk__in=pks).update(person_key=key, repeated=flag)
     PersonFact.objects.bulk_create(
         [
-            PersonFact(fact_id=c, id_number_hash=i, phone_hash=p, person_key=key_of[(i, p)])
+            PersonFact(
+                fact_id=c,
+                id_number_hash=i,
+                phone_hash=p,
+                person_key=key_of[(i, p)],
+                repeated=key_of[(i, p)] in repeated,
+            )
             for c, i, p in sorted(wanted)
         ]
     )
+
+
+def repeated_keys(case_keys: Iterable[tuple[int, str]]) -> set[str]:
+    """The person keys found on more than one case."""
+    cases: dict[str, set[int]] = defaultdict(set)
+    for case, key in case_keys:
+        cases[key].add(case)
+    return {key for key, ids in cases.items() if len(ids) > 1}
 
 
 def person_keys(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -286,15 +303,21 @@ def _stale_sql() -> tuple[str, tuple[Any, ...]]:
     return f"SELECT d.{connection.ops.quote_name(_alias('complaint_id'))} FROM ({sql}) d", params
 
 
-def _expected_people() -> dict[tuple[int, str, str], str]:
+Person = tuple[str, bool]  # (person key, on more than one counted case)
+
+
+def _expected_people() -> dict[tuple[int, str, str], Person]:
     wanted = _wanted_people(None)
     key_of = person_keys((i, p) for _c, i, p in wanted)
-    return {(c, i, p): key_of[(i, p)] for c, i, p in wanted}
+    repeated = repeated_keys((c, key_of[(i, p)]) for c, i, p in wanted)
+    return {(c, i, p): (key_of[(i, p)], key_of[(i, p)] in repeated) for c, i, p in wanted}
 
 
-def _stored_people() -> dict[tuple[int, str, str], str]:
-    rows = PersonFact.objects.values_list("fact_id", "id_number_hash", "phone_hash", "person_key")
-    return {(c, i, p): k for c, i, p, k in rows.iterator(chunk_size=20000)}
+def _stored_people() -> dict[tuple[int, str, str], Person]:
+    rows = PersonFact.objects.values_list(
+        "fact_id", "id_number_hash", "phone_hash", "person_key", "repeated"
+    )
+    return {(c, i, p): (k, r) for c, i, p, k, r in rows.iterator(chunk_size=20000)}
 
 
 def reconcile(*, fix: bool = False) -> Differences:
@@ -331,15 +354,17 @@ def reconcile(*, fix: bool = False) -> Differences:
 
 
 def _rewrite_people(
-    expected: dict[tuple[int, str, str], str], stored: dict[tuple[int, str, str], str]
+    expected: dict[tuple[int, str, str], Person], stored: dict[tuple[int, str, str], Person]
 ) -> None:
     """Rewrite the people of every case whose stored people differ from the expected ones."""
     cases = sorted(
         {k[0] for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k)}
     )
     by_case: dict[int, list[PersonFact]] = defaultdict(list)
-    for (c, i, p), key in expected.items():
-        by_case[c].append(PersonFact(fact_id=c, id_number_hash=i, phone_hash=p, person_key=key))
+    for (c, i, p), (key, flag) in expected.items():
+        by_case[c].append(
+            PersonFact(fact_id=c, id_number_hash=i, phone_hash=p, person_key=key, repeated=flag)
+        )
     for start in range(0, len(cases), CHUNK):
         chunk = cases[start : start + CHUNK]
         PersonFact.objects.filter(fact_id__in=chunk).delete()

@@ -266,8 +266,18 @@ class PersonFact(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
     person_key = models.CharField(max_length=66, db_index=True)
+    # On more than one counted case anywhere: only such people can repeat within a population,
+    # so the statistics read just these rows (a few per cent) through the partial index.
+    repeated = models.BooleanField(default=False)
 
     class Meta:
+        indexes = [
+            models.Index(
+                fields=["fact", "person_key"],
+                condition=models.Q(repeated=True),
+                name="person_fact_repeated_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["fact", "id_number_hash", "phone_hash"], name="person_fact_unique"
