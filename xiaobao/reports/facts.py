@@ -22,11 +22,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from xiaobao.complaints.choices import Kind, Satisfaction, Status
-from xiaobao.complaints.models import Complainant, Complaint
+from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
 from xiaobao.deadlines.engine import TZ
 from xiaobao.reports.models import ComplaintFact, PersonFact
 
@@ -90,6 +102,11 @@ COLUMNS: dict[str, Any] = {
         | Q(follow_up_result="", portal_rating__result__in=SATISFIED_RESULTS)
     ),
     "compensation": F("decision__compensation"),
+    "forwarded_late": Exists(
+        ComplaintEvent.objects.filter(
+            complaint=OuterRef("pk"), action="register", data__forwarded_late=True
+        )
+    ),
 }
 
 

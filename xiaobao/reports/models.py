@@ -247,6 +247,8 @@ class ComplaintFact(models.Model):
     surveyed = models.BooleanField()  # a follow-up call that reached them, or a portal rating
     satisfied = models.BooleanField()
     compensation = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    # A referral the referrer forwarded late (Art. 33), as registered: the workbook reports them.
+    forwarded_late = models.BooleanField()
 
     class Meta:
         indexes = [
