@@ -51,16 +51,19 @@ CHUNK = 2000
 class DaysBetween(Func):
     """Whole days from the date `earlier` to the date `later` (both DateField expressions)."""
 
+    arg_joiner = " - "
+    template = "(%(expressions)s)"  # PostgreSQL: date - date is an integer
     output_field = IntegerField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        later, earlier = (compiler.compile(e) for e in self.get_source_expressions())
-        return f"({later[0]} - {earlier[0]})", [*later[1], *earlier[1]]
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        later, earlier = (compiler.compile(e) for e in self.get_source_expressions())
-        sql = f"CAST(julianday({later[0]}) - julianday({earlier[0]}) AS INTEGER)"
-        return sql, [*later[1], *earlier[1]]
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # SQLite's dates are text: subtract their Julian day numbers.
+        days = self.copy()
+        days.set_source_expressions(
+            [Func(e, function="julianday") for e in self.get_source_expressions()]
+        )
+        return Func.as_sql(
+            days, compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra_context
+        )
 
 
 def _flag(condition: Q) -> Case:

@@ -577,7 +577,7 @@ def _period_and_unit(
         return None
     try:
         bounds = {
-            name: date.fromisoformat(query[name])
+            name: date.fromisoformat(str(query[name]))
             for name in ("received_from", "received_to")
             if name in query
         }
