@@ -206,7 +206,7 @@ def _lock_nodes(id_hashes: set[str], phone_hashes: set[str]) -> None:
     if nodes:
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27)) FROM unnest(%s) AS n",
+                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27)) FROM unnest(%s::text[]) AS n",
                 [nodes],
             )
 
