@@ -197,21 +197,33 @@ def _nodes(pairs: Iterable[tuple[str, str]]) -> tuple[set[str], set[str]]:
     return ids, phones
 
 
-def _lock_nodes(id_hashes: set[str], phone_hashes: set[str]) -> None:
+def _lock_nodes(id_hashes: set[str], phone_hashes: set[str], *, wait: bool) -> bool:
     """Serialise writers touching the same people (PostgreSQL; SQLite has one writer anyway),
-    so two transactions never give one person two keys. Sorted, so they never deadlock."""
+    so two transactions never give one person two keys. Sorted, so waiters never deadlock.
+    Without `wait`, only takes the locks that are free and says whether it got them all."""
     if connection.vendor != "postgresql":
-        return
+        return True
     nodes = sorted({f"i:{h}" for h in id_hashes} | {f"p:{h}" for h in phone_hashes})
-    if nodes:
-        with connection.cursor() as cur:
+    if not nodes:
+        return True
+    with connection.cursor() as cur:
+        if wait:
             cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27)) FROM unnest(%s::text[]) AS n",
+                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27))"
+                " FROM unnest(%s::text[]) AS n",
                 [nodes],
             )
+            return True
+        cur.execute(
+            "SELECT bool_and(pg_try_advisory_xact_lock(hashtextextended(n, 27)))"
+            " FROM unnest(%s::text[]) AS n",
+            [nodes],
+        )
+        row = cur.fetchone()
+        return bool(row and row[0])
 
 
-def _refresh_people(ids: list[int]) -> None:
+def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
     wanted = _wanted_people(ids)
     old = list(
         PersonFact.objects.filter(fact_id__in=ids).values_list(
@@ -221,7 +233,15 @@ def _refresh_people(ids: list[int]) -> None:
     if not wanted and not old:
         return
     id_hashes, phone_hashes = _nodes([(i, p) for _c, i, p in wanted] + [(i, p) for i, p, _k in old])
-    _lock_nodes(id_hashes, phone_hashes)
+    locked = _lock_nodes(id_hashes, phone_hashes, wait=wait)
+    if not locked:
+        # Another transaction (a bulk import may run for minutes) is changing one of these
+        # people: a registration must not wait for it. It writes its own rows as it sees them,
+        # touches no one else's, and a job run after both commit puts the keys right (waiting
+        # for the lock).
+        from xiaobao.jobs.services import enqueue
+
+        enqueue("reports.refresh_people", {"ids": ids})
     PersonFact.objects.filter(fact_id__in=ids).delete()
     # The groups these cases belonged to or now join, whole: every row that shares a hash with
     # them, and every row of those rows' groups (a removed row may split its group).
@@ -243,7 +263,7 @@ def _refresh_people(ids: list[int]) -> None:
         now = (key_of[(i, p)], key_of[(i, p)] in repeated)
         if now != (key, was_repeated):
             moved[now].append(pk)
-    for (key, flag), pks in moved.items():
+    for (key, flag), pks in moved.items() if locked else ():
         PersonFact.objects.filter(pk__in=pks).update(person_key=key, repeated=flag)
     PersonFact.objects.bulk_create(
         [
@@ -265,6 +285,14 @@ def repeated_keys(case_keys: Iterable[tuple[int, str]]) -> set[str]:
     for case, key in case_keys:
         cases[key].add(case)
     return {key for key, ids in cases.items() if len(ids) > 1}
+
+
+def refresh_people(complaint_ids: Iterable[int]) -> None:
+    """Rewrite the people of these cases, waiting for anyone else changing the same people."""
+    ids = sorted(set(complaint_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), CHUNK):
+            _refresh_people(ids[start : start + CHUNK], wait=True)
 
 
 def person_keys(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
