@@ -21,6 +21,7 @@ from xiaobao.privacy.choices import RecordType
 from xiaobao.privacy.masking import mask_name
 from xiaobao.privacy.redaction import redact
 from xiaobao.privacy.services import retention_years
+from xiaobao.reports import facts as statistics
 
 
 def _cutoff(now: datetime) -> datetime:
@@ -95,6 +96,7 @@ def _anonymise(complaint: Complaint, now: datetime) -> None:
         reason="投诉档案保存期满，已匿名化处理",
         data={"retention_years": retention_years(RecordType.COMPLAINT)},
     )
+    statistics.refresh([complaint.pk])
     # The search index holds the old text: have it rebuilt from the anonymised case.
     from xiaobao.jobs.services import enqueue
 

@@ -30,6 +30,7 @@ from xiaobao.organisation.choices import UnitKind
 from xiaobao.organisation.models import Unit, User
 from xiaobao.portal.models import PortalRating, PortalTicket
 from xiaobao.privacy.crypto import get_keyring
+from xiaobao.reports import facts as statistics
 
 PORTAL_USERNAME = "portal"
 INTAKE_CHANNEL = "PORTAL"
@@ -234,6 +235,8 @@ def portal_rate(*, ticket: PortalTicket, result: str, comments: str = "") -> Por
         raise DomainError("请选择满意程度。", code="required", field="result")
     if PortalRating.objects.filter(complaint=complaint).exists():
         raise DomainError("您已评价过本次处理结果，感谢您的反馈。", code="already_rated")
-    return PortalRating.objects.create(
+    rating = PortalRating.objects.create(
         complaint=complaint, result=result, comments=comments.strip()[:1000]
     )
+    statistics.refresh([complaint.pk])
+    return rating

@@ -171,3 +171,120 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ComplaintFact(models.Model):
+    """One narrow row per case holding what the statistics count (kept in step by `facts`).
+
+    Field names are the complaint's own, so the registry's filters, the branch scope and the
+    counting rule apply to it unchanged; values that need a join on the wide row (compensation,
+    the satisfaction survey) or a per-row computation (handling days) are stored worked out.
+    """
+
+    scope_unit_field: ClassVar[str] = "unit"
+
+    complaint = models.OneToOneField(
+        "complaints.Complaint",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="fact",
+    )
+    kind = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    received_at = models.DateTimeField()
+    # Units, terms and users are never deleted; no constraint keeps the store's writes cheap.
+    unit = models.ForeignKey(
+        "organisation.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    handler = models.ForeignKey(
+        USER, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    intake_channel = models.ForeignKey(
+        "complaints.TaxonomyTerm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    business_channel = models.ForeignKey(
+        "complaints.TaxonomyTerm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    business_category = models.ForeignKey(
+        "complaints.TaxonomyTerm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    cause = models.ForeignKey(
+        "complaints.TaxonomyTerm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    level = models.ForeignKey(
+        "complaints.TaxonomyTerm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    is_major = models.BooleanField()
+    due_at = models.DateTimeField(null=True)
+    notified_at = models.DateTimeField(null=True)
+    handling_days = models.IntegerField(null=True)  # notice date − receipt date (Asia/Shanghai)
+    timely = models.BooleanField(null=True)
+    at_fault = models.BooleanField(null=True)
+    extension_approved = models.BooleanField()
+    allowed_days = models.PositiveSmallIntegerField()
+    review_requested = models.BooleanField()
+    review_outcome = models.CharField(max_length=16)
+    surveyed = models.BooleanField()  # a follow-up call that reached them, or a portal rating
+    satisfied = models.BooleanField()
+    compensation = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    # A referral the referrer forwarded late (Art. 33), as registered: the workbook reports them.
+    forwarded_late = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at"], name="fact_received_idx"),
+            models.Index(fields=["unit", "received_at"], name="fact_unit_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"fact {self.pk}"
+
+
+class PersonFact(models.Model):
+    """A complainant of a counted case as the statistics see them: `person_key` names everyone
+    linked to them by a shared ID number or phone hash (the smallest hash of that group)."""
+
+    fact = models.ForeignKey(ComplaintFact, on_delete=models.CASCADE, related_name="people")
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    person_key = models.CharField(max_length=66, db_index=True)
+    # On more than one counted case anywhere: only such people can repeat within a population,
+    # so the statistics read just these rows (a few per cent) through the partial index.
+    repeated = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["fact", "person_key"],
+                condition=models.Q(repeated=True),
+                name="person_fact_repeated_idx",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fact", "id_number_hash", "phone_hash"], name="person_fact_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.person_key

@@ -11,9 +11,11 @@ early warnings alike, so that every figure reconciles with the registry:
 * every measure describes that cohort as the data stand now (e.g. *closed* = received in the
   period and answered or withdrawn by now).
 
-Measures are aggregated in SQL (GROUP BY, the same on SQLite and PostgreSQL). Handling days are
-whole calendar days, notice date − receipt date, so the 90th percentile comes from a per-group
-histogram of days (memory bounded by groups × distinct day counts, never by cases).
+Measures are aggregated in SQL (GROUP BY, the same on SQLite and PostgreSQL) over the statistics
+store (`facts`: one narrow row per case, kept in step by the services), never over the wide
+complaint rows. Handling days are whole calendar days, notice date − receipt date, so the 90th
+percentile comes from a per-group histogram of days (memory bounded by groups × distinct day
+counts, never by cases). Repeat complainants are counted by the people's stored keys.
 """
 
 from __future__ import annotations
@@ -27,11 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Avg,
     Case,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
     IntegerField,
     Q,
@@ -40,7 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncQuarter, TruncYear
+from django.db.models.functions import Substr, TruncMonth, TruncQuarter, TruncYear
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
@@ -51,7 +50,6 @@ from xiaobao.complaints.choices import (
     Axis,
     Kind,
     Outcome,
-    Satisfaction,
     Status,
 )
 from xiaobao.complaints.filters import RegistryFilter
@@ -65,10 +63,11 @@ from xiaobao.lib.errors import DomainError, lazy_list
 from xiaobao.organisation.models import PATH_SEGMENT_WIDTH, Unit, User
 from xiaobao.organisation.scope import visible_to
 from xiaobao.reports.choices import Grain
+from xiaobao.reports.facts import EXCLUDED_STATUSES
+from xiaobao.reports.models import ComplaintFact
 
 # --- the counting rule ---------------------------------------------------------------------------
 
-EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)
 COUNTED_STATUSES = tuple(s for s in Status if s not in EXCLUDED_STATUSES)
 COUNTING_RULE = _(
     "统计口径：按接收日期（北京时间）归属统计期间；仅统计投诉案件（核查案件不单独计入受理量，"
@@ -77,13 +76,11 @@ COUNTING_RULE = _(
 )
 PERCENTILE = 0.9  # nearest-rank: the smallest day count that at least 90 % of answers reach
 REVERSED_OUTCOMES = (Outcome.UPHELD, Outcome.PARTLY_UPHELD)
-SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
-RATED_RESULTS = (*SATISFIED_RESULTS, Satisfaction.UNSATISFIED)
 SEGMENT = PATH_SEGMENT_WIDTH + 1  # "00000001/"
 
 
-def counted(queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
-    """Restrict `queryset` to the cases the counting rule counts."""
+def counted(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Restrict `queryset` (of cases or of their facts) to the cases the counting rule counts."""
     return queryset.filter(kind=Kind.COMPLAINT).exclude(status__in=EXCLUDED_STATUSES)
 
 
@@ -274,7 +271,7 @@ class _Keys:
             elif name == "handler":
                 expr = F(f"{prefix}handler_id")
             elif name in MULTI_VALUED:
-                expr = F(f"{prefix}{dim.field}")
+                expr = F(f"{prefix}complaint__{dim.field}")
             elif self.options.rollup:
                 expr = _rollup_expression(f"{prefix}{dim.field}_id", self.roots[name])
             else:
@@ -536,32 +533,71 @@ def _as_querydict(filters: Mapping[str, Any] | None) -> QueryDict:
     return query
 
 
-# Registry filters that join a to-many relation (and may repeat a case).
+# Registry filters that need the wide case row (free text): applied to the cases, as ids.
+CASE_ROW_FILTERS = frozenset({"q"})
+
+
 def scoped_population(
     *, user: Any, filters: Mapping[str, Any] | None = None
-) -> QuerySet[Complaint]:
-    """The counted cases `user` may see, narrowed by RegistryFilter parameters."""
+) -> QuerySet[ComplaintFact]:
+    """The facts of the counted cases `user` may see, narrowed by RegistryFilter parameters.
+
+    The facts carry the case's own field names, so the registry's filters apply to them as they
+    are (tags and people as id subqueries, so no case repeats): one level, read through the
+    received_at index of the narrow table."""
     query = _as_querydict(filters)
-    base = counted(visible_to(user, Complaint.objects.all()))
+    base = counted(visible_to(user, ComplaintFact.objects.all()))
     if not query:
         return base
+    direct = _period_and_unit(base, query)
+    if direct is not None:
+        return direct
+    on_case = QueryDict(mutable=True)
+    for name in CASE_ROW_FILTERS & set(query):
+        on_case.setlist(name, query.pop(name))
     filterset = RegistryFilter(data=query, queryset=base)
-    if not filterset.is_valid():
-        problems = "；".join(f"{k}：{' '.join(v)}" for k, v in filterset.errors.items())
-        raise DomainError(
-            "统计条件无效：%(problems)s", params={"problems": problems}, code="invalid_filter"
-        )
-    # The filters are conditions on the case row (tags and people as id subqueries, so no case
-    # repeats): one level, so the database reads the period through the received_at index
-    # instead of matching a nested id list against the whole table (seconds at a million cases).
-    return filterset.qs
+    checks = [filterset]
+    if on_case:
+        checks.append(RegistryFilter(data=on_case, queryset=Complaint.objects.all()))
+    for check in checks:
+        if not check.is_valid():
+            problems = "；".join(f"{k}：{' '.join(v)}" for k, v in check.errors.items())
+            raise DomainError(
+                "统计条件无效：%(problems)s", params={"problems": problems}, code="invalid_filter"
+            )
+    population = filterset.qs
+    if on_case:
+        population = population.filter(pk__in=checks[1].qs.values("pk"))
+    return population
 
 
-def _handling_days() -> Any:
-    return ExpressionWrapper(
-        TruncDate("notified_at", tzinfo=TZ) - TruncDate("received_at", tzinfo=TZ),
-        output_field=DurationField(),
-    )
+def _period_and_unit(
+    base: QuerySet[ComplaintFact], query: QueryDict
+) -> QuerySet[ComplaintFact] | None:
+    """The filters of every report (ISO period bounds and a unit) applied by the registry
+    filter's own methods, without building its form (which lists every taxonomy: tens of ms a
+    call); None for anything else, which goes through the whole filter and its validation."""
+    if not set(query) <= {"received_from", "received_to", "unit"}:
+        return None
+    if any(len(query.getlist(name)) != 1 for name in query):
+        return None
+    try:
+        bounds = {
+            name: date.fromisoformat(str(query[name]))
+            for name in ("received_from", "received_to")
+            if name in query
+        }
+    except ValueError:
+        return None
+    methods: Any = RegistryFilter  # the three methods use nothing of the instance
+    population = base
+    if "received_from" in bounds:
+        population = methods.filter_received_from(None, population, "", bounds["received_from"])
+    if "received_to" in bounds:
+        population = methods.filter_received_to(None, population, "", bounds["received_to"])
+    if "unit" in query:
+        population = methods.filter_unit(None, population, "", query["unit"])
+    return population
 
 
 def _as_days(value: Any) -> float | None:
@@ -569,7 +605,7 @@ def _as_days(value: Any) -> float | None:
         return None
     if isinstance(value, timedelta):
         return value.total_seconds() / 86400
-    return float(value) / 86400e6  # SQLite may hand back microseconds
+    return float(value)
 
 
 def nearest_rank(histogram: Mapping[int, int], q: float = PERCENTILE) -> int | None:
@@ -604,17 +640,9 @@ def _aggregates(moment: datetime) -> dict[str, Any]:
         "reviewed": Count("pk", filter=Q(review_requested=True)),
         "review_decided": Count("pk", filter=~Q(review_outcome="")),
         "reversed": Count("pk", filter=Q(review_outcome__in=REVERSED_OUTCOMES)),
-        # The staff's follow-up call, or else the consumer's own rating in the portal.
-        "surveyed": Count(
-            "pk", filter=~Q(follow_up_result="") | Q(portal_rating__result__in=RATED_RESULTS)
-        ),
-        "satisfied": Count(
-            "pk",
-            filter=Q(follow_up_result__in=SATISFIED_RESULTS)
-            | Q(follow_up_result="", portal_rating__result__in=SATISFIED_RESULTS),
-        ),
-        "compensation": Sum("decision__compensation"),
-        "avg_days": Avg(_handling_days(), filter=answered),
+        "surveyed": Count("pk", filter=Q(surveyed=True)),
+        "satisfied": Count("pk", filter=Q(satisfied=True)),
+        "compensation": Sum("compensation"),
     }
     # Prefixed: aggregate names must not shadow the model's own fields ("timely", "at_fault").
     return {f"m_{name}": expression for name, expression in aggregates.items()}
@@ -660,62 +688,73 @@ def _sum_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if days is not None:
             answered_days += days * int(row["m_answered"] or 0)
     answered = total["m_answered"]
-    total["m_avg_days"] = timedelta(days=answered_days / answered) if answered else None
+    total["m_avg_days"] = answered_days / answered if answered else None
     return total
 
 
-def _histograms(
-    population: QuerySet[Complaint], keys: _Keys
-) -> dict[tuple[Any, ...], Counter[int]]:
+def _grouped(
+    population: QuerySet[ComplaintFact], keys: _Keys, aggregates: Mapping[str, Any]
+) -> dict[tuple[Any, ...], tuple[dict[str, Any], Counter[int]]]:
+    """The aggregate row and the histogram of handling days of every group of `keys`, in one
+    pass: grouped by the keys and the case's handling days, then added up here (counts and sums
+    add up; the average is the histogram's)."""
     exprs = keys.expressions()
     rows = (
-        population.filter(notified_at__isnull=False)
-        .annotate(**exprs, _days=_handling_days())
+        population.annotate(**exprs, _days=F("handling_days"))
         .values(*exprs, "_days")
-        .annotate(n=Count("pk"))
+        .annotate(**aggregates)
         .order_by()
     )
-    out: dict[tuple[Any, ...], Counter[int]] = defaultdict(Counter)
+    out: dict[tuple[Any, ...], tuple[dict[str, Any], Counter[int]]] = {}
     for row in rows:
-        days = _as_days(row["_days"])
-        if days is not None:
-            out[keys.normalise(row)][round(days)] += row["n"]
+        key = keys.normalise(row)
+        if key not in out:
+            empty = {**{f"m_{name}": 0 for name in COUNTS}, "m_compensation": Decimal(0)}
+            out[key] = (empty, Counter())
+        total, histogram = out[key]
+        for name in COUNTS:
+            total[f"m_{name}"] += int(row[f"m_{name}"] or 0)
+        total["m_compensation"] += Decimal(row["m_compensation"] or 0)
+        if row["_days"] is not None:
+            histogram[int(row["_days"])] += int(row["m_answered"] or 0)
+    for total, histogram in out.values():
+        answered = sum(histogram.values())
+        days = sum(d * n for d, n in histogram.items())
+        total["m_avg_days"] = days / answered if answered else None
     return out
 
 
 def _repeat_counts(
-    population: QuerySet[Complaint], keys: _Keys
+    population: QuerySet[ComplaintFact], keys: _Keys
 ) -> tuple[int, dict[tuple[Any, ...], int]]:
-    """Complainants (by ID or phone hash) on more than one case: over the whole population, and
-    per group of `keys` (on more than one case of that group).
+    """Complainants (people linked by ID or phone hash, see `facts`) on more than one case: over
+    the whole population, and per group of `keys` (on more than one case of that group).
 
-    One pass over the population's complainant hashes, counted here: it reads the period through
-    its index once, where grouping by hash in SQL needed the population as nested subqueries."""
+    Counted in SQL by the stored person keys: only the (group, person) pairs with more than one
+    case come back."""
+    people = population.filter(people__repeated=True)
+    everyone = (
+        people.values("people__person_key")
+        .annotate(_cases=Count("pk", distinct=True))
+        .filter(_cases__gt=1)
+        .order_by()
+        .count()
+    )
     exprs = keys.expressions()
+    if not exprs:
+        return everyone, {}
     rows = (
-        population.filter(complainants__isnull=False)
-        .annotate(**exprs)
-        .values_list(*exprs, "pk", "complainants__id_number_hash", "complainants__phone_hash")
+        people.annotate(**exprs)
+        .values(*exprs, "people__person_key")
+        .annotate(_cases=Count("pk", distinct=True))
+        .filter(_cases__gt=1)
+        .values_list(*exprs)
         .order_by()
     )
-    grouped: list[tuple[tuple[Any, ...], int, tuple[str, str]]] = []
-    n = len(exprs)
-    for row in rows.iterator(chunk_size=5000):
-        if not row[n + 1] and not row[n + 2]:
-            continue
-        key = keys.normalise(dict(zip(exprs, row[:n], strict=True)))
-        grouped.append((key, row[n], (row[n + 1] or "", row[n + 2] or "")))
-    # One person per set of records linked by a shared hash, over the whole population (a
-    # person is the same in every group), then counted per group: one union-find, not one per
-    # group (at a million cases the per-group passes took a minute per workbook).
-    person = people_index(hashes for _key, _case, hashes in grouped)
-    everyone: dict[int, set[int]] = defaultdict(set)
-    per_group: dict[tuple[Any, ...], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for key, case_id, hashes in grouped:
-        who = person[hashes]
-        everyone[who].add(case_id)  # a case under several values (demands, tags) counts once
-        per_group[key][who].add(case_id)
-    return _repeaters(everyone), {key: _repeaters(people) for key, people in per_group.items()}
+    per_group: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:  # not a server-side cursor: PostgreSQL plans those for the first rows
+        per_group[keys.normalise(dict(zip(exprs, row, strict=True)))] += 1
+    return everyone, dict(per_group)
 
 
 def _repeaters(people: Mapping[int, set[int]]) -> int:
@@ -809,20 +848,19 @@ def complaint_statistics(
     aggregates = _aggregates(moment)
 
     # Each dimension value of a case is one group, so with single-valued dimensions the groups
-    # partition the population and the total is their sum: three passes over the cases instead
-    # of six. A multi-valued dimension (demand, tag) counts a case under each of its values, so
+    # partition the population and the total is their sum: one pass over the cases instead of
+    # two (three with repeat complainants). A multi-valued dimension (demand, tag) counts a case under each of its values, so
     # its total is counted separately.
     additive = bool(dimensions) and not set(dimensions) & MULTI_VALUED
     total = Measures()
     grouped: list[dict[str, Any]] = []
+    by_key: dict[tuple[Any, ...], tuple[dict[str, Any], Counter[int]]] = {}
     histograms: dict[tuple[Any, ...], Counter[int]] = {}
     per_group: dict[tuple[Any, ...], int] | None = None
     if dimensions:
-        exprs = keys.expressions()
-        grouped = list(
-            population.annotate(**exprs).values(*exprs).annotate(**aggregates).order_by()
-        )
-        histograms = _histograms(population, keys)
+        by_key = _grouped(population, keys, aggregates)
+        grouped = [raw for raw, _hist in by_key.values()]
+        histograms = {key: hist for key, (_raw, hist) in by_key.items()}
         if repeats == "all":
             total.repeat_complainants, per_group = _repeat_counts(population, keys)
     if additive:
@@ -831,10 +869,10 @@ def complaint_statistics(
         for hist in histograms.values():
             total_hist.update(hist)
     else:
-        _fill(total, population.aggregate(**aggregates))
-        total_hist = Counter()
-        for hist in _histograms(population, _Keys([], options)).values():
-            total_hist.update(hist)
+        raw, total_hist = _grouped(population, _Keys([], options), aggregates).get(
+            (), (_sum_rows([]), Counter())
+        )
+        _fill(total, raw)
     if total.repeat_complainants is None and repeats != "none":
         total.repeat_complainants = _repeat_counts(population, _Keys([], options))[0]
     total.p90_days = nearest_rank(total_hist)
@@ -842,7 +880,7 @@ def complaint_statistics(
 
     rows: list[Row] = []
     if dimensions:
-        normalised = [(keys.normalise(r), r) for r in grouped]
+        normalised = [(key, raw) for key, (raw, _hist) in by_key.items()]
         keys.load_labels(k for k, _ in normalised)
         for key, raw in normalised:
             measures = Measures()

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from xiaobao.jobs.registry import job
-from xiaobao.reports import services
+from xiaobao.reports import facts, services
 
 
 @job("reports.early_warning")
@@ -22,3 +22,11 @@ def build(payload: dict[str, Any]) -> dict[str, Any]:
     """payload: {"run": ReportRun id}."""
     run = services.report_run_build(run_id=int(payload["run"]))
     return {"run": run.pk, "status": run.status}
+
+
+@job("reports.refresh_people")
+def refresh_people(payload: dict[str, Any]) -> dict[str, Any]:
+    """payload: {"ids": [complaint ids]} whose person keys were written while another
+    transaction held their people (see facts._refresh_people)."""
+    facts.refresh_people(payload["ids"])
+    return {"cases": len(payload["ids"])}

@@ -43,6 +43,7 @@ from xiaobao.organisation.scope import visible_to
 from xiaobao.privacy.masking import mask_name
 from xiaobao.privacy.redaction import redact
 from xiaobao.reports.choices import AlertKind
+from xiaobao.reports.models import ComplaintFact
 from xiaobao.reports.selectors import (
     SEGMENT,
     Options,
@@ -156,12 +157,12 @@ def windows(as_of: date, method: Method = METHOD) -> list[tuple[date, date]]:
 # --- reading the registry ------------------------------------------------------------------------
 
 
-def _received_between(qs: QuerySet[Complaint], first: date, last: date) -> QuerySet[Complaint]:
+def _received_between(qs: QuerySet[Any], first: date, last: date) -> QuerySet[Any]:
     return qs.filter(received_at__date__gte=first, received_at__date__lte=last)
 
 
 def _daily_counts(
-    population: QuerySet[Complaint], key: Any, first: date, last: date
+    population: QuerySet[ComplaintFact], key: Any, first: date, last: date
 ) -> dict[Any, Counter[date]]:
     rows = (
         _received_between(population, first, last)
@@ -189,7 +190,7 @@ def _addressee(viewer: Any, unit: Unit | None) -> Unit:
 def find_surges(*, viewer: Any, as_of: date, method: Method = METHOD) -> list[Finding]:
     spans = windows(as_of, method)
     first, last = spans[-1][0], spans[0][1]
-    population = counted(visible_to(viewer, Complaint.objects.all()))
+    population = counted(visible_to(viewer, ComplaintFact.objects.all()))  # the narrow rows
     findings: list[Finding] = []
     # (dimension, unit depth, roll sub-categories up?); sub-categories stand in for products.
     subjects: list[tuple[str, int, bool]] = [

@@ -16,7 +16,6 @@ from django.utils.timezone import localtime
 
 from xiaobao.complaints.choices import Axis
 from xiaobao.complaints.models import TaxonomyTerm
-from xiaobao.complaints.selectors import forwarded_late
 from xiaobao.lib.clock import now
 from xiaobao.organisation.models import Unit
 from xiaobao.organisation.scope import visible_to
@@ -30,6 +29,7 @@ from xiaobao.reports.selectors import (
     format_rate,
     period_bounds,
     period_label,
+    scoped_population,
     share,
     term_roots,
 )
@@ -224,9 +224,9 @@ def intake_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
     )
     # Art. 33: a regulator forwards within 7 working days; later forwarding is reported.
     late = list(
-        forwarded_late(
-            user=viewer, received_from=period.first, received_to=period.last
-        ).values_list("unit__path", flat=True)
+        scoped_population(user=viewer, filters=period.filters)
+        .filter(forwarded_late=True)
+        .values_list("unit__path", flat=True)
     )
     per_line = [
         # The report unit's own line ("本级") holds only its own cases, not its subtree's.

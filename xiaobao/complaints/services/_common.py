@@ -32,6 +32,7 @@ from xiaobao.lib.clock import now as clock_now
 from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_text
 from xiaobao.organisation.models import Unit, User
 from xiaobao.organisation.scope import unit_in_scope
+from xiaobao.reports import facts as statistics
 
 GROUP_THRESHOLD = 20  # Art. 29: 20 or more complainants filing together make a major complaint
 MAX_GROUP_REPRESENTATIVES = 5  # Art. 12: a face-to-face group sends at most five
@@ -88,6 +89,7 @@ def _event(
         reason=reason,
         data=data or {},
     )
+    statistics.refresh([complaint.pk])  # every change of a case writes an event: keep the store
     for listener in hooks.event_listeners:
         listener(event)
     return event

@@ -40,6 +40,7 @@ from xiaobao.lib.errors import DomainError, InvalidTransitionError, lazy_list, l
 from xiaobao.organisation.models import Department, User
 from xiaobao.plans.choices import TaskSourceKind
 from xiaobao.plans.services import task_create
+from xiaobao.reports import facts as statistics
 
 # --- decision, notice, closing -------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ def complaint_decide(
     if complaint.review_of_id:
         # The reviewed case carries its review's latest outcome for the statistics.
         Complaint.objects.filter(pk=complaint.review_of_id).update(review_outcome=outcome)
+        statistics.refresh([complaint.review_of_id])
     _transition(
         complaint,
         "decide",

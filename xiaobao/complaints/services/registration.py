@@ -60,6 +60,7 @@ from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.crypto import blind_index
 from xiaobao.privacy.redaction import is_valid_id_number
 from xiaobao.privacy.sealing import seal_fields
+from xiaobao.reports import facts as statistics
 
 # --- registration --------------------------------------------------------------------------------
 
@@ -509,6 +510,7 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         ],
         keys=True,
     )
+    statistics.refresh([c.pk for c in complaints])
     for event in events:
         for listener in hooks.event_listeners:
             listener(event)

@@ -1,0 +1,433 @@
+"""The statistics store: one narrow row per case (`ComplaintFact`) and its complainants as
+people (`PersonFact`), kept exactly in step with the registry.
+
+Every service that changes a case calls `refresh` with the case's id inside its own transaction
+(the case services through `_event`, a bulk import once per chunk), so the dashboards, the
+regulator workbook, the early warnings and the work summary read a few narrow rows instead of the
+wide complaint rows and their decisions. `reconcile` recounts the store from the registry in a
+few set-based statements and, with `fix`, puts right whatever differs.
+
+People: complainants sharing an ID number hash or a phone hash, directly or through others,
+are one person; `person_key` names each such group by its smallest hash ("i:…" or "p:…") so
+repeat complainants are counted in SQL with GROUP BY. Only counted cases (the counting rule of
+`selectors`) take part, and a group spans the whole registry: a person is the same in every
+period and every branch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+
+from xiaobao.complaints.choices import Kind, Satisfaction, Status
+from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
+from xiaobao.deadlines.engine import TZ
+from xiaobao.reports.models import ComplaintFact, PersonFact
+
+EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)  # the counting rule (selectors.counted)
+SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+RATED_RESULTS = (*SATISFIED_RESULTS, Satisfaction.UNSATISFIED)
+CHUNK = 2000
+
+
+class DaysBetween(Func):
+    """Whole days from the date `earlier` to the date `later` (both DateField expressions)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"  # PostgreSQL: date - date is an integer
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # SQLite's dates are text: subtract their Julian day numbers.
+        days = self.copy()
+        days.set_source_expressions(
+            [Func(e, function="julianday") for e in self.get_source_expressions()]
+        )
+        return Func.as_sql(
+            days, compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra_context
+        )
+
+
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+# The store's columns, each computed from the registry: the one definition of what a fact holds,
+# used to write rows (refresh, backfill) and to recount them (reconcile).
+COLUMNS: dict[str, Any] = {
+    "complaint_id": F("pk"),
+    "kind": F("kind"),
+    "status": F("status"),
+    "received_at": F("received_at"),
+    "unit_id": F("unit_id"),
+    "handler_id": F("handler_id"),
+    "intake_channel_id": F("intake_channel_id"),
+    "business_channel_id": F("business_channel_id"),
+    "business_category_id": F("business_category_id"),
+    "cause_id": F("cause_id"),
+    "level_id": F("level_id"),
+    "is_major": F("is_major"),
+    "due_at": F("due_at"),
+    "notified_at": F("notified_at"),
+    "handling_days": DaysBetween(
+        TruncDate("notified_at", tzinfo=TZ), TruncDate("received_at", tzinfo=TZ)
+    ),
+    "timely": F("timely"),
+    "at_fault": F("at_fault"),
+    "extension_approved": F("extension_approved"),
+    "allowed_days": F("allowed_days"),
+    "review_requested": F("review_requested"),
+    "review_outcome": F("review_outcome"),
+    # The staff's follow-up call, or else the consumer's own rating in the portal.
+    "surveyed": _flag(~Q(follow_up_result="") | Q(portal_rating__result__in=RATED_RESULTS)),
+    "satisfied": _flag(
+        Q(follow_up_result__in=SATISFIED_RESULTS)
+        | Q(follow_up_result="", portal_rating__result__in=SATISFIED_RESULTS)
+    ),
+    "compensation": F("decision__compensation"),
+    "forwarded_late": Exists(
+        ComplaintEvent.objects.filter(
+            complaint=OuterRef("pk"), action="register", data__forwarded_late=True
+        )
+    ),
+}
+
+
+def _alias(column: str) -> str:
+    return f"x_{column}"  # annotation names must not shadow the complaint's own fields
+
+
+def source(complaints: QuerySet[Complaint] | None = None) -> QuerySet[Any]:
+    """The facts as the registry has them now: one values() row per case, in COLUMNS order."""
+    qs = Complaint.objects.all() if complaints is None else complaints
+    return (
+        qs.annotate(**{_alias(c): e for c, e in COLUMNS.items()})
+        .values(*(_alias(c) for c in COLUMNS))
+        .order_by()
+    )
+
+
+def _sql(qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    return sql, tuple(params)
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns() -> str:
+    return ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+
+
+# --- keeping the store in step ------------------------------------------------------------------
+
+
+@transaction.atomic
+def refresh(complaint_ids: Iterable[int]) -> None:
+    """Rewrite the facts and people of these cases from the registry (inside the caller's
+    transaction): the one call every service that changes a counted field makes."""
+    ids = sorted(set(complaint_ids))
+    for start in range(0, len(ids), CHUNK):
+        _refresh_chunk(ids[start : start + CHUNK])
+
+
+def _refresh_chunk(ids: list[int]) -> None:
+    rows = list(source(Complaint.objects.filter(pk__in=ids)).values_list(*map(_alias, COLUMNS)))
+    facts = [ComplaintFact(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+    ComplaintFact.objects.bulk_create(
+        facts,
+        update_conflicts=True,
+        unique_fields=["complaint"],
+        update_fields=[c for c in COLUMNS if c != "complaint_id"],
+    )
+    found = {f.complaint_id for f in facts}
+    gone = [pk for pk in ids if pk not in found]
+    _refresh_people(ids)
+    if gone:
+        ComplaintFact.objects.filter(pk__in=gone).delete()
+
+
+def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
+    return qs.filter(kind=Kind.COMPLAINT).exclude(status__in=EXCLUDED_STATUSES)
+
+
+def _wanted_people(case_ids: Iterable[int] | None) -> set[tuple[int, str, str]]:
+    """(case, id hash, phone hash) of the complainants of the counted cases among `case_ids`
+    (all of them when None) that carry at least one hash, as the registry has them."""
+    cases = _counted(Complaint.objects.all())
+    if case_ids is not None:
+        cases = cases.filter(pk__in=list(case_ids))
+    rows = (
+        Complainant.objects.filter(complaint_id__in=cases.values("pk"))
+        .exclude(id_number_hash="", phone_hash="")
+        .values_list("complaint_id", "id_number_hash", "phone_hash")
+    )
+    return set(rows)
+
+
+def _nodes(pairs: Iterable[tuple[str, str]]) -> tuple[set[str], set[str]]:
+    ids: set[str] = set()
+    phones: set[str] = set()
+    for id_hash, phone_hash in pairs:
+        if id_hash:
+            ids.add(id_hash)
+        if phone_hash:
+            phones.add(phone_hash)
+    return ids, phones
+
+
+def _lock_nodes(id_hashes: set[str], phone_hashes: set[str], *, wait: bool) -> bool:
+    """Serialise writers touching the same people (PostgreSQL; SQLite has one writer anyway),
+    so two transactions never give one person two keys. Sorted, so waiters never deadlock.
+    Without `wait`, only takes the locks that are free and says whether it got them all."""
+    if connection.vendor != "postgresql":
+        return True
+    nodes = sorted({f"i:{h}" for h in id_hashes} | {f"p:{h}" for h in phone_hashes})
+    if not nodes:
+        return True
+    with connection.cursor() as cur:
+        if wait:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27))"
+                " FROM unnest(%s::text[]) AS n",
+                [nodes],
+            )
+            return True
+        cur.execute(
+            "SELECT bool_and(pg_try_advisory_xact_lock(hashtextextended(n, 27)))"
+            " FROM unnest(%s::text[]) AS n",
+            [nodes],
+        )
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+
+def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
+    wanted = _wanted_people(ids)
+    old = list(
+        PersonFact.objects.filter(fact_id__in=ids).values_list(
+            "id_number_hash", "phone_hash", "person_key"
+        )
+    )
+    if not wanted and not old:
+        return
+    id_hashes, phone_hashes = _nodes([(i, p) for _c, i, p in wanted] + [(i, p) for i, p, _k in old])
+    locked = _lock_nodes(id_hashes, phone_hashes, wait=wait)
+    if not locked:
+        # Another transaction (a bulk import may run for minutes) is changing one of these
+        # people: a registration must not wait for it. It writes its own rows as it sees them,
+        # touches no one else's, and a job run after both commit puts the keys right (waiting
+        # for the lock).
+        from xiaobao.jobs.services import enqueue
+
+        enqueue("reports.refresh_people", {"ids": ids})
+    PersonFact.objects.filter(fact_id__in=ids).delete()
+    # The groups these cases belonged to or now join, whole: every row that shares a hash with
+    # them, and every row of those rows' groups (a removed row may split its group).
+    keys = {k for _i, _p, k in old} | set(
+        PersonFact.objects.filter(
+            Q(id_number_hash__in=id_hashes) | Q(phone_hash__in=phone_hashes)
+        ).values_list("person_key", flat=True)
+    )
+    neighbours = list(
+        PersonFact.objects.filter(person_key__in=keys).values_list(
+            "pk", "fact_id", "id_number_hash", "phone_hash", "person_key", "repeated"
+        )
+    )
+    records = [(c, i, p) for _pk, c, i, p, _k, _r in neighbours] + sorted(wanted)
+    key_of = person_keys((i, p) for _c, i, p in records)
+    repeated = repeated_keys((c, key_of[(i, p)]) for c, i, p in records)
+    moved: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    for pk, _c, i, p, key, was_repeated in neighbours:
+        now = (key_of[(i, p)], key_of[(i, p)] in repeated)
+        if now != (key, was_repeated):
+            moved[now].append(pk)
+    for (key, flag), pks in moved.items() if locked else ():
+        PersonFact.objects.filter(pk__in=pks).update(person_key=key, repeated=flag)
+    PersonFact.objects.bulk_create(
+        [
+            PersonFact(
+                fact_id=c,
+                id_number_hash=i,
+                phone_hash=p,
+                person_key=key_of[(i, p)],
+                repeated=key_of[(i, p)] in repeated,
+            )
+            for c, i, p in sorted(wanted)
+        ]
+    )
+
+
+def repeated_keys(case_keys: Iterable[tuple[int, str]]) -> set[str]:
+    """The person keys found on more than one case."""
+    cases: dict[str, set[int]] = defaultdict(set)
+    for case, key in case_keys:
+        cases[key].add(case)
+    return {key for key, ids in cases.items() if len(ids) > 1}
+
+
+def refresh_people(complaint_ids: Iterable[int]) -> None:
+    """Rewrite the people of these cases, waiting for anyone else changing the same people."""
+    ids = sorted(set(complaint_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), CHUNK):
+            _refresh_people(ids[start : start + CHUNK], wait=True)
+
+
+def person_keys(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The person key of each (id hash, phone hash) pair: pairs sharing either hash, directly
+    or through others, are one person, named by their smallest node ("i:…" before "p:…")."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    distinct = set(pairs)
+    for id_hash, phone_hash in distinct:
+        if id_hash and phone_hash:
+            a, b = find(f"i:{id_hash}"), find(f"p:{phone_hash}")
+            if a != b:
+                # The smaller name becomes the root, so a group's root is its key.
+                parent[max(a, b)] = min(a, b)
+    return {(i, p): find(f"i:{i}" if i else f"p:{p}") for i, p in distinct if i or p}
+
+
+# --- recount and repair --------------------------------------------------------------------------
+
+
+@dataclass
+class Differences:
+    """What the store gets wrong against a recount from the registry."""
+
+    missing: int = 0  # cases without a fact
+    orphans: int = 0  # facts without a case
+    stale: int = 0  # facts whose figures differ from the case's
+    people: int = 0  # complainant rows missing, extra or under another person key
+
+    @property
+    def total(self) -> int:
+        return self.missing + self.orphans + self.stale + self.people
+
+
+def _missing() -> QuerySet[Complaint]:
+    return Complaint.objects.exclude(pk__in=ComplaintFact.objects.values("pk"))
+
+
+def _orphans() -> QuerySet[ComplaintFact]:
+    return ComplaintFact.objects.exclude(pk__in=Complaint.objects.values("pk"))
+
+
+def _stale_sql() -> tuple[str, tuple[Any, ...]]:
+    """Ids of the facts that differ from their recount (rows of the recount not in the store)."""
+    recount = source(Complaint.objects.filter(pk__in=ComplaintFact.objects.values("pk")))
+    stored = ComplaintFact.objects.values(*COLUMNS).order_by()
+    sql, params = _sql(recount.difference(stored))
+    return f"SELECT d.{connection.ops.quote_name(_alias('complaint_id'))} FROM ({sql}) d", params
+
+
+Person = tuple[str, bool]  # (person key, on more than one counted case)
+
+
+def _expected_people() -> dict[tuple[int, str, str], Person]:
+    wanted = _wanted_people(None)
+    key_of = person_keys((i, p) for _c, i, p in wanted)
+    repeated = repeated_keys((c, key_of[(i, p)]) for c, i, p in wanted)
+    return {(c, i, p): (key_of[(i, p)], key_of[(i, p)] in repeated) for c, i, p in wanted}
+
+
+def _stored_people() -> dict[tuple[int, str, str], Person]:
+    rows = PersonFact.objects.values_list(
+        "fact_id", "id_number_hash", "phone_hash", "person_key", "repeated"
+    )
+    return {(c, i, p): (k, r) for c, i, p, k, r in rows.iterator(chunk_size=20000)}
+
+
+def reconcile(*, fix: bool = False) -> Differences:
+    """Recount the store from the registry; with `fix`, rewrite what differs. Set-based: a
+    few statements over the whole registry, whatever its size (the people in one pass)."""
+    found = Differences(missing=_missing().count(), orphans=_orphans().count())
+    sql, params = _stale_sql()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        stale = [row[0] for row in cur.fetchall()]
+    found.stale = len(stale)
+    expected, stored = _expected_people(), _stored_people()
+    wrong_people = {k for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k)}
+    found.people = len(wrong_people)
+    if fix and found.total:
+        with transaction.atomic():
+            _orphans().delete()
+            backfill()
+            for start in range(0, len(stale), CHUNK):
+                ids = stale[start : start + CHUNK]
+                rows = source(Complaint.objects.filter(pk__in=ids)).values_list(
+                    *map(_alias, COLUMNS)
+                )
+                ComplaintFact.objects.bulk_create(
+                    [ComplaintFact(**dict(zip(COLUMNS, r, strict=True))) for r in rows],
+                    update_conflicts=True,
+                    unique_fields=["complaint"],
+                    update_fields=[c for c in COLUMNS if c != "complaint_id"],
+                )
+            if found.stale or found.missing or found.orphans:
+                expected = _expected_people()  # statuses may have changed who counts
+            _rewrite_people(expected, _stored_people())
+    return found
+
+
+def _rewrite_people(
+    expected: dict[tuple[int, str, str], Person], stored: dict[tuple[int, str, str], Person]
+) -> None:
+    """Rewrite the people of every case whose stored people differ from the expected ones."""
+    cases = sorted(
+        {k[0] for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k)}
+    )
+    by_case: dict[int, list[PersonFact]] = defaultdict(list)
+    for (c, i, p), (key, flag) in expected.items():
+        by_case[c].append(
+            PersonFact(fact_id=c, id_number_hash=i, phone_hash=p, person_key=key, repeated=flag)
+        )
+    for start in range(0, len(cases), CHUNK):
+        chunk = cases[start : start + CHUNK]
+        PersonFact.objects.filter(fact_id__in=chunk).delete()
+        PersonFact.objects.bulk_create([row for c in chunk for row in by_case.get(c, [])])
+
+
+def backfill() -> int:
+    """Write the facts of every case that has none, in one INSERT … SELECT (a new database, a
+    bulk load such as bench.generate). People are left to `reconcile(fix=True)`."""
+    sql, params = _sql(source(_missing()))
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {_table(ComplaintFact)} ({_columns()}) {sql}", params)
+        return int(cur.rowcount or 0)
+
+
+def rebuild() -> Differences:
+    """Fill an empty or doubtful store from the registry: facts set-based, then the people."""
+    return reconcile(fix=True)
