@@ -88,7 +88,9 @@ class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
         obj.pk = token.pk
-        messages.warning(request, f"令牌只显示这一次，请立即复制并妥善保存：{raw}")
+        messages.warning(
+            request, _("令牌只显示这一次，请立即复制并妥善保存：%(token)s") % {"token": raw}
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke, so that the audit trail keeps who had which token
@@ -99,7 +101,7 @@ class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
             done += 1
-        messages.success(request, f"已吊销 {done} 个令牌。")
+        messages.success(request, _("已吊销 %(n)s 个令牌。") % {"n": done})
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -160,7 +162,10 @@ class WebhookSubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
             raise forms.ValidationError(exc.message) from exc
         obj.pk = sub.pk
         if not data.get("secret"):
-            messages.warning(request, f"签名密钥只显示这一次，请交给接收方妥善保存：{secret}")
+            messages.warning(
+                request,
+                _("签名密钥只显示这一次，请交给接收方妥善保存：%(secret)s") % {"secret": secret},
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deactivate instead: the delivery log keeps pointing at it
@@ -233,4 +238,4 @@ class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 max_attempts=2,
             )
             count += 1
-        messages.success(request, f"已重新排队 {count} 条推送。")
+        messages.success(request, _("已重新排队 %(n)s 条推送。") % {"n": count})

@@ -32,7 +32,7 @@ from xiaobao.complaints.filters import RegistryFilter
 from xiaobao.complaints.models import Attachment, Complaint, Extension, SavedFilter
 from xiaobao.complaints.transitions import action_label, allowed_actions, target_status
 from xiaobao.deadlines.engine import days_left
-from xiaobao.lib.errors import DomainError, PermissionDeniedError
+from xiaobao.lib.errors import DomainError, PermissionDeniedError, lazy_list
 from xiaobao.lib.web import domain_status, form_error
 from xiaobao.organisation.choices import Role
 from xiaobao.organisation.models import Unit, User
@@ -272,9 +272,11 @@ def saved_filter_create(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             defaults={"query": query},
         )
-        messages.success(request, f"已保存筛选“{form.cleaned_data['name']}”。")
+        messages.success(
+            request, gettext("已保存筛选“%(name)s”。") % {"name": form.cleaned_data["name"]}
+        )
         return redirect(f"{reverse('complaints:registry')}?{query}")
-    messages.error(request, "请填写筛选名称。")
+    messages.error(request, gettext("请填写筛选名称。"))
     return redirect("complaints:registry")
 
 
@@ -389,8 +391,11 @@ def register(request: HttpRequest) -> HttpResponse:
                 if into:
                     messages.warning(
                         request,
-                        f"新投诉可能与 {'、'.join(into)} 为同一事项。"
-                        "如核对后确属重复，请在下方“合并”操作中并入原投诉；如不是，无需处理。",
+                        gettext(
+                            "新投诉可能与 %(numbers)s 为同一事项。"
+                            "如核对后确属重复，请在下方“合并”操作中并入原投诉；如不是，无需处理。"
+                        )
+                        % {"numbers": lazy_list(into)},
                     )
                     url = reverse("complaints:detail", args=[complaint.pk])
                     return redirect(f"{url}?{urlencode({'merge_into': into[0]})}#action-merge")
@@ -777,7 +782,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             message = _run_action(name, request.user, complaint, form.cleaned_data)
             messages.success(request, message)
             return redirect("complaints:detail", pk=complaint.pk)
-        messages.error(request, "操作未完成，请根据提示修改后重新提交。")
+        messages.error(request, gettext("操作未完成，请根据提示修改后重新提交。"))
     except DomainError as exc:
         _form_error(form, exc)
         messages.error(request, exc.message)
@@ -808,12 +813,14 @@ def extension_decide(request: HttpRequest, pk: int, extension_pk: int) -> HttpRe
                     told_by=data["told_by"],
                     told_at=data["told_at"],
                 )
-                messages.success(request, f"已批准延期至{extension.target_days}日。")
+                messages.success(
+                    request, gettext("已批准延期至%(days)s日。") % {"days": extension.target_days}
+                )
             else:
                 services.extension_reject(
                     actor=_user(request), extension=extension, note=data["note"]
                 )
-                messages.success(request, "已驳回延期申请。")
+                messages.success(request, gettext("已驳回延期申请。"))
             return redirect("complaints:detail", pk=complaint.pk)
         except DomainError as exc:
             _form_error(form, exc)
@@ -911,7 +918,7 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
             _form_error(form, exc)
             status = domain_status(exc)
         else:
-            messages.success(request, "附件已上传。")
+            messages.success(request, gettext("附件已上传。"))
             return redirect("complaints:detail", pk=complaint.pk)
     context = _detail_context(request, complaint, bound={"attachment": form})
     return render(request, "complaints/detail.html", context, status=status)

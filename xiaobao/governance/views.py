@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xiaobao.audit.selectors import timeline
@@ -55,7 +56,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
                 _form_error(form, exc)
                 status = status_for(exc)
             else:
-                messages.success(request, "已登记会议。")
+                messages.success(request, _("已登记会议。"))
                 return redirect("governance:meeting", pk=meeting.pk)
         else:
             status = 400
@@ -94,7 +95,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 _form_error(form, exc)
                 status = status_for(exc)
             else:
-                messages.success(request, "已记录决议。")
+                messages.success(request, _("已记录决议。"))
                 return redirect("governance:meeting", pk=meeting.pk)
         else:
             status = 400
@@ -120,7 +121,7 @@ def meeting_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return _meeting_page(request, meeting, forms.DecisionForm(), status_for(exc))
-    messages.success(request, "会议纪要已确认。")
+    messages.success(request, _("会议纪要已确认。"))
     return redirect("governance:meeting", pk=pk)
 
 
@@ -145,7 +146,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                 _form_error(form, exc)
                 status = status_for(exc)
             else:
-                messages.success(request, "已登记制度。")
+                messages.success(request, _("已登记制度。"))
                 return redirect("governance:rule", pk=rule.pk)
         else:
             status = 400
@@ -174,10 +175,10 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 if form is revise:
                     rule = services.rule_revise(actor=request.user, rule=rule, **form.cleaned_data)
-                    messages.success(request, "已发布新版本，原版本已保留。")
+                    messages.success(request, _("已发布新版本，原版本已保留。"))
                 else:
                     services.rule_review(actor=request.user, rule=rule, **form.cleaned_data)
-                    messages.success(request, "已记录评估。")
+                    messages.success(request, _("已记录评估。"))
             except DomainError as exc:
                 _form_error(form, exc)
                 status = status_for(exc)

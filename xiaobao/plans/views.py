@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xiaobao.audit.selectors import timeline
@@ -69,7 +70,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 _form_error(form, exc)
                 status = status_for(exc)
             else:
-                messages.success(request, "已起草工作计划。")
+                messages.success(request, _("已起草工作计划。"))
                 return redirect("plans:plan", pk=plan.pk)
         else:
             status = 400
@@ -206,7 +207,7 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.plan_close(actor=user, plan=plan, results=results)
         elif action == "copy":
             new = services.plan_copy_next_year(actor=user, plan=plan)
-            messages.success(request, f"已生成{new.year}年计划草稿。")
+            messages.success(request, _("已生成%(year)s年计划草稿。") % {"year": new.year})
             return redirect("plans:plan", pk=new.pk)
         else:
             return HttpResponse(status=404)
@@ -215,7 +216,7 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         for form in bound.values():
             _form_error(form, exc)
         return _plan_error(request, plan, bound, status_for(exc))
-    messages.success(request, "操作成功。")
+    messages.success(request, _("操作成功。"))
     return redirect("plans:plan", pk=plan.pk)
 
 
@@ -357,7 +358,7 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, exc.message)
             status = status_for(exc)
         else:
-            messages.success(request, "操作成功。")
+            messages.success(request, _("操作成功。"))
             return redirect("plans:task", pk=task.pk)
     task.refresh_from_db()
     context = _task_context(request, task, **{key: form})

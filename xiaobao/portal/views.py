@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -227,7 +228,7 @@ def _case_view(complaint: Complaint) -> dict[str, Any]:
 def case(request: HttpRequest) -> HttpResponse:
     ticket = _ticket(request)
     if ticket is None:
-        messages.info(request, "为保护您的信息，请重新输入查询码和联系电话后四位。")
+        messages.info(request, _("为保护您的信息，请重新输入查询码和联系电话后四位。"))
         return redirect("portal:track")
     complaint = Complaint.objects.select_related(
         "complained_unit", "decision", "notice", "merged_into"
@@ -267,10 +268,11 @@ def case_review(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"已收到您的核查申请（编号 {review.registry_no}），上一级机构将在30日内答复。",
+                _("已收到您的核查申请（编号 %(no)s），上一级机构将在30日内答复。")
+                % {"no": review.registry_no},
             )
     else:
-        messages.error(request, "请填写不同意处理决定的理由。")
+        messages.error(request, _("请填写不同意处理决定的理由。"))
     return redirect("portal:case")
 
 
@@ -293,9 +295,9 @@ def case_rate(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "感谢您的评价！")
+            messages.success(request, _("感谢您的评价！"))
     else:
-        messages.error(request, "请选择满意程度。")
+        messages.error(request, _("请选择满意程度。"))
     return redirect("portal:case")
 
 

@@ -13,9 +13,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xiaobao.deadlines.engine import TZ
-from xiaobao.lib.errors import DomainError
+from xiaobao.lib.errors import DomainError, lazy_date
 from xiaobao.lib.web import domain_status, form_error
 from xiaobao.organisation.scope import get_visible_or_404, visible_to
 from xiaobao.privacy import forms, services
@@ -62,7 +63,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
                 form_error(form, exc)
                 status = domain_status(exc)
             else:
-                messages.success(request, f"已登记，答复期限 {created.due_date:%Y年%m月%d日}。")
+                messages.success(
+                    request, _("已登记，答复期限 %(due)s。") % {"due": lazy_date(created.due_date)}
+                )
                 return redirect("privacy:request_detail", pk=created.pk)
     context = {
         "rows": [_row(r, today) for r in rows],
@@ -94,7 +97,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = domain_status(exc)
             else:
-                messages.success(request, "已答复。")
+                messages.success(request, _("已答复。"))
                 return redirect("privacy:request_detail", pk=item.pk)
     today = timezone.now().astimezone(TZ).date()
     context = {

@@ -285,6 +285,29 @@ def test_extension_approval_from_the_case_page(client, accepted, people, more_pe
     assert response.status_code == 302
     accepted.refresh_from_db()
     assert accepted.due_date == date(2026, 2, 4)
+    assert "已批准延期至30日。" in client.get(response.url).content.decode()
+
+
+def test_the_flash_message_of_an_action_is_shown_in_the_language_of_the_page(
+    client, accepted, people, more_people, frozen
+):
+    from xiaobao.complaints import services
+
+    frozen(at(2026, 1, 10, 9))
+    extension = services.extension_request(
+        actor=people.handler_a, complaint=accepted, target_days=30, reason="复杂"
+    )
+    client.force_login(more_people.head_sub_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("complaints:extension_decide", args=[accepted.pk, extension.pk]),
+        {"ext-decision": "approve", "ext-note": "同意"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.redirect_chain and response.status_code == 200
+    assert "Extension to 30 days approved." in page
+    assert "已批准延期" not in page
 
 
 def test_attachments_are_checked_for_type_size_and_content(
