@@ -285,7 +285,7 @@ class Importer:
             return values[index] if index is not None and index < len(values) else None
 
         def problem(
-            name: str, message: str, severity: str = ERROR, fix: str = "", **values: Any
+            name: str, message: str, severity: str = ERROR, /, fix: str = "", **values: Any
         ) -> None:
             raw = one_line(cell(name)) if name else ""
             if name in PERSONAL and raw:

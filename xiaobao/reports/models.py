@@ -264,6 +264,8 @@ class PersonFact(models.Model):
     """A complainant of a counted case as the statistics see them: `person_key` names everyone
     linked to them by a shared ID number or phone hash (the smallest hash of that group)."""
 
+    scope_unit_field: ClassVar[str] = "fact__unit"
+
     fact = models.ForeignKey(ComplaintFact, on_delete=models.CASCADE, related_name="people")
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
