@@ -197,6 +197,16 @@ def _nodes(pairs: Iterable[tuple[str, str]]) -> tuple[set[str], set[str]]:
     return ids, phones
 
 
+# People are locked by slot, not one by one: a 100,000-row import in one transaction would
+# otherwise hold a lock per person and exhaust PostgreSQL's lock table ("out of shared memory").
+# At most 2 × LOCK_SLOTS - 1 locks per transaction; two writers sharing a slot merely wait.
+LOCK_CLASS = 27
+LOCK_SLOTS = 512
+_SLOTS = (
+    f"SELECT DISTINCT mod(hashtext(n), {LOCK_SLOTS}) AS k FROM unnest(%s::text[]) AS n ORDER BY k"
+)
+
+
 def _lock_nodes(id_hashes: set[str], phone_hashes: set[str], *, wait: bool) -> bool:
     """Serialise writers touching the same people (PostgreSQL; SQLite has one writer anyway),
     so two transactions never give one person two keys. Sorted, so waiters never deadlock.
@@ -209,14 +219,12 @@ def _lock_nodes(id_hashes: set[str], phone_hashes: set[str], *, wait: bool) -> b
     with connection.cursor() as cur:
         if wait:
             cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(n, 27))"
-                " FROM unnest(%s::text[]) AS n",
+                f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, k) FROM ({_SLOTS}) AS s",
                 [nodes],
             )
             return True
         cur.execute(
-            "SELECT bool_and(pg_try_advisory_xact_lock(hashtextextended(n, 27)))"
-            " FROM unnest(%s::text[]) AS n",
+            f"SELECT bool_and(pg_try_advisory_xact_lock({LOCK_CLASS}, k)) FROM ({_SLOTS}) AS s",
             [nodes],
         )
         row = cur.fetchone()
