@@ -103,12 +103,36 @@ def search_index_request(*, complaint_id: int) -> Job | None:
     return enqueue(INDEX_JOB, {"complaint_id": complaint_id})
 
 
+@transaction.atomic
+def search_documents_update(complaint_ids: list[int]) -> int:
+    """(Re)index several cases with one read and one upsert (the cases of a bulk import);
+    those that no longer exist leave the index. Returns how many documents were written."""
+    ids = set(complaint_ids)
+    cases = list(_with_text(Complaint.objects.filter(pk__in=ids)))
+    gone = ids - {c.pk for c in cases}
+    if gone:
+        SearchDocument.objects.filter(complaint_id__in=gone).delete()
+    at = now()
+    documents = []
+    for case in cases:
+        texts = _texts(case)
+        documents.append(_document(case, at, texts, _tokens(texts)))
+    SearchDocument.objects.bulk_create(
+        documents,
+        update_conflicts=True,
+        unique_fields=["complaint"],
+        update_fields=_DOCUMENT_FIELDS,
+    )
+    return len(documents)
+
+
 class _IndexBatch:
     """The index jobs of one transaction: the first case's job is written inside it (a lone
-    change commits once, with its job), the cases after it are queued after commit with one
-    insert per chunk (a bulk import)."""
+    change commits once, with its job), the cases after it are queued after commit, `PER_JOB`
+    cases to a job, with one insert per chunk (a bulk import)."""
 
-    CHUNK = 2_000  # a 100,000-row import must not build 100,000 jobs in memory at once
+    CHUNK = 2_000  # a 100,000-row import must not build 100,000 ids' payloads at once
+    PER_JOB = 200  # one job indexes this many cases with one read and one upsert
 
     def __init__(self, first: int) -> None:
         self.first = first
@@ -120,7 +144,13 @@ class _IndexBatch:
         ids = sorted(self.ids - {self.first})
         for start in range(0, len(ids), self.CHUNK):
             chunk = ids[start : start + self.CHUNK]
-            enqueue_many(INDEX_JOB, [{"complaint_id": pk} for pk in chunk])
+            enqueue_many(
+                INDEX_JOB,
+                [
+                    {"complaint_ids": chunk[at : at + self.PER_JOB]}
+                    for at in range(0, len(chunk), self.PER_JOB)
+                ],
+            )
 
 
 def search_index_on_event(event: ComplaintEvent) -> None:

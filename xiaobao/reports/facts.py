@@ -40,6 +40,7 @@ from django.db.models.functions import TruncDate
 from xiaobao.complaints.choices import Kind, Satisfaction, Status
 from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import bulk
 from xiaobao.reports.models import ComplaintFact, PersonFact
 
 EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)  # the counting rule (selectors.counted)
@@ -153,19 +154,29 @@ def refresh(complaint_ids: Iterable[int]) -> None:
 
 
 def _refresh_chunk(ids: list[int]) -> None:
-    rows = list(source(Complaint.objects.filter(pk__in=ids)).values_list(*map(_alias, COLUMNS)))
-    facts = [ComplaintFact(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
-    ComplaintFact.objects.bulk_create(
-        facts,
-        update_conflicts=True,
-        unique_fields=["complaint"],
-        update_fields=[c for c in COLUMNS if c != "complaint_id"],
-    )
-    found = {f.complaint_id for f in facts}
+    found = _upsert(ids)
     gone = [pk for pk in ids if pk not in found]
     _refresh_people(ids)
     if gone:
         ComplaintFact.objects.filter(pk__in=gone).delete()
+
+
+def _upsert(ids: list[int]) -> set[int]:
+    """Write the facts of these cases as the registry has them, in one INSERT … SELECT … ON
+    CONFLICT inside the database (no row travels to Python and back); returns the ids written
+    (a case that no longer exists has none)."""
+    sql, params = _sql(source(Complaint.objects.filter(pk__in=ids)))
+    quote = connection.ops.quote_name
+    pk = quote("complaint_id")
+    update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in COLUMNS if c != "complaint_id")
+    with connection.cursor() as cur:
+        # The SELECT always ends with its WHERE, so SQLite cannot read ON CONFLICT as a join's ON.
+        cur.execute(
+            f"INSERT INTO {_table(ComplaintFact)} ({_columns()}) {sql} "
+            f"ON CONFLICT ({pk}) DO UPDATE SET {update} RETURNING {pk}",
+            params,
+        )
+        return {row[0] for row in cur.fetchall()}
 
 
 def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -273,7 +284,7 @@ def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
             moved[now].append(pk)
     for (key, flag), pks in moved.items() if locked else ():
         PersonFact.objects.filter(pk__in=pks).update(person_key=key, repeated=flag)
-    PersonFact.objects.bulk_create(
+    bulk.insert(
         [
             PersonFact(
                 fact_id=c,
@@ -393,16 +404,7 @@ def reconcile(*, fix: bool = False) -> Differences:
             _orphans().delete()
             backfill()
             for start in range(0, len(stale), CHUNK):
-                ids = stale[start : start + CHUNK]
-                rows = source(Complaint.objects.filter(pk__in=ids)).values_list(
-                    *map(_alias, COLUMNS)
-                )
-                ComplaintFact.objects.bulk_create(
-                    [ComplaintFact(**dict(zip(COLUMNS, r, strict=True))) for r in rows],
-                    update_conflicts=True,
-                    unique_fields=["complaint"],
-                    update_fields=[c for c in COLUMNS if c != "complaint_id"],
-                )
+                _upsert(stale[start : start + CHUNK])
             if found.stale or found.missing or found.orphans:
                 expected = _expected_people()  # statuses may have changed who counts
             _rewrite_people(expected, _stored_people())
@@ -424,7 +426,7 @@ def _rewrite_people(
     for start in range(0, len(cases), CHUNK):
         chunk = cases[start : start + CHUNK]
         PersonFact.objects.filter(fact_id__in=chunk).delete()
-        PersonFact.objects.bulk_create([row for c in chunk for row in by_case.get(c, [])])
+        bulk.insert([row for c in chunk for row in by_case.get(c, [])])
 
 
 def backfill() -> int:

@@ -136,8 +136,6 @@ def test_one_transaction_queues_its_cases_with_one_callback(
 ):
     from django.db import transaction
 
-    from xiaobao.jobs.models import Job
-
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         first = register(index=False)
         # A savepoint rolled back (an import's bad row): its case is gone; its id may stay in
@@ -150,11 +148,7 @@ def test_one_transaction_queues_its_cases_with_one_callback(
             pass
         others = [register(index=False) for _ in range(3)]
     assert len(callbacks) == 1
-    queued = sorted(
-        Job.objects.filter(name="language.index_complaint").values_list(
-            "payload__complaint_id", flat=True
-        )
-    )
+    queued = _queued_ids()
     committed = {c.pk for c in [first, *others]}
     assert committed <= set(queued) and len(queued) == len(set(queued)) <= 5
     from xiaobao.complaints.models import Complaint
@@ -181,12 +175,27 @@ def test_a_large_transaction_queues_its_jobs_in_chunks(
         inserts.append(len(payloads))
         return real_enqueue_many(name, payloads, **kwargs)
 
-    monkeypatch.setattr(services._IndexBatch, "CHUNK", 2)
+    monkeypatch.setattr(services._IndexBatch, "CHUNK", 3)
+    monkeypatch.setattr(services._IndexBatch, "PER_JOB", 2)
     monkeypatch.setattr(services, "enqueue_many", counting)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        cases = [register(index=False) for _ in range(5)]
-    assert inserts == [2, 2]  # the first case's job went in with it, in the transaction
-    queued = Job.objects.filter(name="language.index_complaint")
-    assert sorted(queued.values_list("payload__complaint_id", flat=True)) == sorted(
-        c.pk for c in cases
-    )
+        cases = [register(index=False) for _ in range(6)]
+    # The first case's job went in with it, in the transaction; the other five in two inserts
+    # (3 + 2 cases) of jobs of at most two cases each.
+    assert inserts == [2, 1]
+    assert _queued_ids() == sorted(c.pk for c in cases)
+    assert Job.objects.filter(name="language.index_complaint").count() == 4
+    run_pending()
+    assert SearchDocument.objects.filter(complaint_id__in=[c.pk for c in cases]).count() == 6
+
+
+def _queued_ids():
+    """Every case the queued index jobs name (one case, or a chunk's cases, per job)."""
+    from xiaobao.jobs.models import Job
+
+    ids = []
+    for payload in Job.objects.filter(name="language.index_complaint").values_list(
+        "payload", flat=True
+    ):
+        ids += payload.get("complaint_ids", [payload.get("complaint_id")])
+    return sorted(ids)
