@@ -8,6 +8,7 @@ import's chunks and the jobs it queues go through here.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -46,14 +47,17 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
         with_pk = keys and postgres
         fields = [f for f in meta.concrete_fields if not f.generated and (with_pk or f is not pk)]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        plan = [(f, f.attname, _plain_type(f)) for f in fields]
+        plan = [(f, f.attname, _plain_type(f, postgres)) for f in fields]
         db = cursor.db  # the connection itself, not the thread-local proxy: asked per value
 
         def values(obj: M) -> list[Any]:
             row = []
             for field, attname, plain in plan:
                 value = getattr(obj, attname)
-                if plain is None or not (value is None or type(value) is plain):
+                if plain is None or not (
+                    value is None
+                    or (type(value) is plain and (plain is not datetime or value.tzinfo))
+                ):
                     value = field.get_db_prep_save(field.pre_save(obj, True), db)
                 row.append(value)
             return row
@@ -98,11 +102,20 @@ _PLAIN: dict[type[Field[Any, Any]], type] = {
 }
 
 
-def _plain_type(field: Field[Any, Any]) -> type | None:
+def _plain_type(field: Field[Any, Any], postgres: bool) -> type | None:
     if isinstance(field, models.ForeignKey) and type(field) in (
         models.ForeignKey,
         models.OneToOneField,
     ):
         target = field.target_field
         return int if type(target) in (models.AutoField, models.BigAutoField) else None
+    if postgres and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ):
+        # psycopg takes dates and aware date-times as they are (Django's PostgreSQL operations
+        # pass them through); a naive date-time still goes through Django (its warning).
+        if type(field) is models.DateTimeField:
+            return datetime
+        if type(field) is models.DateField:
+            return date
     return _PLAIN.get(type(field))
