@@ -759,7 +759,7 @@ class _Writer:
             intake_channel__in={r.values["channel"].pk for r in self.rows},
             external_ref__in=refs,
         ).values_list("intake_channel_id", "external_ref")
-        return set(found)
+        return set(found.order_by())
 
     def flush(self) -> None:
         if not self.rows:

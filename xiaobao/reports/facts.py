@@ -47,6 +47,7 @@ EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)  # the counting rule (selec
 SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
 RATED_RESULTS = (*SATISFIED_RESULTS, Satisfaction.UNSATISFIED)
 CHUNK = 2000
+PERSON_COLUMNS = ("fact_id", "id_number_hash", "phone_hash", "person_key", "repeated")
 
 
 class DaysBetween(Func):
@@ -193,6 +194,7 @@ def _wanted_people(case_ids: Iterable[int] | None) -> set[tuple[int, str, str]]:
         Complainant.objects.filter(complaint_id__in=cases.values("pk"))
         .exclude(id_number_hash="", phone_hash="")
         .values_list("complaint_id", "id_number_hash", "phone_hash")
+        .order_by()  # a set: without the complainants' default order (a join to sort by)
     )
     return set(rows)
 
@@ -284,17 +286,10 @@ def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
             moved[now].append(pk)
     for (key, flag), pks in moved.items() if locked else ():
         PersonFact.objects.filter(pk__in=pks).update(person_key=key, repeated=flag)
-    bulk.insert(
-        [
-            PersonFact(
-                fact_id=c,
-                id_number_hash=i,
-                phone_hash=p,
-                person_key=key_of[(i, p)],
-                repeated=key_of[(i, p)] in repeated,
-            )
-            for c, i, p in sorted(wanted)
-        ]
+    bulk.insert_rows(
+        PersonFact,
+        PERSON_COLUMNS,
+        ((c, i, p, key_of[(i, p)], key_of[(i, p)] in repeated) for c, i, p in sorted(wanted)),
     )
 
 
@@ -418,15 +413,13 @@ def _rewrite_people(
     cases = sorted(
         {k[0] for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k)}
     )
-    by_case: dict[int, list[PersonFact]] = defaultdict(list)
+    by_case: dict[int, list[tuple[int, str, str, str, bool]]] = defaultdict(list)
     for (c, i, p), (key, flag) in expected.items():
-        by_case[c].append(
-            PersonFact(fact_id=c, id_number_hash=i, phone_hash=p, person_key=key, repeated=flag)
-        )
+        by_case[c].append((c, i, p, key, flag))
     for start in range(0, len(cases), CHUNK):
         chunk = cases[start : start + CHUNK]
         PersonFact.objects.filter(fact_id__in=chunk).delete()
-        bulk.insert([row for c in chunk for row in by_case.get(c, [])])
+        bulk.insert_rows(PersonFact, PERSON_COLUMNS, (row for c in chunk for row in by_case[c]))
 
 
 def backfill() -> int:

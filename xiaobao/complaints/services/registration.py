@@ -488,12 +488,11 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         (Complaint.demands.through, "demand_terms"),
         (Complaint.tags.through, "tag_terms"),
     ):
-        rows: list[Any] = [
-            through(complaint_id=r.complaint.pk, taxonomyterm_id=t.pk)
-            for r in regs
-            for t in getattr(r, attr)
-        ]
-        bulk.insert(rows)
+        bulk.insert_rows(
+            through,
+            ["complaint_id", "taxonomyterm_id"],
+            ((r.complaint.pk, t.pk) for r in regs for t in getattr(r, attr)),
+        )
     bulk.insert([_complainant_row(r.complaint, person) for r in regs for person in r.people])
     now = _now()
     events = bulk.insert(

@@ -58,3 +58,22 @@ def test_a_broken_constraint_is_an_integrity_error():
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert([Job(name="dup.again", unique_key="dup:1", run_after=AT)])
     assert len(_rows("dup")) == 2
+
+
+def test_insert_rows_writes_what_bulk_create_writes_with_the_defaults():
+    """Plain rows, no instances: the named values as given, every other field its default."""
+    rich = {"text": "投诉\t“引号”\\ 反斜杠\n换行", "n": [1, None, 2.5]}
+    Job.objects.bulk_create(
+        [
+            Job(name="django.a", payload={}, run_after=AT, created_at=AT),
+            Job(name="django.b", payload=rich, run_after=AT, created_at=AT),
+        ]
+    )
+    written = bulk.insert_rows(
+        Job,
+        ["name", "payload", "run_after", "created_at"],
+        iter([("rows.a", {}, AT, AT), ("rows.b", rich, AT, AT)]),
+    )
+    assert written == 2
+    assert _rows("rows") == _rows("django") and len(_rows("rows")) == 2
+    assert bulk.insert_rows(Job, ["name"], []) == 0
