@@ -78,7 +78,10 @@ def _event(
     reason: str = "",
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    new_case: statistics.NewCase | None = None,
 ) -> ComplaintEvent:
+    """Record `action` on the case, keep the statistics store in step and tell the listeners.
+    `new_case`: the case was just registered (the store writes its rows from these objects)."""
     event = ComplaintEvent.objects.create(
         complaint=complaint,
         action=action,
@@ -89,7 +92,8 @@ def _event(
         reason=reason,
         data=data or {},
     )
-    statistics.refresh([complaint.pk])  # every change of a case writes an event: keep the store
+    # Every change of a case writes an event: keep the store in step.
+    statistics.refresh([complaint.pk], new=new_case)
     for listener in hooks.event_listeners:
         listener(event)
     return event

@@ -434,7 +434,17 @@ def registration_save(reg: Registration) -> Complaint:
                 [through(complaint=complaint, taxonomyterm=t) for t in terms]
             )
     people = [_save_complainant(complaint, person) for person in reg.people]
-    _event(complaint, "register", actor=reg.actor, to_status=Status.REGISTERED, data=reg.event_data)
+    written = statistics.NewCase(
+        complaint, people, forwarded_late=bool(reg.event_data.get("forwarded_late"))
+    )
+    _event(
+        complaint,
+        "register",
+        actor=reg.actor,
+        to_status=Status.REGISTERED,
+        data=reg.event_data,
+        new_case=written,
+    )
     if complaint.is_major:
         _escalate(
             complaint,
