@@ -136,3 +136,17 @@ def test_a_role_granted_elsewhere_applies_to_the_next_request(client_for, make_u
         auditor.groups.add(*make_user("handler_x", org.sub_a, Role.HANDLER).groups.all())
     assert api.post(LIST, payload(), format="json").status_code == 201
     assert Complaint.objects.filter(created_by=auditor).count() == 1
+
+
+def test_the_form_built_once_keeps_nothing_from_one_request_to_the_next(api_a):
+    # The intake form's fields are built once per thread: each request sees only its own errors.
+    no_title = payload()
+    del no_title["title"]
+    first = api_a.post(LIST, no_title, format="json")
+    assert first.status_code == 400 and "title" in first.content.decode()
+    assert _create(api_a)["title"]
+    bad_phone = payload(title="第三件")
+    bad_phone["complainants"][0]["phone"] = "x" * 31
+    third = api_a.post(LIST, bad_phone, format="json")
+    assert third.status_code == 400
+    assert "complainants" in third.content.decode() and "title" not in third.content.decode()
