@@ -29,6 +29,7 @@ from xiaobao.complaints.models import Complaint, ComplaintEvent, TaxonomyTerm
 from xiaobao.complaints.services import DeclineGround
 from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import memo
 from xiaobao.organisation.models import Unit
 from xiaobao.privacy.choices import FIELD_LABELS, TEXT_FIELD_LABELS
 from xiaobao.privacy.masking import mask, mask_name
@@ -391,19 +392,35 @@ class ComplainantIn(serializers.Serializer):
     is_representative = serializers.BooleanField(default=False)
 
 
+def _active_units() -> dict[str, Unit]:
+    # A few hundred rows: one read per process and unit-tree version beats one per create.
+    return {u.code: u for u in Unit.objects.filter(is_active=True)}
+
+
+class UnitCode(serializers.SlugRelatedField):
+    """An active unit by its code, from the process's copy of the unit tree (`lib.memo`); a
+    code not in it is looked up as before, so unknown codes get the same errors."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", queryset=Unit.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            units = memo.remembered("active_units", _active_units, stamp=memo.UNITS)
+            if data in units:
+                return units[data]
+        return super().to_internal_value(data)
+
+
 class ComplaintCreateIn(serializers.Serializer):
     """All intake fields (Art. 13–14); taxonomy fields take codes (see /taxonomies/)."""
 
-    unit = serializers.SlugRelatedField(
-        slug_field="code", queryset=Unit.objects.filter(is_active=True), help_text="责任机构代码"
-    )
+    unit = UnitCode(help_text="责任机构代码")
     received_at = Moment(default=timezone.now, help_text="接收时间，默认当前时间")
     intake_channel = serializers.CharField(max_length=40, help_text="投诉渠道代码，如 HOTLINE")
     external_ref = _text(max_length=64, help_text="转办编号（转办渠道必填）")
     referrer_received_on = serializers.DateField(required=False, allow_null=True, default=None)
-    complained_unit = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Unit.objects.filter(is_active=True),
+    complained_unit = UnitCode(
         required=False,
         allow_null=True,
         default=None,
