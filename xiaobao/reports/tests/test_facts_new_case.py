@@ -76,6 +76,7 @@ def test_a_registration_does_not_read_its_case_back_for_the_store(register):  # 
     sql = [q["sql"] for q in queries.captured_queries]
     reads = [s for s in sql if s.startswith("SELECT") and "complaints_complain" in s]
     assert reads == []
-    people = [s for s in sql if "reports_personfact" in s]
-    # The neighbours in one read, and the first case's row updated: now a repeat complainant.
-    assert [s.split()[0] for s in people] == ["SELECT", "UPDATE"], people
+    people = [s.split()[0] for s in sql if "reports_personfact" in s]
+    # The neighbours in one read, and the first case's row updated: now a repeat complainant
+    # (the new rows are inserted by COPY on PostgreSQL, by executemany on SQLite).
+    assert [k for k in people if k in ("SELECT", "UPDATE", "DELETE")] == ["SELECT", "UPDATE"]
