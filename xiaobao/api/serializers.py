@@ -6,6 +6,7 @@ to see a value in full is the reveal endpoint, which calls `complainant_reveal` 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,45 @@ from xiaobao.complaints.models import Complaint, ComplaintEvent, TaxonomyTerm
 from xiaobao.complaints.services import DeclineGround
 from xiaobao.complaints.transitions import ACTION_LABELS, allowed_actions
 from xiaobao.deadlines.engine import TZ
+from xiaobao.lib import memo
 from xiaobao.organisation.models import Unit
 from xiaobao.privacy.choices import FIELD_LABELS, TEXT_FIELD_LABELS
 from xiaobao.privacy.masking import mask, mask_name
 from xiaobao.privacy.redaction import redact
 from xiaobao.privacy.sealing import is_sealed, sealed_fields
+
+# DRF deep-copies every declared field, nested serializers included, for each serializer it
+# makes: for the case detail and the intake form a few milliseconds of every request. Their fields
+# keep no state between calls (validation results live on the root serializer, reset below),
+# so each thread builds them once. Only for serializers used without context.
+_built = threading.local()
+
+
+def _reused(cls: type[serializers.Serializer]) -> serializers.Serializer:
+    kept: dict[type, serializers.Serializer] = _built.__dict__.setdefault("serializers", {})
+    ser = kept.get(cls)
+    if ser is None:
+        ser = kept[cls] = cls()
+    return ser
+
+
+def represent(cls: type[serializers.Serializer], instance: Any) -> dict[str, Any]:
+    """`cls(instance).data`, with the fields built once per thread."""
+    return dict(_reused(cls).to_representation(instance))
+
+
+def validated(cls: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """`cls(data=data)`'s validated data, or its ValidationError, with the fields built once
+    per thread."""
+    ser = _reused(cls)
+    ser.initial_data = data
+    try:
+        ser.is_valid(raise_exception=True)
+        return dict(ser.validated_data)
+    finally:
+        for state in ("initial_data", "_validated_data", "_errors", "_data"):
+            ser.__dict__.pop(state, None)
+
 
 # Internal action name → the URL segment of its endpoint (what `allowed_actions` reports).
 ACTION_PATHS = {
@@ -357,19 +392,35 @@ class ComplainantIn(serializers.Serializer):
     is_representative = serializers.BooleanField(default=False)
 
 
+def _active_units() -> dict[str, Unit]:
+    # A few hundred rows: one read per process and unit-tree version beats one per create.
+    return {u.code: u for u in Unit.objects.filter(is_active=True)}
+
+
+class UnitCode(serializers.SlugRelatedField):
+    """An active unit by its code, from the process's copy of the unit tree (`lib.memo`); a
+    code not in it is looked up as before, so unknown codes get the same errors."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", queryset=Unit.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            units = memo.remembered("active_units", _active_units, stamp=memo.UNITS)
+            if data in units:
+                return units[data]
+        return super().to_internal_value(data)
+
+
 class ComplaintCreateIn(serializers.Serializer):
     """All intake fields (Art. 13–14); taxonomy fields take codes (see /taxonomies/)."""
 
-    unit = serializers.SlugRelatedField(
-        slug_field="code", queryset=Unit.objects.filter(is_active=True), help_text="责任机构代码"
-    )
+    unit = UnitCode(help_text="责任机构代码")
     received_at = Moment(default=timezone.now, help_text="接收时间，默认当前时间")
     intake_channel = serializers.CharField(max_length=40, help_text="投诉渠道代码，如 HOTLINE")
     external_ref = _text(max_length=64, help_text="转办编号（转办渠道必填）")
     referrer_received_on = serializers.DateField(required=False, allow_null=True, default=None)
-    complained_unit = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Unit.objects.filter(is_active=True),
+    complained_unit = UnitCode(
         required=False,
         allow_null=True,
         default=None,

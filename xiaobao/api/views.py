@@ -200,9 +200,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         return selectors.complaint_get(user=self.request.user, pk=pk)
 
     def _input(self, cls: type[drf_serializers.Serializer], request: Request) -> dict[str, Any]:
-        ser = cls(data=request.data)
-        ser.is_valid(raise_exception=True)
-        return dict(ser.validated_data)
+        return s.validated(cls, request.data)
 
     def _begin(
         self, request: Request, pk: Any, cls: type[drf_serializers.Serializer]
@@ -276,7 +274,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
             )
             # Built from what the service just wrote (its relations filled in), not read back
             # through the detail's wide join.
-            return 201, _json_ready(s.ComplaintDetail(complaint).data)
+            return 201, _json_ready(s.represent(s.ComplaintDetail, complaint))
 
         key = request.headers.get("Idempotency-Key")
         if key is None:

@@ -101,11 +101,12 @@ def event_written(event: ComplaintEvent) -> list[WebhookDelivery]:
 
 
 def renumbered(numbers: list[str]) -> None:
-    """`complaints.hooks` renumber listener: a bulk import gave its cases their registry numbers
-    just before committing; the payloads queued for them still carry the placeholders.
+    """`complaints.hooks` renumber listener: a bulk import (or a registration) gave its cases
+    their registry numbers just before committing; the payloads queued for them still carry the
+    placeholders.
     Without a subscription (as the import saw them) nothing was queued: no query, since this
     runs while the import holds the year's registry-number lock."""
-    if not remembered("webhook_subscriptions", _active_subscriptions):
+    if not remembered("webhook_subscriptions", _active_subscriptions, stamp=memo.WEBHOOKS):
         return
     deliveries = WebhookDelivery.objects.filter(
         event__complaint__registry_no__in=numbers

@@ -1,7 +1,7 @@
 """Reference data read once: per process between requests, and held still for a long operation.
 
-The deadline policies, the working calendar, the taxonomy terms, the webhook subscriptions and
-the staff's permissions change a few times a year but were read on every request: a quarter of
+The deadline policies, the working calendar, the taxonomy terms, the webhook subscriptions, the
+unit tree and the staff's permissions change a few times a year but were read on every request: a quarter of
 an API create's statements. `remembered(key, compute, stamp=…)` keeps the value in the process
 under the version of its *stamp* (one `lib.Stamp` row per kind of data). Every writer of those
 rows calls `bump(stamp)` in its own transaction, which sets a new random version: the change and
@@ -37,6 +37,7 @@ PERMISSIONS = "permissions"
 POLICIES = "policies"
 PRODUCTS = "products"
 TAXONOMY = "taxonomy"
+UNITS = "units"  # row added by lib.0002_i27_units_stamp
 WEBHOOKS = "webhooks"
 
 _memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("memo", default=None)

@@ -18,7 +18,7 @@ class OrganisationConfig(AppConfig):
         from django.contrib.auth.models import Group, Permission
 
         from xiaobao.lib import memo
-        from xiaobao.organisation.models import User
+        from xiaobao.organisation.models import Unit, User
 
         # Permissions are kept per process (organisation.backends) until a grant changes.
         memo.bump_on_change(
@@ -29,3 +29,4 @@ class OrganisationConfig(AppConfig):
             User.groups.through,
             User.user_permissions.through,
         )
+        memo.bump_on_change(memo.UNITS, Unit)  # `unit_move` bumps itself (it updates in bulk)

@@ -13,6 +13,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
 from xiaobao.audit.services import audit_record
+from xiaobao.lib import memo
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation import hooks
 from xiaobao.organisation.models import Department, ResponsiblePerson, Unit, User, path_segment
@@ -71,6 +72,7 @@ def unit_move(*, actor: Any | None, unit: Unit, new_parent: Unit) -> Unit:
         depth=F("depth") + depth_delta,
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    memo.bump(memo.UNITS)  # the updates send no save signal
     unit.refresh_from_db()
     old_parent = Unit.objects.filter(pk=old_parent_id).first()
     for listener in hooks.move_listeners:

@@ -145,21 +145,76 @@ def _columns() -> str:
 # --- keeping the store in step ------------------------------------------------------------------
 
 
-@transaction.atomic
-def refresh(complaint_ids: Iterable[int]) -> None:
+@dataclass
+class NewCase:
+    """A case its registration has just written, with its complainants as written: its facts
+    are worked out from these objects instead of being read back (a new case has no decision,
+    portal rating or earlier people)."""
+
+    complaint: Complaint
+    complainants: list[Complainant]
+    forwarded_late: bool  # the register event's data["forwarded_late"]
+
+
+# No savepoint: the callers run inside their own transaction, and a failed statement spoils it
+# whole on PostgreSQL anyway (a savepoint costs two more round trips per change of a case).
+@transaction.atomic(savepoint=False)
+def refresh(complaint_ids: Iterable[int], *, new: NewCase | None = None) -> None:
     """Rewrite the facts and people of these cases from the registry (inside the caller's
-    transaction): the one call every service that changes a counted field makes."""
+    transaction): the one call every service that changes a counted field makes. `new`: the
+    one case of `complaint_ids`, just registered, written from its objects."""
     ids = sorted(set(complaint_ids))
+    if new is not None and ids != [new.complaint.pk]:
+        raise ValueError("refresh(new=…) takes the new case's id alone")
     for start in range(0, len(ids), CHUNK):
-        _refresh_chunk(ids[start : start + CHUNK])
+        _refresh_chunk(ids[start : start + CHUNK], new)
 
 
-def _refresh_chunk(ids: list[int]) -> None:
-    found = _upsert(ids)
+def _refresh_chunk(ids: list[int], new: NewCase | None = None) -> None:
+    found = _upsert(ids) if new is None else _insert_new(new)
     gone = [pk for pk in ids if pk not in found]
-    _refresh_people(ids)
+    _refresh_people(ids, new=new)
     if gone:
         ComplaintFact.objects.filter(pk__in=gone).delete()
+
+
+def _insert_new(new: NewCase) -> set[int]:
+    """The fact row of a case just registered, from the objects written (COLUMNS as computed
+    for a case without decision or portal rating); `reconcile` recounts it like any other."""
+    c = new.complaint
+    handling_days = None
+    if c.notified_at is not None:
+        notified, received = (c.notified_at.astimezone(TZ), c.received_at.astimezone(TZ))
+        handling_days = (notified.date() - received.date()).days
+    fact = ComplaintFact(
+        complaint_id=c.pk,
+        kind=c.kind,
+        status=c.status,
+        received_at=c.received_at,
+        unit_id=c.unit_id,
+        handler_id=c.handler_id,
+        intake_channel_id=c.intake_channel_id,
+        business_channel_id=c.business_channel_id,
+        business_category_id=c.business_category_id,
+        cause_id=c.cause_id,
+        level_id=c.level_id,
+        is_major=c.is_major,
+        due_at=c.due_at,
+        notified_at=c.notified_at,
+        handling_days=handling_days,
+        timely=c.timely,
+        at_fault=c.at_fault,
+        extension_approved=c.extension_approved,
+        allowed_days=c.allowed_days,
+        review_requested=c.review_requested,
+        review_outcome=c.review_outcome,
+        surveyed=c.follow_up_result != "",
+        satisfied=c.follow_up_result in SATISFIED_RESULTS,
+        compensation=None,
+        forwarded_late=new.forwarded_late,
+    )
+    ComplaintFact.objects.bulk_create([fact])  # (bulk.insert leaves out a primary key)
+    return {c.pk}
 
 
 def _upsert(ids: list[int]) -> set[int]:
@@ -244,13 +299,29 @@ def _lock_nodes(id_hashes: set[str], phone_hashes: set[str], *, wait: bool) -> b
         return bool(row and row[0])
 
 
-def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
-    wanted = _wanted_people(ids)
-    old = list(
-        PersonFact.objects.filter(fact_id__in=ids).values_list(
-            "id_number_hash", "phone_hash", "person_key"
+def _new_people(new: NewCase) -> set[tuple[int, str, str]]:
+    """`_wanted_people` of a case just registered, from its complainants as written."""
+    c = new.complaint
+    if c.kind != Kind.COMPLAINT or c.status in EXCLUDED_STATUSES:
+        return set()
+    return {
+        (c.pk, p.id_number_hash, p.phone_hash)
+        for p in new.complainants
+        if p.id_number_hash or p.phone_hash
+    }
+
+
+def _refresh_people(ids: list[int], *, wait: bool = False, new: NewCase | None = None) -> None:
+    old: list[tuple[str, str, str]] = []
+    if new is None:
+        wanted = _wanted_people(ids)
+        old = list(
+            PersonFact.objects.filter(fact_id__in=ids).values_list(
+                "id_number_hash", "phone_hash", "person_key"
+            )
         )
-    )
+    else:
+        wanted = _new_people(new)  # a new case has no people yet
     if not wanted and not old:
         return
     id_hashes, phone_hashes = _nodes([(i, p) for _c, i, p in wanted] + [(i, p) for i, p, _k in old])
@@ -263,16 +334,20 @@ def _refresh_people(ids: list[int], *, wait: bool = False) -> None:
         from xiaobao.jobs.services import enqueue
 
         enqueue("reports.refresh_people", {"ids": ids})
-    PersonFact.objects.filter(fact_id__in=ids).delete()
+    if new is None:
+        PersonFact.objects.filter(fact_id__in=ids).delete()
     # The groups these cases belonged to or now join, whole: every row that shares a hash with
     # them, and every row of those rows' groups (a removed row may split its group).
-    keys = {k for _i, _p, k in old} | set(
-        PersonFact.objects.filter(
-            Q(id_number_hash__in=id_hashes) | Q(phone_hash__in=phone_hashes)
-        ).values_list("person_key", flat=True)
-    )
+    sharing = PersonFact.objects.filter(
+        Q(id_number_hash__in=id_hashes) | Q(phone_hash__in=phone_hashes)
+    ).values("person_key")
+    if old:
+        keys = {k for _i, _p, k in old} | set(sharing.values_list("person_key", flat=True))
+        groups = PersonFact.objects.filter(person_key__in=keys)
+    else:
+        groups = PersonFact.objects.filter(person_key__in=sharing)  # one statement
     neighbours = list(
-        PersonFact.objects.filter(person_key__in=keys).values_list(
+        groups.values_list(
             "pk", "fact_id", "id_number_hash", "phone_hash", "person_key", "repeated"
         )
     )

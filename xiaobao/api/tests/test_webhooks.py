@@ -21,7 +21,7 @@ from xiaobao.jobs.models import Job
 from xiaobao.jobs.services import run_pending
 from xiaobao.lib.clock import replay
 
-from .conftest import RAW_PI
+from .conftest import RAW_PI, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +266,16 @@ def test_once_wired_into_the_services_an_api_call_reaches_the_subscriber(
     assert request["valid"] and body["type"] == "complaint.accept"
     assert (body["event"]["from_status"], body["event"]["to_status"]) == ("registered", "accepted")
     assert body["complaint"]["status"] == "accepted"
+
+
+def test_a_delivery_queued_while_registering_carries_the_number_taken_last(subscribe, api_a):
+    # The case is numbered as the registration's last write: the payload queued by its register
+    # event (before that) is given the final number too.
+    subscribe("https://a.example/hook")
+    response = api_a.post("/api/v1/complaints/", payload(), format="json")
+    assert response.status_code == 201, response.content.decode()[:500]
+    number = response.json()["registry_no"]
+    assert number.startswith("TS") and number.endswith("-000001")
+    delivery = WebhookDelivery.objects.get(event__complaint_id=response.json()["id"])
+    assert delivery.payload["complaint"]["registry_no"] == number
+    assert delivery.event.complaint.registry_no == number

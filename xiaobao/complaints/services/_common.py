@@ -78,7 +78,10 @@ def _event(
     reason: str = "",
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    new_case: statistics.NewCase | None = None,
 ) -> ComplaintEvent:
+    """Record `action` on the case, keep the statistics store in step and tell the listeners.
+    `new_case`: the case was just registered (the store writes its rows from these objects)."""
     event = ComplaintEvent.objects.create(
         complaint=complaint,
         action=action,
@@ -89,7 +92,8 @@ def _event(
         reason=reason,
         data=data or {},
     )
-    statistics.refresh([complaint.pk])  # every change of a case writes an event: keep the store
+    # Every change of a case writes an event: keep the store in step.
+    statistics.refresh([complaint.pk], new=new_case)
     for listener in hooks.event_listeners:
         listener(event)
     return event
@@ -382,6 +386,33 @@ def _next_registry_no(kind: str, year: int) -> str:
     if deferred is not None:
         return deferred.placeholder(kind, year)
     return f"{_registry_prefix(kind)}{year}-{_take_numbers(year):06d}"
+
+
+# A registration's number is taken as its last write, not its first: the year's sequence row
+# stays locked from the number until the commit, so every other registration of the year waits
+# for that stretch (one statement and the commit, instead of the whole registration). Until
+# then the case carries a placeholder of its own (64 random bits: no two cases share one).
+_LATE = "~n"
+
+
+def _late_registry_no() -> str:
+    """A placeholder for `_number_late` to replace; an import's `DeferredNumbers` instead."""
+    deferred = _deferred.get()
+    if deferred is not None:
+        return ""
+    return f"{_LATE}{secrets.token_hex(8)}"
+
+
+def _number_late(complaint: Complaint, kind: str, year: int) -> None:
+    """Give a case registered with `_late_registry_no` its number (the caller's last write
+    before commit), and let the edges that copied the placeholder put the number in its place."""
+    if not complaint.registry_no.startswith(_LATE):
+        return
+    number = _next_registry_no(kind, year)
+    Complaint.objects.filter(pk=complaint.pk).update(registry_no=number)
+    complaint.registry_no = number
+    for listener in hooks.renumber_listeners:
+        listener([number])
 
 
 def _ancestors_payload(unit: Unit) -> list[dict[str, Any]]:

@@ -43,11 +43,13 @@ from xiaobao.complaints.services._common import (
     _check_handler,
     _deferred,
     _event,
+    _late_registry_no,
     _load_terms,
     _need,
     _next_registry_no,
     _not_future,
     _now,
+    _number_late,
     _numbered_later,
     _require,
     _term,
@@ -234,8 +236,9 @@ def registration_prepare(
     handler: User | None = None,
     contact_with_referrer: bool = False,
 ) -> Registration:
-    """Check a registration and build the case in memory, writing nothing (but the placeholder
-    number of an import); `registration_save` or `registrations_save_bulk` writes it.
+    """Check a registration and build the case in memory, writing nothing: the case carries a
+    placeholder number (`registration_save` takes the real one last, an import at its end);
+    `registration_save` or `registrations_save_bulk` writes it.
 
     `contact_with_referrer`: a referral (12345, 12363 …) may come without the consumer's contact
     details, which the referrer holds; the register event records that.
@@ -338,7 +341,7 @@ def registration_prepare(
         level_term = major if major is not None and major.is_active else level_term
     local_received = received_at.astimezone(TZ)
     complaint = Complaint(
-        registry_no=_next_registry_no(Kind.COMPLAINT, local_received.year),
+        registry_no=_late_registry_no() or _next_registry_no(Kind.COMPLAINT, local_received.year),
         kind=Kind.COMPLAINT,
         status=Status.REGISTERED,
         received_at=received_at,
@@ -434,7 +437,17 @@ def registration_save(reg: Registration) -> Complaint:
                 [through(complaint=complaint, taxonomyterm=t) for t in terms]
             )
     people = [_save_complainant(complaint, person) for person in reg.people]
-    _event(complaint, "register", actor=reg.actor, to_status=Status.REGISTERED, data=reg.event_data)
+    written = statistics.NewCase(
+        complaint, people, forwarded_late=bool(reg.event_data.get("forwarded_late"))
+    )
+    _event(
+        complaint,
+        "register",
+        actor=reg.actor,
+        to_status=Status.REGISTERED,
+        data=reg.event_data,
+        new_case=written,
+    )
     if complaint.is_major:
         _escalate(
             complaint,
@@ -442,6 +455,7 @@ def registration_save(reg: Registration) -> Complaint:
             reason=f"{complaint.group_size}名投诉人共同投诉，自动认定为重大（群体性）投诉。",
         )
     _as_written(complaint, people=people, demands=reg.demand_terms, tags=reg.tag_terms)
+    _number_late(complaint, complaint.kind, complaint.received_at.astimezone(TZ).year)
     return complaint
 
 
