@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -624,6 +625,7 @@ def nearest_rank(histogram: Mapping[int, int], q: float = PERCENTILE) -> int | N
 
 def _aggregates(moment: datetime) -> dict[str, Any]:
     answered = Q(notified_at__isnull=False)
+    referral_channels = TaxonomyTerm.objects.filter(attributes__referral=True).values("pk")
     open_overdue = Q(status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=moment)
     aggregates = {
         "received": Count("pk"),
@@ -633,7 +635,8 @@ def _aggregates(moment: datetime) -> dict[str, Any]:
         "overdue": Count("pk", filter=Q(timely=False) | open_overdue),
         "open_overdue": Count("pk", filter=open_overdue),
         "withdrawn": Count("pk", filter=Q(status=Status.WITHDRAWN)),
-        "referred": Count("pk", filter=Q(intake_channel__attributes__referral=True)),
+        # A hashed subquery of the few referral channels, not a join to every case's term.
+        "referred": Count("pk", filter=Q(intake_channel__in=referral_channels)),
         "at_fault": Count("pk", filter=Q(at_fault=True)),
         "extended": Count("pk", filter=Q(extension_approved=True)),
         "extended_60": Count("pk", filter=Q(extension_approved=True, allowed_days__gt=30)),
@@ -706,7 +709,7 @@ def _grouped(
         .order_by()
     )
     out: dict[tuple[Any, ...], tuple[dict[str, Any], Counter[int]]] = {}
-    for row in rows:
+    for row in _without_jit(rows):
         key = keys.normalise(row)
         if key not in out:
             empty = {**{f"m_{name}": 0 for name in COUNTS}, "m_compensation": Decimal(0)}
@@ -722,6 +725,18 @@ def _grouped(
         days = sum(d * n for d, n in histogram.items())
         total["m_avg_days"] = days / answered if answered else None
     return out
+
+
+def _without_jit(rows: QuerySet[Any]) -> list[Any]:
+    """The rows of a grouped pass, on PostgreSQL with JIT compilation off: a pass over a year of
+    a million cases passes jit_above_cost, and compiling its aggregates took 0.3–0.4 s against
+    a pass of about 0.5 s (EXPLAIN ANALYZE at 1,000,000 cases), saving nothing back."""
+    using = rows.db
+    if connections[using].vendor != "postgresql":
+        return list(rows)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # until this transaction (or the outer one) ends
+        return list(rows)
 
 
 def _repeat_counts(
