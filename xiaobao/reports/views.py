@@ -129,7 +129,7 @@ def _stats(form: DashboardForm, user: Any, **kwargs: Any) -> selectors.Statistic
 
 
 def _stats_many(form: DashboardForm, user: Any, *requests: Any) -> list[selectors.Statistics]:
-    """A page's tables, from one pass over its cases (see `complaint_statistics_many`)."""
+    """A page's tables, in as few passes over its cases as can share (`complaint_statistics_many`)."""
     return complaint_statistics_many(user=user, filters=form.filters(), requests=requests)
 
 
