@@ -24,8 +24,10 @@ from xiaobao.reports.selectors import (
     COUNTING_RULE,
     Measures,
     Statistics,
+    StatisticsRequest,
     axis_terms,
     complaint_statistics,
+    complaint_statistics_many,
     format_rate,
     period_bounds,
     period_label,
@@ -165,23 +167,16 @@ def axis_sheet(
 
 
 def intake_sheet(*, viewer: Any, period: ReportPeriod) -> Sheet:
-    stats = complaint_statistics(
-        repeats="none",
+    depth = viewer.unit.depth + 1
+    stats, by_unit = complaint_statistics_many(  # one pass over the period's cases
         user=viewer,
-        dimensions=["intake_channel", "unit"],
         filters=period.filters,
-        unit_depth=viewer.unit.depth + 1,
+        requests=[
+            StatisticsRequest(["intake_channel", "unit"], unit_depth=depth, repeats="none"),
+            StatisticsRequest(["unit"], unit_depth=depth, repeats="none"),
+        ],
     )
-    lines = _unit_lines(
-        viewer,
-        complaint_statistics(
-            repeats="none",
-            user=viewer,
-            dimensions=["unit"],
-            filters=period.filters,
-            unit_depth=viewer.unit.depth + 1,
-        ),
-    )
+    lines = _unit_lines(viewer, by_unit)
     counts = {(r.key[0], r.key[1]): r.measures.received for r in stats.rows}
     present = {k[0] for k in counts}
     channels = [
@@ -355,19 +350,16 @@ def disclosure_sheet(*, viewer: Any, year: int, through: date) -> Sheet:
     previous = ReportPeriod(
         code=str(year - 1), first=date(year - 1, 1, 1), last=_same_day(through, year - 1)
     )
-    categories = complaint_statistics(
-        repeats="none", user=viewer, dimensions=["business_category"], filters=ytd.filters
-    )
-    regions = complaint_statistics(
-        repeats="none",
+    depth = viewer.unit.depth + 1
+    categories, regions = complaint_statistics_many(  # one pass over the year's cases
         user=viewer,
-        dimensions=["unit"],
         filters=ytd.filters,
-        unit_depth=viewer.unit.depth + 1,
+        requests=[
+            StatisticsRequest(["business_category"], repeats="none"),
+            StatisticsRequest(["unit"], unit_depth=depth, repeats="none"),
+        ],
     )
-    before = complaint_statistics(
-        repeats="none", user=viewer, filters=previous.filters
-    ).total.received
+    before = scoped_population(user=viewer, filters=previous.filters).count()
     total = categories.total.received
     rows: list[list[Any]] = []
     for row in sorted(categories.rows, key=lambda r: -r.measures.received):

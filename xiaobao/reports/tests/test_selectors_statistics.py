@@ -8,15 +8,21 @@ Counted in Q1 2026 (merged a8, declined a9 and the cases outside the quarter are
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from xiaobao.complaints.models import Complaint
+from xiaobao.lib.clock import now
 from xiaobao.lib.errors import DomainError
 from xiaobao.reports.selectors import (
+    StatisticsRequest,
     complaint_statistics,
+    complaint_statistics_many,
     count_repeat_people,
     nearest_rank,
     period_bounds,
@@ -259,3 +265,64 @@ def test_every_grouping_has_the_same_total_as_no_grouping(quarter, people, dimen
         assert getattr(grouped, name) == getattr(plain, name), name
     assert grouped.avg_days == pytest.approx(plain.avg_days)
     assert plain.repeat_complainants == 2
+
+
+def _figures(stats):
+    rows = [(r.key, r.codes, r.labels, asdict(r.measures), r.drill) for r in stats.rows]
+    return rows, asdict(stats.total)
+
+
+PAGES = [
+    # The dashboard pages' tables (views.py), then the work summary's, then mixed grains and
+    # depths, which cannot share a pass and are answered one by one.
+    [StatisticsRequest(["period"], repeats="total"), StatisticsRequest(["intake_channel"])],
+    [
+        StatisticsRequest(["cause"], repeats="total"),
+        StatisticsRequest(["business_category"], repeats="none"),
+        StatisticsRequest(["business_category"], rollup=False, repeats="none"),
+    ],
+    [StatisticsRequest(["unit"], unit_depth=1), StatisticsRequest(["period"], grain="quarter")],
+    [
+        StatisticsRequest([], repeats="none"),
+        StatisticsRequest(["unit"], unit_depth=2, repeats="none"),
+        StatisticsRequest(["intake_channel", "level"]),
+    ],
+    [
+        StatisticsRequest(["unit", "business_category"], unit_depth=2),
+        StatisticsRequest(["unit"], unit_depth=1),
+        StatisticsRequest(["period"], grain="month"),
+        StatisticsRequest(["period"], grain="year"),
+        StatisticsRequest(["tag"]),
+        StatisticsRequest(["handler", "cause"], rollup=False),
+    ],
+]
+
+
+@pytest.mark.parametrize("requests", PAGES)
+@pytest.mark.parametrize("who", ["hq_officer", "officer_a"])
+def test_one_shared_pass_gives_what_separate_calls_give(quarter, people, requests, who):
+    """Every figure of every request, exactly (incl. the average and the 90th percentile)."""
+    user = getattr(people, who)
+    moment = now()
+    shared = complaint_statistics_many(user=user, requests=requests, filters=Q1, at=moment)
+    for request, stats in zip(requests, shared, strict=True):
+        alone = complaint_statistics(
+            user=user,
+            filters=Q1,
+            at=moment,
+            dimensions=request.dimensions,
+            grain=request.grain,
+            rollup=request.rollup,
+            unit_depth=request.unit_depth,
+            repeats=request.repeats,
+        )
+        assert _figures(stats) == _figures(alone)
+        assert stats.total.received == (9 if who == "hq_officer" else 7) or request.dimensions
+
+
+def test_a_page_of_tables_costs_one_pass_over_the_cases(quarter, people):
+    requests = PAGES[1]
+    with CaptureQueriesContext(connection) as queries:
+        complaint_statistics_many(user=people.hq_officer, requests=requests, filters=Q1)
+    grouped = [q for q in queries.captured_queries if "m_received" in q["sql"]]
+    assert len(grouped) == 1
