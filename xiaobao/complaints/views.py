@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -190,10 +192,28 @@ def _registry_options(request: HttpRequest) -> dict[str, Any]:
     return {
         "unit_options": list(units.values_list("name", "code")[:MAX_OPTIONS]),
         "handler_options": [
-            (u.display_name or u.username, u.username)
-            for u in staff.only("username", "display_name")[:MAX_OPTIONS]
+            (display or username, username)
+            for display, username in staff.values_list("display_name", "username")[:MAX_OPTIONS]
         ],
     }
+
+
+# The autocomplete lists as HTML, by their content: a few hundred options rendered through the
+# template engine cost more CPU than the rest of the form; they change when staff or units do.
+_DATALISTS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_DATALISTS_KEPT = 64
+
+
+def _registry_datalists(request: HttpRequest) -> str:
+    options = _registry_options(request)
+    key = (tuple(options["unit_options"]), tuple(options["handler_options"]))
+    html = _DATALISTS.get(key)
+    if html is None:
+        html = render_to_string("complaints/_registry_datalists.html", options)
+        _DATALISTS[key] = html
+        while len(_DATALISTS) > _DATALISTS_KEPT:
+            _DATALISTS.popitem(last=False)
+    return html
 
 
 @login_required
@@ -215,7 +235,7 @@ def registry(request: HttpRequest) -> HttpResponse:
         "filter": flt,
         "total": min(total, REGISTRY_COUNT_CAP),
         "total_capped": total > REGISTRY_COUNT_CAP,
-        **({} if request.htmx else _registry_options(request)),  # type: ignore[attr-defined]
+        "datalists": "" if request.htmx else _registry_datalists(request),  # type: ignore[attr-defined]
         "basic_filters": basic,
         "advanced_used": any(
             k not in (*basic, "sort", "cursor") and v for k, v in request.GET.items()
