@@ -63,7 +63,7 @@ def term_choices(stamp: str | None) -> dict[str, list[tuple[str, str]]]:
 
 class _CachedRender:
     """Renders once per (taxonomy stamp, language, name, value, attrs); the HTML is then reused.
-    Only for choice widgets whose choices are fixed or follow the taxonomy."""
+    Only for inputs, and for choice widgets whose choices are fixed or follow the taxonomy."""
 
     stamp: str | None = None
 
@@ -103,11 +103,26 @@ class _CachedNullBooleanSelect(_CachedRender, forms.NullBooleanSelect):
     pass
 
 
+class _CachedTextInput(_CachedRender, forms.TextInput):
+    pass
+
+
+class _CachedDateInput(_CachedRender, forms.DateInput):
+    pass
+
+
+class _CachedHiddenInput(_CachedRender, forms.HiddenInput):
+    pass
+
+
 _FORM_CLASSES: dict[type[Any], type[forms.Form]] = {}
 _CACHED: dict[type[Any], Any] = {
     forms.SelectMultiple: _CachedSelectMultiple,
     forms.Select: _CachedSelect,
     forms.NullBooleanSelect: _CachedNullBooleanSelect,
+    forms.TextInput: _CachedTextInput,
+    forms.DateInput: _CachedDateInput,
+    forms.HiddenInput: _CachedHiddenInput,
 }
 
 
@@ -228,7 +243,9 @@ class RegistryFilter(django_filters.FilterSet):
                 # still asks the database (one query, only when that filter is used).
                 _SET_CHOICES(field, choices.get(self.AXES[name], []))
             else:
-                widget.choices = field.widget.choices
+                for attr in ("choices", "format"):
+                    if hasattr(field.widget, attr):
+                        setattr(widget, attr, getattr(field.widget, attr))
                 field.widget = widget
 
     def get_form_class(self) -> type[forms.Form]:
