@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 
 from xiaobao.audit.services import audit_record
 from xiaobao.complaints.models import CalendarDay
+from xiaobao.lib import memo
 from xiaobao.lib.errors import DomainError, PermissionDeniedError
 
 WARN_FROM = (11, 1)  # month, day: from then on, next year's table must be known
@@ -46,6 +47,11 @@ def year_known(year: int) -> bool:
     off that is not a weekend: a table, not a stray correction)."""
     if package_knows(year):
         return True
+    # Asked on every page an administrator opens (the banner): kept under the calendar stamp.
+    return memo.remembered(("year_known", year), lambda: _entered(year), stamp=memo.CALENDAR)
+
+
+def _entered(year: int) -> bool:
     days = CalendarDay.objects.filter(
         date__gte=date(year, 1, 1), date__lte=date(year, 12, 31), is_workday=False
     ).values_list("date", flat=True)

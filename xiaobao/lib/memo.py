@@ -97,6 +97,12 @@ def _stamped(key: Hashable, stamp: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def version(stamp: str) -> str | None:
+    """The current version of `stamp` (read once per request inside `scope()`), or None when it
+    has no row: a key for caches of things derived from the stamped data, such as rendered HTML."""
+    return _version(stamp)
+
+
 def _version(stamp: str) -> str | None:
     from xiaobao.lib.models import Stamp
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import translation
 
+from xiaobao.lib import memo
 from xiaobao.organisation.choices import Role
 
 XIAOBAO_APPS = (
@@ -287,5 +288,16 @@ def sync_role_groups(**kwargs: Any) -> None:
 
 
 def user_roles(user: Any) -> set[str]:
+    """The roles `user` holds. Kept per process under the permissions stamp, which any change
+    of a group or of a membership bumps: the menu and the permission checks of one page asked
+    for them three times, one query each."""
+    if getattr(user, "pk", None) is None:
+        return set()
+    return set(
+        memo.remembered(("roles", user.pk), lambda: _read_roles(user), stamp=memo.PERMISSIONS)
+    )
+
+
+def _read_roles(user: Any) -> frozenset[str]:
     names = {group_name(role.value): role.value for role in Role}
-    return {names[g.name] for g in user.groups.all() if g.name in names}
+    return frozenset(names[g.name] for g in user.groups.all() if g.name in names)

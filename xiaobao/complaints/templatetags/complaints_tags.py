@@ -13,25 +13,22 @@ register = template.Library()
 @register.simple_tag
 def deadline_badge(complaint: Any) -> str:
     """A coloured badge: days left, due today, overdue, paused, or answered on time/late."""
-    from xiaobao.complaints.views import _deadline_badge
+    from xiaobao.complaints.badges import deadline_badge as badge_of
 
-    badge = _deadline_badge(complaint, timezone.now())
+    badge = badge_of(
+        status=complaint.status,
+        due_at=complaint.due_at,
+        timely=complaint.timely,
+        now=timezone.now(),
+    )
     return format_html('<span class="badge {}">{}</span>', badge["css"], badge["text"])
 
 
 @register.filter
 def status_css(status: str) -> str:
-    return {
-        "registered": "info",
-        "accepted": "",
-        "paused": "warn",
-        "decided": "info",
-        "notified": "ok",
-        "closed": "ok",
-        "withdrawn": "",
-        "declined": "",
-        "merged": "",
-    }.get(status, "")
+    from xiaobao.complaints.badges import status_css as css
+
+    return css(status)
 
 
 @register.filter

@@ -59,3 +59,18 @@ def test_selected_values_render_selected_and_the_page_runs_few_queries(client, p
     assert len(taxonomy_reads) <= 4, [q["sql"][:120] for q in taxonomy_reads]
     unselected = client.get(url).content.decode()
     assert not re.search(r'<option value="PRICING"[^>]*selected', unselected)
+
+
+def test_cached_inputs_show_each_request_its_own_value_and_errors(client, people):
+    client.force_login(people.officer_a)
+    url = reverse("complaints:registry")
+    first = client.get(url, {"q": "年费", "received_from": "2026-01-02"}).content.decode()
+    assert re.search(r'<input type="text" name="q" value="年费"', first)
+    assert 'name="received_from" value="2026-01-02"' in first
+    again = client.get(url, {"q": '"><b>', "received_from": "not a date"}).content.decode()
+    assert 'value="&quot;&gt;&lt;b&gt;"' in again and "<b>" not in again
+    assert 'name="received_from" value="not a date"' in again
+    assert re.search(r'class="field has-error"><label for="id_received_from"', again)
+    assert '<ul class="errorlist"' in again
+    blank = client.get(url).content.decode()
+    assert "年费" not in blank and "errorlist" not in blank
