@@ -8,6 +8,7 @@ import's chunks and the jobs it queues go through here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -46,14 +47,18 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
         with_pk = keys and postgres
         fields = [f for f in meta.concrete_fields if not f.generated and (with_pk or f is not pk)]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        plan = [(f, f.attname, _plain_type(f)) for f in fields]
+        plan = [(f, f.attname, _plain_type(f, postgres=postgres)) for f in fields]
         db = cursor.db  # the connection itself, not the thread-local proxy: asked per value
 
         def values(obj: M) -> list[Any]:
             row = []
             for field, attname, plain in plan:
                 value = getattr(obj, attname)
-                if plain is None or not (value is None or type(value) is plain):
+                if (
+                    plain is None
+                    or not (value is None or type(value) is plain)
+                    or (isinstance(value, datetime) and value.tzinfo is None)
+                ):
                     value = field.get_db_prep_save(field.pre_save(obj, True), db)
                 row.append(value)
             return row
@@ -95,10 +100,16 @@ _PLAIN: dict[type[Field[Any, Any]], type] = {
     models.PositiveSmallIntegerField: int,
     models.AutoField: int,
     models.BigAutoField: int,
+    models.FloatField: float,
 }
 
 
-def _plain_type(field: Field[Any, Any]) -> type | None:
+def _plain_type(field: Field[Any, Any], *, postgres: bool = False) -> type | None:
+    if type(field) is models.DateTimeField:
+        # PostgreSQL takes an aware datetime as it is (SQLite gets a string); a naive one is
+        # converted (with Django's warning), and auto_now fields are set by `pre_save`.
+        plain = postgres and not (field.auto_now or field.auto_now_add)
+        return datetime if plain else None
     if isinstance(field, models.ForeignKey) and type(field) in (
         models.ForeignKey,
         models.OneToOneField,

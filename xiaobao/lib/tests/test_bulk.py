@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -58,3 +59,18 @@ def test_a_broken_constraint_is_an_integrity_error():
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert([Job(name="dup.again", unique_key="dup:1", run_after=AT)])
     assert len(_rows("dup")) == 2
+
+
+def test_datetimes_are_written_as_bulk_create_writes_them():
+    # An aware datetime in any zone goes to PostgreSQL as it is; a naive one is still read in
+    # the default zone, with Django's warning, like `bulk_create` does.
+    local = AT.astimezone(ZoneInfo("Asia/Shanghai"))
+    naive = datetime(2026, 3, 4, 5, 6, 7)
+    Job.objects.bulk_create([Job(name="django.local", payload={}, run_after=local)])
+    bulk.insert([Job(name="copy.local", payload={}, run_after=local)])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        Job.objects.bulk_create([Job(name="django.naive", payload={}, run_after=naive)])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        bulk.insert([Job(name="copy.naive", payload={}, run_after=naive)])
+    assert _rows("copy") == _rows("django") and len(_rows("copy")) == 2
+    assert Job.objects.get(name="copy.local").run_after == AT
