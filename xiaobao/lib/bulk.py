@@ -155,6 +155,7 @@ _PLAIN: dict[type[Field[Any, Any]], type] = {
     models.PositiveSmallIntegerField: int,
     models.AutoField: int,
     models.BigAutoField: int,
+    models.FloatField: float,
 }
 
 

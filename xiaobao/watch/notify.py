@@ -35,6 +35,7 @@ from xiaobao.deadlines.engine import TZ
 from xiaobao.deadlines.workcal import WorkCalendar
 from xiaobao.jobs.models import Job, JobStatus
 from xiaobao.jobs.services import enqueue, enqueue_many
+from xiaobao.lib import bulk
 from xiaobao.lib.clock import now as clock_now
 from xiaobao.organisation.models import Unit, User
 from xiaobao.privacy.masking import mask_name
@@ -249,7 +250,8 @@ def _schedule(
                         deliver_after=notification.deliver_after,
                     )
                 )
-    Delivery.objects.bulk_create(deliveries)
+    # COPY on PostgreSQL: a sweep writes thousands of rows a batch (see `lib.bulk`).
+    bulk.insert(deliveries, keys=True)
     sent = [d for d in deliveries if not d.digest]
     enqueue_many(
         DELIVER_JOB,
@@ -343,7 +345,7 @@ def create_many(notices: list[Notice], timing: Timing) -> list[list[Notification
         spans.append((first, len(rows)))
     if not rows:
         return [[] for _notice in notices]
-    created = Notification.objects.bulk_create(rows)
+    created = bulk.insert(rows, keys=True)
     preferences = _preferences(users.values())
     # Deliveries and jobs per kind of bundling, each in one insert.
     kinds: dict[tuple[bool, bool], list[Notification]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -77,3 +78,18 @@ def test_insert_rows_writes_what_bulk_create_writes_with_the_defaults():
     assert written == 2
     assert _rows("rows") == _rows("django") and len(_rows("rows")) == 2
     assert bulk.insert_rows(Job, ["name"], []) == 0
+
+
+def test_datetimes_are_written_as_bulk_create_writes_them():
+    # An aware datetime in any zone goes to PostgreSQL as it is; a naive one is still read in
+    # the default zone, with Django's warning, like `bulk_create` does.
+    local = AT.astimezone(ZoneInfo("Asia/Shanghai"))
+    naive = datetime(2026, 3, 4, 5, 6, 7)
+    Job.objects.bulk_create([Job(name="django.local", payload={}, run_after=local)])
+    bulk.insert([Job(name="copy.local", payload={}, run_after=local)])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        Job.objects.bulk_create([Job(name="django.naive", payload={}, run_after=naive)])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        bulk.insert([Job(name="copy.naive", payload={}, run_after=naive)])
+    assert _rows("copy") == _rows("django") and len(_rows("copy")) == 2
+    assert Job.objects.get(name="copy.local").run_after == AT
