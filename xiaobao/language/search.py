@@ -370,7 +370,10 @@ def choose_plan(terms: Sequence[QueryTerm], any_term: bool) -> str:
     fetched = held_share * found.documents * (PHRASE_RECHECK if phrase else 1.0)
     walked = (COUNT_CAP + 1) / share
     plan = RECENT if fetched > WALK_MARGIN * walked else INDEX
-    if connection.vendor == "postgresql" and min(fetched, walked) > WINDOWS_ABOVE:
+    # Not for phrases: the planner will not intersect a phrase's bitmap with the window's (it
+    # counts the re-check of every document holding the characters as free), so a window
+    # costs as much as the index plan.
+    if connection.vendor == "postgresql" and not phrase and min(fetched, walked) > WINDOWS_ABOVE:
         return WINDOWS
     return plan
 
