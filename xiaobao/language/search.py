@@ -267,11 +267,11 @@ WALK_MARGIN = 0.75
 PHRASE_SHARE = 0.1
 PHRASE_RECHECK = 3.0
 # PostgreSQL only, see _windowed_matches: the plan for words where both other plans would read
-# more than WINDOWS_ABOVE rows (measured at 300,000 cases: 年费, in 2.4%, takes 40 ms by the
-# index and 80 ms in windows; 征信, in 30%, 100 ms by the walk and 250 ms in windows, whose GIN
-# bitmap alone holds 90,000 documents); the first window is sized to hold WINDOW_SLACK times the matches needed, at
-# least WINDOW_MIN ids, and each next one at most WINDOW_GROWTH times wider than the last.
-WINDOWS_ABOVE = 10_000
+# more than WINDOWS_ABOVE rows (measured at 300,000 cases, _newest_matches alone: 年费, in 2.4%,
+# 53 ms in windows; 征信, in 30%, 19 ms in windows against about 85 ms by the walk); the first
+# window is sized to hold WINDOW_SLACK times the matches needed, at least WINDOW_MIN ids, and
+# each next one at most WINDOW_GROWTH times wider than the last.
+WINDOWS_ABOVE = 2_000
 WINDOW_SLACK = 2.5
 WINDOW_MIN = 2_000
 WINDOW_GROWTH = 8
@@ -354,8 +354,8 @@ def _match_share(terms: Sequence[QueryTerm], any_term: bool, found: Frequencies)
 def choose_plan(terms: Sequence[QueryTerm], any_term: bool) -> str:
     """RECENT when walking the newest cases finds COUNT_CAP + 1 matches in fewer rows than the
     index would return (times WALK_MARGIN), else INDEX; on PostgreSQL, WINDOWS instead of either
-    when both would read more than WINDOWS_ABOVE rows (words in about 0.5–20% of the documents
-    at a million).
+    when both would read more than WINDOWS_ABOVE rows (every word but the rare ones at a
+    million cases), phrases excepted.
 
     A phrase (characters side by side) is rarer than its characters together: the index returns
     every document holding them all, each then re-read to check the order (PHRASE_RECHECK), while
