@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from xiaobao.language import search
-from xiaobao.language.search import INDEX, RECENT, search_complaints
+from xiaobao.language.search import INDEX, RECENT, WINDOWS, search_complaints
 from xiaobao.language.segment import query_terms
 
 
@@ -73,7 +73,7 @@ def test_both_plans_find_the_same_cases_in_the_same_order(ledger, people, query)
     for user in (people.handler_a, people.hq_officer):
         base = complaint_list(user=user)
         by_index = _pks(base, query, INDEX)
-        assert by_index == _pks(base, query, RECENT)
+        assert by_index == _pks(base, query, RECENT) == _pks(base, query, WINDOWS)
         expected = [
             c.pk
             for c in sorted(ledger, key=lambda c: (c.received_at, c.pk), reverse=True)
@@ -97,7 +97,7 @@ def test_the_plan_follows_the_frequency_and_the_hits_do_not(ledger, people, monk
     for query in ("年费", "锦程", "年费 锦程"):
         results = search_complaints(user=people.handler_a, query=query)
         chosen[query] = [(h.complaint.pk, round(h.score, 6)) for h in results]
-        for plan in (INDEX, RECENT):
+        for plan in (INDEX, RECENT, WINDOWS):
             monkeypatch.setattr(search, "choose_plan", lambda terms, any_term, p=plan: p)
             forced = search_complaints(user=people.handler_a, query=query)
             assert [(h.complaint.pk, round(h.score, 6)) for h in forced] == chosen[query]
@@ -127,3 +127,57 @@ def test_a_hit_loads_only_the_columns_it_shows(ledger, people, django_assert_max
     with django_assert_max_num_queries(0):
         assert hit.complaint.registry_no and hit.complaint.get_status_display()
         assert hit.complaint.unit.name and hit.complaint.received_at
+
+
+@pytest.fixture
+def shuffled(register):
+    """Twenty cases whose received order is not their id order: every third one is from an old
+    ledger (received long ago, registered late), and two early registrations were received last
+    (say, their received time corrected), so windows of newer ids miss the newest matches."""
+    now = timezone.now()
+    cases = []
+    for i in range(20):
+        received = now - timedelta(days=300 + i) if i % 3 == 0 else now - timedelta(hours=40 - i)
+        if i in (1, 2):
+            received = now - timedelta(minutes=i)
+        text = "客户对信用卡年费有异议。" + ("催收电话太多。" if i % 2 else "")
+        cases.append(register(title=f"年费第{i}件", narrative=text, received_at=received))
+    return cases
+
+
+@pytest.mark.parametrize(
+    "window", [(1, 0.01, 2), (1, 1.0, 8), (3, 0.5, 2), (2_000, 1.5, 8)], ids=str
+)
+@pytest.mark.parametrize("cap", [1, 4, 9, 1000])
+@pytest.mark.parametrize("query", ["年费", "年费 催收", "催收", "锦程", "费有"])
+def test_windows_find_the_newest_received_matches_exactly(
+    shuffled, people, monkeypatch, window, cap, query
+):
+    """Whatever the windows' sizes and however many matches are wanted, the windows return the
+    same cases in the same order as the index plan: the newest received, not the newest ids."""
+    from xiaobao.complaints.selectors import complaint_list
+
+    monkeypatch.setattr(search, "WINDOW_MIN", window[0])
+    monkeypatch.setattr(search, "WINDOW_SLACK", window[1])
+    monkeypatch.setattr(search, "WINDOW_GROWTH", window[2])
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "CANDIDATES", 1)
+    base = complaint_list(user=people.hq_officer)
+    expected = _pks(base, query, INDEX)
+    assert _pks(base, query, WINDOWS) == expected
+    if query == "年费":
+        newest = sorted(shuffled, key=lambda c: (c.received_at, c.pk), reverse=True)
+        assert expected == [c.pk for c in newest][: cap + 1]
+        assert newest[0].pk == shuffled[1].pk  # an early id, received last
+
+
+def test_windows_on_postgresql_for_words_with_many_matches(ledger, monkeypatch):
+    _analyze()
+    # 年费 is in all twelve documents: the index returns 12, a walk reads 101 for 101 matches;
+    # both exceed WINDOWS_ABOVE, so PostgreSQL reads windows (SQLite has no such plan).
+    monkeypatch.setattr(search, "WINDOWS_ABOVE", 1)
+    monkeypatch.setattr(search, "COUNT_CAP", 100)
+    plan = search.choose_plan(query_terms("年费"), False)
+    assert plan == (WINDOWS if connection.vendor == "postgresql" else INDEX)
+    # 锦程 is in one: the index reads one row, under the threshold.
+    assert search.choose_plan(query_terms("锦程"), False) == INDEX
