@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models
 from django.db.models import Field, Model
@@ -57,7 +57,10 @@ def insert(objs: list[M], *, keys: bool = False) -> list[M]:
                 value = getattr(obj, attname)
                 if plain is None or not (
                     value is None
-                    or (type(value) is plain and (plain is not datetime or value.tzinfo))
+                    or (
+                        type(value) is plain
+                        and (plain is not datetime or getattr(value, "tzinfo", None))
+                    )
                 ):
                     value = field.get_db_prep_save(field.pre_save(obj, True), db)
                 row.append(value)
@@ -94,7 +97,7 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
     their defaults; there is no `pre_save`, so an `auto_now` field must be named. Returns the
     number of rows written. Like `insert`: COPY on PostgreSQL, `executemany` on SQLite."""
     meta = model._meta
-    named = [meta.get_field(n) for n in names]
+    named = [cast(Field[Any, Any], meta.get_field(n)) for n in names]
     rest = [
         f for f in meta.concrete_fields if f not in named and not f.generated and f is not meta.pk
     ]
@@ -119,7 +122,10 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
             for (field, plain), value in zip(plan, [*row, *defaults], strict=True):
                 if plain is None or not (
                     value is None
-                    or (type(value) is plain and (plain is not datetime or value.tzinfo))
+                    or (
+                        type(value) is plain
+                        and (plain is not datetime or getattr(value, "tzinfo", None))
+                    )
                 ):
                     value = field.get_db_prep_save(value, db)
                 out.append(value)
