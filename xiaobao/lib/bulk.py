@@ -97,7 +97,7 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequenc
     their defaults; there is no `pre_save`, so an `auto_now` field must be named. Returns the
     number of rows written. Like `insert`: COPY on PostgreSQL, `executemany` on SQLite."""
     meta = model._meta
-    named = [cast(Field[Any, Any], meta.get_field(n)) for n in names]
+    named = [cast("Field[Any, Any]", meta.get_field(n)) for n in names]
     rest = [
         f for f in meta.concrete_fields if f not in named and not f.generated and f is not meta.pk
     ]
