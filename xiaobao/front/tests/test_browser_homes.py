@@ -134,7 +134,10 @@ def test_phone_look_up_approve_an_extension_and_record_a_follow_up(
     _login(page, live_server, "handler_a")
     page.goto(f"{live_server.url}/complaints/")
     page.fill("input[name=q]", closed.registry_no)
-    page.keyboard.press("Enter")
+    # Wait for the searched page itself: the case may already show on the unfiltered one, and a
+    # click there while the search loads is lost with that page.
+    with page.expect_navigation(url=lambda url: "q=" in url):
+        page.keyboard.press("Enter")
     page.wait_for_selector(f"#rows >> text={closed.registry_no}")
     assert _no_horizontal_scroll(page)
     assert _no_horizontal_scroll(page)  # the result list fits the phone after the search
