@@ -122,7 +122,7 @@ def quarter_in_progress(scheme: Scheme, hq: Unit, officer: Any, today: date) -> 
         date(today.year, 3 * (q - 1) + 1, 1),
         date(today.year, 3 * q + 1, 1) - timedelta(1),
     )
-    with replay(_at(min(last + timedelta(days=8), today), 9)):
+    with replay(_at(min(last + timedelta(days=8), today - timedelta(days=1)), 9)):
         run = services.run_create(
             actor=officer, scheme=scheme, unit=hq, label=f"{today.year}年第{'一二三四'[q - 1]}季度",
             first=first, last=last,
@@ -183,11 +183,15 @@ def seed_demo(*, stdout: Any) -> None:
         return
     hq = officer.unit
     today = clock_now().astimezone(TZ).date()
-    last_year = today.year - 1
-    finished_run(branch_scheme(officer, senior, last_year), hq, officer, branch_officer, last_year)
+    # Last year is scored and self-assessed in January (done by the 20th); before that the
+    # finished year shown is the one before, and last year's scheme waits for its run.
+    finished = today.year - 1 if today > date(today.year, 1, 20) else today.year - 2
+    finished_run(branch_scheme(officer, senior, finished), hq, officer, branch_officer, finished)
+    if finished < today.year - 1:
+        branch_scheme(officer, senior, today.year - 1)
     this_year = branch_scheme(officer, senior, today.year, staff_roles=(Role.BRANCH_CP_OFFICER,))
     quarter_in_progress(this_year, hq, officer, today)
-    self_assessment(hq, officer, senior, last_year)
+    self_assessment(hq, officer, senior, finished)
     stdout.write(
         "已生成考核评价演示数据：上年度考核（已锁定，含申诉）、本年度季度考核（预览中）、上年度监管评价自评估。"
     )

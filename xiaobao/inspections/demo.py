@@ -150,7 +150,7 @@ class _Seeder:
                 actor=self.office, code="MS", name="神秘人暗访检查清单", items=ITEMS
             )
             services.checklist_activate(actor=self.office, checklist=old)
-        with replay(_at(date(year, 1, 4), 10)):
+        with replay(_at(date(year - 1, 12, 28), 10)):  # drawn up for the coming year
             new = services.checklist_create(
                 actor=self.office,
                 code="MS",
@@ -182,7 +182,7 @@ class _Seeder:
 
     def visits(self, checklist: Checklist, inspector: User, vendor: User) -> list[Visit]:
         year = self.today.year
-        with replay(_at(date(year, 1, 6), 9)):
+        with replay(_at(date(year - 1, 12, 29), 9)):  # planned before the year begins
             plan = services.plan_create(
                 actor=self.office,
                 data=services.PlanData(

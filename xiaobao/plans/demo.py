@@ -113,7 +113,7 @@ def _progress(rng: random.Random, task: Task, actor: Any, verifier: Any, now: da
     roll = rng.random()
     span = max((due - start).days, 2)
     mid = start + timedelta(days=max(1, int(span * rng.uniform(0.3, 0.5))))
-    if _at(mid) >= now:
+    if _at(mid, 15) >= now:
         return task.status
     with replay(_at(mid, 15)):
         services.task_progress_add(
@@ -127,12 +127,12 @@ def _progress(rng: random.Random, task: Task, actor: Any, verifier: Any, now: da
     finish = start + timedelta(days=max(2, int(span * rng.uniform(0.6, 0.95))))
     if roll > 0.9:  # finished late
         finish = due + timedelta(days=rng.randint(3, 20))
-    if _at(finish) >= now:
+    if _at(finish, 16) >= now:
         return "in_progress"
     with replay(_at(finish, 16)):
         services.task_submit(actor=actor, task=task, note="已按要求完成，相关材料已归档。")
     check = finish + timedelta(days=rng.randint(1, 5))
-    if _at(check) >= now or 0.85 < roll <= 0.9:
+    if _at(check, 11) >= now or 0.85 < roll <= 0.9:
         return "submitted"
     if roll < 0.17:  # sent back for more evidence, not yet resubmitted
         with replay(_at(check, 11)):
