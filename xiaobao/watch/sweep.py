@@ -439,7 +439,14 @@ def _write(looks: list[_Look], run: _Pass) -> None:
         [look.state for look in looks],
         update_conflicts=True,
         unique_fields=["complaint"],
-        update_fields=["due_at", "next_check_at", "major_reported_at"],
+        update_fields=[
+            "due_at",
+            "next_check_at",
+            "major_reported_at",
+            "revision",
+            "checked_at",
+            "last_error",
+        ],
     )
 
 
@@ -519,17 +526,19 @@ def _failed(state: WatchState, exc: Exception, run: _Pass) -> None:
     logger.exception("watch check of complaint %s failed", state.pk, exc_info=exc)
     run.report.errors += 1
     WatchState.objects.filter(pk=state.pk).update(
-        next_check_at=run.now + RETRY_AFTER, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        revision=state.revision,
+        checked_at=run.now,
+        next_check_at=run.now + RETRY_AFTER,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
     )
 
 
 def _claim(states: list[WatchState], run: _Pass) -> list[WatchState]:
-    """Mark the rows looked at. On PostgreSQL they are locked already (one UPDATE); elsewhere
-    each row is taken by a conditional UPDATE on its revision and lost rows are skipped."""
+    """Take the rows to look at. On PostgreSQL they are locked already, and the batch's final
+    upsert (or `_failed`, or the delete of a closed case) writes the claim with the rest: one
+    write per row. Elsewhere each row is taken by a conditional UPDATE on its revision and lost
+    rows are skipped."""
     if _postgres():
-        WatchState.objects.filter(pk__in=[s.pk for s in states]).update(
-            revision=F("revision") + 1, checked_at=run.now, last_error=""
-        )
         claimed = states
     else:
         claimed = []
@@ -540,6 +549,8 @@ def _claim(states: list[WatchState], run: _Pass) -> list[WatchState]:
                 claimed.append(state)
     for state in claimed:
         state.revision += 1
+        state.checked_at = run.now
+        state.last_error = ""
     return claimed
 
 
@@ -561,7 +572,10 @@ def _check_batch(run: _Pass, batch: int) -> tuple[int, int]:
             # rows are read again: the failed attempt changed them in memory.
             logger.warning("watch batch of %d cases failed; checking one by one", len(claimed))
             run.report = counted
-            for state in WatchState.objects.filter(pk__in=[s.pk for s in claimed]).order_by("pk"):
+            again = list(WatchState.objects.filter(pk__in=[s.pk for s in claimed]).order_by("pk"))
+            if _postgres():  # the claim was never written: take it again in memory
+                again = _claim(again, run)
+            for state in again:
                 try:
                     with transaction.atomic():
                         check([state], run)

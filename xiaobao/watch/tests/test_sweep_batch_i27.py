@@ -160,3 +160,52 @@ def test_cases_closed_in_the_backlog_leave_the_watch(backlog, staff):
     assert report.checked == CASES and report.notices == (CASES - 1) * 3
     assert not WatchState.objects.filter(complaint=first).exists()
     assert not Firing.objects.filter(complaint=first).exists()
+
+
+def test_each_look_is_recorded_on_its_watch_row_with_one_write(backlog, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    discover()
+    WatchState.objects.filter(complaint=backlog[3]).update(last_error="RuntimeError: earlier")
+    before = dict(WatchState.objects.values_list("complaint_id", "revision"))
+    table = WatchState._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        report = sweep(batch=15)
+    assert report.checked == CASES
+    rows = WatchState.objects.all()
+    # Every row looked at once: one revision up, stamped with the look, the old error cleared.
+    assert {r.complaint_id: r.revision - before[r.complaint_id] for r in rows} == dict.fromkeys(
+        before, 1
+    )
+    assert {r.checked_at for r in rows} == {FIRST_LOOK} and {r.last_error for r in rows} == {""}
+    updates = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')
+    ]
+    if connection.vendor == "postgresql":
+        # The rows are locked by the batch's read: the claim goes out with the final upsert.
+        assert updates == []
+    else:
+        assert len(updates) == CASES  # one conditional claim per row; no lock to lean on
+
+
+def test_a_failed_look_records_the_claim_with_the_error(backlog, staff, monkeypatch):
+    from xiaobao.watch import sweep as sweep_module
+
+    broken = backlog[5].pk
+    real = sweep_module._decide
+
+    def decide(state, complaint, *args):
+        if complaint.pk == broken:
+            raise ValueError("rule book unreadable")
+        return real(state, complaint, *args)
+
+    discover()
+    revision = WatchState.objects.get(complaint_id=broken).revision
+    monkeypatch.setattr(sweep_module, "_decide", decide)
+    report = sweep(batch=15)
+    assert report.errors == 1 and report.checked == CASES - 1
+    state = WatchState.objects.get(complaint_id=broken)
+    assert state.revision == revision + 1 and state.checked_at == FIRST_LOOK
+    assert "rule book unreadable" in state.last_error
+    assert state.next_check_at == FIRST_LOOK + RETRY_AFTER
