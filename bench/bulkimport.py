@@ -333,6 +333,18 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
             numbering.append(time.perf_counter() - t)
 
     services.DeferredNumbers.assign = timed_assign  # type: ignore[method-assign]
+    # On PostgreSQL the numbers are reserved a chunk at a time instead, each block in a short
+    # transaction of its own on a second connection: the reserver times each one (`held`).
+    from xiaobao.complaints.services import numbering as reserving
+
+    holds: list[float] = []
+    close = reserving.NumberReserver.close
+
+    def closed(self: Any) -> None:
+        holds.extend(self.held)
+        close(self)
+
+    reserving.NumberReserver.close = closed  # type: ignore[method-assign]
     # The lock is released by the commit: time that too (the after-commit hooks come later).
     from django.db import connection as proxy
     from django.db import connections
@@ -355,6 +367,7 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
     finally:
         importing.Table.rows = original  # type: ignore[method-assign]
         services.DeferredNumbers.assign = assign  # type: ignore[method-assign]
+        reserving.NumberReserver.close = close  # type: ignore[method-assign]
         del conn.commit
     rows = result.rows
     last_row_s = last_row[0] - started if last_row else None
@@ -379,10 +392,18 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
         "rows_read_s": last_row_s,
         # After the last row: the commit, and the on-commit hooks of every case (index jobs).
         "after_last_row_s": wall - last_row_s if last_row_s is not None else None,
-        # Registry numbers for every case, taken under the year's sequence lock before the commit.
-        "numbering_s": sum(numbering) if numbering else None,
-        # The year's sequence row stays locked from the numbering to the end of the commit.
-        "lock_s": commits[0] - locked_at[0] if locked_at and commits else None,
+        # How the cases got their numbers: reserved a chunk at a time (each block committed at
+        # once), or taken all at the end under the year's sequence lock.
+        "numbering": "reserved" if holds else "at the end",
+        "reservations": len(holds),
+        # Registry numbers for every case: the time the year's sequence row was locked for them
+        # (reserved: the sum of the short transactions; at the end: the renumbering).
+        "numbering_s": sum(holds) if holds else (sum(numbering) if numbering else None),
+        # The longest the year's sequence row stayed locked at once (reserved: the longest
+        # reservation; at the end: from the numbering to the end of the import's commit).
+        "lock_s": max(holds)
+        if holds
+        else (commits[0] - locked_at[0] if locked_at and commits else None),
         # After the commit: the after-commit hooks (the search-index jobs queued).
         "after_commit_s": started + wall - commits[0] if commits else None,
         "rss_before_mb": rss_before,

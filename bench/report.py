@@ -308,6 +308,13 @@ def _bytes(value: Any) -> str:
     return f"{value / 2**20:,.1f} MiB" if value >= 2**20 else f"{value / 1024:,.0f} KiB"
 
 
+def _brief(value: Any) -> str:
+    """Seconds, or milliseconds below one second (a lock held for a moment)."""
+    if value is None or value >= 1:
+        return _secs(value)
+    return f"{value * 1000:,.0f} ms"
+
+
 def _secs(value: Any) -> str:
     if value is None:
         return NA
@@ -595,11 +602,20 @@ def _import_section(dbs: list[dict[str, Any]]) -> list[str]:
                 f"{_secs(imp.get('wall_s'))} (after the last row: {_secs(imp.get('after_last_row_s'))}"
                 + (
                     f"; registry numbers, under the sequence lock: {_secs(imp['numbering_s'])}"
+                    + (
+                        f" in all, reserved in {imp['reservations']:,} blocks"
+                        if imp.get("numbering") == "reserved"
+                        else ""
+                    )
                     if imp.get("numbering_s") is not None
                     else ""
                 )
                 + (
-                    f"; sequence lock held to the end of the commit: {_secs(imp['lock_s'])}"
+                    (
+                        f"; longest hold of the sequence lock: {_brief(imp['lock_s'])}"
+                        if imp.get("numbering") == "reserved"
+                        else f"; sequence lock held to the end of the commit: {_secs(imp['lock_s'])}"
+                    )
                     if imp.get("lock_s") is not None
                     else ""
                 )

@@ -23,7 +23,8 @@ def on_event(listener: EventListener) -> EventListener:
 
 # Called with a list of registry numbers that a bulk import has just given to its cases (they
 # carried placeholders until then: see `services.DeferredNumbers`), inside the same transaction,
-# so that an edge that copied a placeholder somewhere can put the real number in its place.
+# so that an edge that copied a placeholder somewhere can put the real number in its place. An
+# import on PostgreSQL reserves its numbers ahead and writes them at once: nothing to call.
 RenumberListener = Callable[[list[str]], object]
 
 renumber_listeners: list[RenumberListener] = []

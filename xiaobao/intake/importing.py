@@ -10,12 +10,15 @@ cleaned by `values`. Two modes:
 * **partial**: the valid rows are imported and every other row is reported (row, column, value
   and what to do); with `strict`, a row with a warning counts as invalid.
 
-The cases get their registry numbers only at the end, just before the commit, so that other
-registrations of the same year are not held up behind the import's lock on the year's sequence,
-and the whole import runs on the deadline policies, calendar, taxonomy and webhook subscriptions
-as they stood when it started (`lib.memo`: read once, not once a row). A row whose external
-reference was already imported through the same channel is skipped, so importing the same file
-twice registers nothing new. 合计/小计 rows are skipped with a warning.
+Other registrations of the same year must not wait for an import's lock on the year's sequence
+(see `services.DeferredNumbers`). On PostgreSQL each chunk's registry numbers are reserved just
+before the chunk is written, in a short transaction of its own that commits at once; numbers the
+import does not use go back to the sequence when nobody took one since, and are otherwise recorded
+as voided in the audit log. On SQLite, in a dry run, or inside a caller's transaction, the cases
+carry placeholders and get their numbers just before the commit. The whole import runs on the
+deadline policies, calendar, taxonomy and webhook subscriptions as they stood when it started
+(`lib.memo`: read once, not once a row). A row whose external reference was already imported
+through the same channel is skipped, so importing the same file twice registers nothing new. 合计/小计 rows are skipped with a warning.
 
 Historical cases that were already answered (a reply text and a reply time) are registered,
 accepted, decided and notified with `lib.clock.replay`, so that their events carry the real times;
@@ -26,6 +29,8 @@ details is registered with the note that the referrer holds them.
 from __future__ import annotations
 
 import re
+import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +42,7 @@ from django.utils import timezone
 from xiaobao.complaints import services
 from xiaobao.complaints.choices import Axis, Kind, NoticeMethod, Outcome, Route
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
+from xiaobao.complaints.services.numbering import NumberReserver
 from xiaobao.deadlines.engine import TZ
 from xiaobao.intake.fields import (
     FIELDS,
@@ -761,10 +767,23 @@ class _Writer:
         ).values_list("intake_channel_id", "external_ref")
         return set(found.order_by())
 
+    def _years(self, existing: set[tuple[int, str]]) -> Counter[tuple[str, int]]:
+        """How many cases of each year the chunk may register (refused rows leave theirs to
+        the next chunk)."""
+        return Counter(
+            (Kind.COMPLAINT, row.values["received_at"].astimezone(TZ).year)
+            for row in self.rows
+            if (row.values["channel"].pk, row.values["external_ref"]) not in existing
+        )
+
     def flush(self) -> None:
         if not self.rows:
             return
         existing = self._existing()
+        if self.result.failed:
+            self.numbers.stop()  # it will be rolled back: no more numbers for it
+        else:
+            self.numbers.need(self._years(existing))
         prepared: list[tuple[Row, services.Registration]] = []
         for row in self.rows:
             v = row.values
@@ -820,6 +839,7 @@ def import_complaints(
     source_name: str = "",
     progress: Progress | None = None,
     batched: bool = True,
+    run: int | None = None,
 ) -> ImportResult:
     """Import every row or none (or, `partial`, the valid ones); see the module docstring.
 
@@ -829,6 +849,7 @@ def import_complaints(
     (`services.registrations_save_bulk`); False writes each through `complaint_register`
     (the reference the batched path is tested against). Historical cases always take the
     one-case services, since their lifecycle is replayed at its real times.
+    `run`: the wizard's `ImportRun`, named in the audit rows of the registry numbers.
     """
     path = Path(path)
     table = Table(path, sheet, header_row)
@@ -844,7 +865,54 @@ def import_complaints(
     result = ImportResult(dry_run=dry_run, strict=strict, partial=partial)
     result.warnings.extend(importer.file_warnings())
     max_rows = limit("MAX_ROWS")
-    with transaction.atomic(), services.deferred_registry_numbers() as numbers, memo.held():
+    reserver = None
+    if connection.vendor == "postgresql" and not dry_run and not connection.in_atomic_block:
+        reserver = NumberReserver(
+            actor=actor, source=importer.source_name, label=secrets.token_hex(6), run=run
+        )
+    with services.deferred_registry_numbers(reserver) as numbers:
+        try:
+            _import_rows(
+                importer,
+                table,
+                result,
+                numbers,
+                progress,
+                max_rows=max_rows,
+                preview=preview,
+                batched=batched,
+            )
+        finally:
+            if reserver is not None:
+                try:
+                    numbers.settle(kept=result.committed, why=_unused_why(result))
+                finally:
+                    reserver.close()
+    return result
+
+
+def _unused_why(result: ImportResult) -> str:
+    if result.committed:
+        return "导入已提交，这些编号留给了未能登记的行（未通过校验）"
+    if result.failed:
+        return "导入有错误，按“全部导入或全部不导入”一件也未登记"
+    return "导入未完成（中断或被回滚），一件也未登记"
+
+
+def _import_rows(
+    importer: Importer,
+    table: Table,
+    result: ImportResult,
+    numbers: Any,
+    progress: Progress | None,
+    *,
+    max_rows: int,
+    preview: int,
+    batched: bool,
+) -> None:
+    """The import's one transaction: every row read, checked and written, then kept or not."""
+    dry_run, partial, strict = result.dry_run, result.partial, result.strict
+    with transaction.atomic(), memo.held():
         _lock_imports()
         writer = _Writer(importer, result, numbers, batched=batched)
         for sheet_name, number, cells in table.rows():
@@ -877,8 +945,9 @@ def import_complaints(
         result.unknown = {name: list(words) for name, words in importer.unknown.items()}
         if dry_run or result.failed:
             transaction.set_rollback(True)
-            result.first_numbers = []  # placeholders: nothing was numbered
-        else:
+            result.first_numbers = []  # nothing was numbered, or the numbers were given up
+            return
+        if numbers.reserver is None:
             # The numbers are taken only now, so the year's sequence is locked for the last
             # moments of the import instead of all of it (see services.DeferredNumbers). Its
             # foreign keys are checked before that, not by the commit under the lock.
@@ -886,8 +955,7 @@ def import_complaints(
                 connection.check_constraints()
             numbers.assign()
             result.first_numbers = [numbers.final(n) for n in result.first_numbers]
-            result.committed = True
-    return result
+    result.committed = True  # reached only once the transaction has committed
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:

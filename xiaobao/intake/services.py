@@ -73,6 +73,7 @@ def _remove_files(run: ImportRun) -> None:
             path.unlink(missing_ok=True)
 
 
+@transaction.atomic
 def _move(run: ImportRun, to: str, *, actor: Any, why: str = "", **fields: Any) -> ImportRun:
     """Change the status if it still is what `run` says (a conditional UPDATE), and audit it."""
     was = run.status
@@ -221,6 +222,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             preview=20,
             source_name=run.source_name,
             progress=lambda rows: _write_progress(run, rows),
+            run=run.pk,
         )
     except ImportFileError as exc:
         run = _move(

@@ -8,9 +8,11 @@ from xiaobao.intake import services
 from xiaobao.jobs.registry import job
 
 
-@job("intake.run")
+@job("intake.run", atomic=False)
 def run(payload: dict[str, Any]) -> dict[str, Any]:
-    """payload: {"run": ImportRun id}."""
+    """payload: {"run": ImportRun id}. Outside the worker's transaction: each status change of
+    the run and the import commit on their own, and the import's registry numbers are reserved
+    chunk by chunk instead of being held until the job ends."""
     done = services.import_run_execute(run_id=int(payload["run"]))
     return {"run": done.pk, "status": done.status}
 

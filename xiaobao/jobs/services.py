@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import traceback
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from xiaobao.jobs.models import Job, JobStatus
-from xiaobao.jobs.registry import handler
+from xiaobao.jobs.registry import handler, in_transaction
 from xiaobao.lib import bulk
 from xiaobao.lib.clock import now
 
@@ -142,7 +143,7 @@ def backoff(attempts: int) -> timedelta:
 def run_one(job: Job) -> Job:
     """Run a claimed job and record its outcome (retry with back-off, or fail for good)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction(job.name) else nullcontext():
             result = handler(job.name)(job.payload)
     except Exception as exc:
         logger.warning("job %s#%s failed: %s", job.name, job.pk, type(exc).__name__)

@@ -273,34 +273,90 @@ def _registry_prefix(kind: str) -> str:
 
 
 class DeferredNumbers:
-    """Registry numbers for a long transaction (a bulk import), taken just before it commits.
+    """Registry numbers for a long transaction (a bulk import) that never keep the year's
+    sequence locked for long. Two ways, chosen by `deferred_registry_numbers(reserver=…)`:
 
-    Taking a number locks the year's sequence row until commit, so an import that numbered its
-    rows one by one would stop every other registration of that year for the whole import.
-    Inside `deferred_registry_numbers()` each case gets a placeholder (``~ab12TS2026-17``) and
-    `assign()` takes all the numbers at the end with one UPDATE per year and renames the cases,
-    in the order they were registered. A rolled-back import takes no number at all."""
+    * **reserved** (PostgreSQL, when the import's transaction is the outermost one): before each
+      chunk is written, `need()` reserves the numbers its rows need through a `NumberReserver`,
+      in a short transaction of its own on a second connection that commits at once (and records
+      the reservation in the audit log). The sequence row is locked for milliseconds per chunk;
+      other registrations go on between chunks and take the numbers after the block. The cases
+      are written with their final numbers, in the order they are registered; nothing is
+      renumbered. A number a refused row leaves (`release`) goes to the next row of the import,
+      and unused numbers carry over to the next chunk. `settle()`, after the transaction ended,
+      gives the unused tail back when nobody took a number since (compare-and-set) and records
+      the rest in the audit log as voided, saying why: gaps are possible (a failed, rolled-back
+      or crashed import), and every one is explained there.
+    * **deferred** (SQLite, which has one writer anyway; a dry run; an import inside a caller's
+      transaction, whose fate it cannot know): each case gets a placeholder
+      (``~ab12TS2026-17``) and `assign()` takes all the numbers at the end with one UPDATE per
+      year and renames the cases, in the order they were registered. A rolled-back import takes
+      no number at all.
+
+    Taking a number inside the import's own transaction instead would lock the year's sequence
+    row until the import commits, holding up every other registration of that year for minutes."""
 
     PLACEHOLDER = re.compile(r"^~[0-9a-f]{4}(?P<prefix>TS|HC)(?P<year>\d{4})-(?P<n>\d+)$")
 
-    def __init__(self) -> None:
+    def __init__(self, reserver: Any = None) -> None:
         self.token = secrets.token_hex(2)
+        self.reserver = reserver  # a `numbering.NumberReserver`: the reserved way
+        self.stopped = False  # an import that will be rolled back reserves nothing more
         self.counts: dict[tuple[str, int], int] = {}
+        self.blocks: dict[tuple[str, int], list[list[int]]] = {}  # reserved, in order
         self.assigned: dict[tuple[str, int], int] = {}
         self.ids: tuple[int, int] | None = None  # lowest and highest primary key given one
 
+    def need(self, wanted: Mapping[tuple[str, int], int]) -> None:
+        """Reserve what the next cases ({(kind, year): count}) need beyond what is left over."""
+        if self.reserver is None or self.stopped:
+            return
+        for (kind, year), count in sorted(wanted.items()):
+            key = (_registry_prefix(kind), year)
+            short = count - self._left(key)
+            if short > 0:
+                self._reserve(key, short)
+
+    def stop(self) -> None:
+        """The transaction will be rolled back: the next cases take placeholders."""
+        self.stopped = True
+
+    def _left(self, key: tuple[str, int]) -> int:
+        reserved = sum(last - first + 1 for first, last in self.blocks.get(key, []))
+        return reserved - self.counts.get(key, 0)
+
+    def _reserve(self, key: tuple[str, int], count: int) -> None:
+        first = self.reserver.take(key[0], key[1], count)
+        blocks = self.blocks.setdefault(key, [])
+        if blocks and blocks[-1][1] == first - 1:
+            blocks[-1][1] = first + count - 1
+        else:
+            blocks.append([first, first + count - 1])
+
+    def _nth(self, key: tuple[str, int], n: int) -> int:
+        for first, last in self.blocks[key]:
+            if n <= last - first + 1:
+                return first + n - 1
+            n -= last - first + 1
+        raise IndexError(n)
+
     def placeholder(self, kind: str, year: int) -> str:
+        """The case's number: a reserved one, or a placeholder for `assign` to replace."""
         key = (_registry_prefix(kind), year)
         self.counts[key] = n = self.counts.get(key, 0) + 1
+        if self.reserver is not None and self._left(key) < 0 and not self.stopped:
+            self._reserve(key, 1)  # not foreseen by `need` (it counts every row)
+        if self.reserver is not None and self._left(key) >= 0:
+            return f"{key[0]}{year}-{self._nth(key, n):06d}"
         return f"~{self.token}{key[0]}{year}-{n}"
 
     def mark(self) -> dict[tuple[str, int], int]:
-        """Where the placeholders stand, to `release()` those a rolled-back savepoint took."""
+        """Where the numbering stands, to `release()` what a rolled-back savepoint took."""
         return dict(self.counts)
 
     def release(self, mark: dict[tuple[str, int], int]) -> None:
-        """Forget the placeholders taken since `mark` (their cases were rolled back), so the
-        next cases take them again and the numbers keep having no gaps."""
+        """Forget the numbers taken since `mark` (their cases were rolled back), so the next
+        cases take them again and the numbers keep having no gaps."""
         self.counts = dict(mark)
 
     def saved(self, complaint: Complaint) -> None:
@@ -315,6 +371,25 @@ class DeferredNumbers:
         key = (match["prefix"], int(match["year"]))
         return f"{key[0]}{key[1]}-{self.assigned[key] + int(match['n']):06d}"
 
+    def settle(self, *, kept: bool, why: str) -> None:
+        """After the transaction ended (`kept`: committed): give the reserved numbers no kept
+        case carries back to the sequence if nobody took one since, else record them in the
+        audit log as voided (`why`). Each in its own committed transaction."""
+        if self.reserver is None:
+            return
+        for key, blocks in sorted(self.blocks.items()):
+            used = self.counts.get(key, 0) if kept else 0
+            unused: list[tuple[int, int]] = []
+            for first, last in blocks:
+                size = last - first + 1
+                if used < size:
+                    unused.append((first + used, last))
+                used = max(0, used - size)
+            if unused and self.reserver.give_back(key[0], key[1], *unused[-1]):
+                unused.pop()
+            if unused:
+                self.reserver.void(key[0], key[1], unused, why)
+
     def assign(self, chunk: int = 5_000) -> int:
         """Number every placeholder (inside the caller's transaction); returns how many.
 
@@ -323,8 +398,8 @@ class DeferredNumbers:
         range keep their numbers: the LIKE leaves them out). It is called only when every case
         that took a placeholder was saved (a refused row's savepoint is rolled back and its
         placeholder `release`d), so the numbers have no gaps; a count that does not match
-        aborts the transaction."""
-        if self.ids is None:
+        aborts the transaction. With reserved numbers there is nothing to do."""
+        if self.ids is None or self.reserver is not None:
             return 0
         table = connection.ops.quote_name(Complaint._meta.db_table)
         number = "CAST(substr(registry_no, %s) AS integer) + %s"
@@ -365,9 +440,11 @@ _deferred: ContextVar[DeferredNumbers | None] = ContextVar("deferred_numbers", d
 
 
 @contextmanager
-def deferred_registry_numbers() -> Iterator[DeferredNumbers]:
-    """Cases registered inside get placeholders; call `assign()` before the transaction ends."""
-    numbers = DeferredNumbers()
+def deferred_registry_numbers(reserver: Any = None) -> Iterator[DeferredNumbers]:
+    """Cases registered inside take their numbers from the `DeferredNumbers` given: reserved
+    through `reserver` (call `need()` before each chunk and `settle()` once the transaction has
+    ended), or placeholders (call `assign()` before the transaction ends)."""
+    numbers = DeferredNumbers(reserver)
     token = _deferred.set(numbers)
     try:
         yield numbers
