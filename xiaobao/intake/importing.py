@@ -840,6 +840,7 @@ def import_complaints(
     progress: Progress | None = None,
     batched: bool = True,
     run: int | None = None,
+    finish: Callable[[ImportResult], object] | None = None,
 ) -> ImportResult:
     """Import every row or none (or, `partial`, the valid ones); see the module docstring.
 
@@ -850,6 +851,8 @@ def import_complaints(
     (the reference the batched path is tested against). Historical cases always take the
     one-case services, since their lifecycle is replayed at its real times.
     `run`: the wizard's `ImportRun`, named in the audit rows of the registry numbers.
+    `finish(result)` is called inside the import's transaction just before it commits (only if
+    it is to commit), so that what the caller records about the outcome commits with the cases.
     """
     path = Path(path)
     table = Table(path, sheet, header_row)
@@ -870,6 +873,7 @@ def import_complaints(
         reserver = NumberReserver(
             actor=actor, source=importer.source_name, label=secrets.token_hex(6), run=run
         )
+    kept = False
     with services.deferred_registry_numbers(reserver) as numbers:
         try:
             _import_rows(
@@ -881,18 +885,20 @@ def import_complaints(
                 max_rows=max_rows,
                 preview=preview,
                 batched=batched,
+                finish=finish,
             )
+            kept = result.committed
         finally:
             if reserver is not None:
                 try:
-                    numbers.settle(kept=result.committed, why=_unused_why(result))
+                    numbers.settle(kept=kept, why=_unused_why(result, kept))
                 finally:
                     reserver.close()
     return result
 
 
-def _unused_why(result: ImportResult) -> str:
-    if result.committed:
+def _unused_why(result: ImportResult, kept: bool) -> str:
+    if kept:
         return "导入已提交，这些编号留给了未能登记的行（未通过校验）"
     if result.failed:
         return "导入有错误，按“全部导入或全部不导入”一件也未登记"
@@ -909,6 +915,7 @@ def _import_rows(
     max_rows: int,
     preview: int,
     batched: bool,
+    finish: Callable[[ImportResult], object] | None,
 ) -> None:
     """The import's one transaction: every row read, checked and written, then kept or not."""
     dry_run, partial, strict = result.dry_run, result.partial, result.strict
@@ -955,7 +962,9 @@ def _import_rows(
                 connection.check_constraints()
             numbers.assign()
             result.first_numbers = [numbers.final(n) for n in result.first_numbers]
-    result.committed = True  # reached only once the transaction has committed
+        result.committed = True  # as it will be: an exception from here on undoes it all
+        if finish is not None:
+            finish(result)
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:

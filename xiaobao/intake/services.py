@@ -206,6 +206,12 @@ def import_run_execute(*, run_id: int) -> ImportRun:
     except InvalidTransitionError:
         return ImportRun.objects.get(pk=run_id)  # another worker took it
     options = run.options
+    claimed = run
+
+    def finish(result: Any) -> None:
+        """Inside the import's transaction: the run is done if and only if its cases commit."""
+        _finish(claimed, result)
+
     try:
         result = import_complaints(
             actor=run.created_by,
@@ -223,6 +229,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             source_name=run.source_name,
             progress=lambda rows: _write_progress(run, rows),
             run=run.pk,
+            finish=finish,
         )
     except ImportFileError as exc:
         run = _move(
@@ -232,6 +239,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         _remove_files(run)
         return run
     except Exception as exc:  # never leave a run "running" with the upload on disk
+        run = ImportRun.objects.get(pk=run.pk)  # as the rolled-back import left it
         message = f"导入时发生意外错误（{type(exc).__name__}），未导入任何数据。请联系系统管理员。"
         run = _move(
             run, RunStatus.FAILED, actor=None, why=repr(exc)[:500], error=message,
@@ -240,21 +248,26 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         _remove_files(run)
         logger.exception("import run %s failed", run.pk)
         return run
-    to = RunStatus.CHECKED if run.dry_run else RunStatus.DONE
-    run = _move(
+    run = ImportRun.objects.get(pk=run.pk)
+    if not result.committed:  # checked, or nothing imported: no case to keep in step with
+        run = _finish(run, result)
+    if run.dry_run:
+        _progress_path(run).unlink(missing_ok=True)
+    else:
+        _remove_files(run)
+    return run
+
+
+def _finish(run: ImportRun, result: Any) -> ImportRun:
+    return _move(
         run,
-        to,
+        RunStatus.CHECKED if run.dry_run else RunStatus.DONE,
         actor=None,
         why=f"登记 {result.created} 件，错误 {len(result.errors)} 处",
         result=result.to_json(),
         rows_done=result.rows,
         finished_at=None if run.dry_run else timezone.now(),
     )
-    if run.dry_run:
-        _progress_path(run).unlink(missing_ok=True)
-    else:
-        _remove_files(run)
-    return run
 
 
 def import_runs_sweep(*, now: Any = None) -> dict[str, int]:

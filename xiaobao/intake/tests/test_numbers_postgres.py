@@ -23,7 +23,7 @@ from xiaobao.complaints.models import Complaint, RegistrySequence
 from xiaobao.complaints.tests.conftest import at
 from xiaobao.intake import importing
 from xiaobao.intake.importing import import_complaints
-from xiaobao.intake.models import ImportRun
+from xiaobao.intake.models import ImportRun, RunStatus
 from xiaobao.intake.tests.test_importing import HEADER, MAP, write_csv
 from xiaobao.jobs.services import run_pending
 from xiaobao.organisation.choices import Role
@@ -144,7 +144,7 @@ def _command(path: Path) -> str:
     return out.getvalue()
 
 
-def _wizard(path: Path) -> ImportRun:
+def _wizard(path: Path, *, fails: bool = True) -> ImportRun:
     from django.test import Client
 
     client = Client()
@@ -163,8 +163,22 @@ def _wizard(path: Path) -> ImportRun:
     client.post(f"{url}{run.pk}/", {"mode": "all", "channel": "R12345", **data, "step": "import"})
     run_pending()
     html = client.get(f"{url}{run.pk}/").content.decode()
-    assert "一行也没有导入" in html and "无法识别的时间" in html
+    if fails:
+        assert "一行也没有导入" in html and "无法识别的时间" in html
+    else:
+        assert "已导入 5 件投诉" in html
     return ImportRun.objects.get(pk=run.pk)
+
+
+def test_the_wizard_imports_with_reserved_numbers_and_is_done_with_its_cases(
+    tmp_path, people, monkeypatch
+):
+    monkeypatch.setattr(importing._Writer, "CHUNK", 2)
+    run = _wizard(write_csv(tmp_path / "list.csv", _rows(5)), fails=False)
+    assert run.status == RunStatus.DONE and run.result["committed"]
+    assert _numbers() == [f"TS2019-{n:06d}" for n in range(1, 6)]
+    assert {e.data["run"] for e in _audit("reserved")} == {run.pk}
+    assert len(_audit("reserved")) == 3 and _audit("voided") == []
 
 
 @pytest.mark.parametrize("edge", ["command", "wizard"])
