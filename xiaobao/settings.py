@@ -340,6 +340,9 @@ XIAOBAO_QUEUE = env_str("XIAOBAO_QUEUE", "database")
 XIAOBAO_DEMO_CASES = env_int("XIAOBAO_DEMO_CASES", 420)
 CELERY_BROKER_URL = env_str("XIAOBAO_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = env_bool("XIAOBAO_CELERY_EAGER", False)
+# Dashboards read whole past months from the monthly rollups (xiaobao.reports.rollups); 0 reads
+# every figure live from the facts (the same figures, slower at scale).
+STATISTICS_ROLLUPS = env_bool("STATISTICS_ROLLUPS", True)
 
 # --- REST API (owned by xiaobao.api) ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -35,13 +36,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils.dateparse import parse_datetime
 
 from xiaobao.complaints.choices import Kind, Satisfaction, Status
 from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib import bulk
-from xiaobao.reports.models import ComplaintFact, PersonFact
+from xiaobao.lib.clock import now
+from xiaobao.reports.models import ComplaintFact, PersonFact, StaleMonth
 
 EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)  # the counting rule (selectors.counted)
 SATISFIED_RESULTS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
@@ -166,19 +169,70 @@ def refresh(complaint_ids: Iterable[int], *, new: NewCase | None = None) -> None
     ids = sorted(set(complaint_ids))
     if new is not None and ids != [new.complaint.pk]:
         raise ValueError("refresh(new=…) takes the new case's id alone")
+    received: set[datetime] = set()
     for start in range(0, len(ids), CHUNK):
-        _refresh_chunk(ids[start : start + CHUNK], new)
+        received |= _refresh_chunk(ids[start : start + CHUNK], new)
+    mark_months(received)
 
 
-def _refresh_chunk(ids: list[int], new: NewCase | None = None) -> None:
-    found = _upsert(ids) if new is None else _insert_new(new)
-    gone = [pk for pk in ids if pk not in found]
+def _refresh_chunk(ids: list[int], new: NewCase | None = None) -> set[datetime]:
+    """Rewrite these facts; returns the receipt times they had and have (for the rollups)."""
+    if new is None:
+        before = set(ComplaintFact.objects.filter(pk__in=ids).values_list("received_at", flat=True))
+        after = _upsert(ids)
+    else:
+        before, after = set(), _insert_new(new)
+    gone = [pk for pk in ids if pk not in after]
     _refresh_people(ids, new=new)
     if gone:
         ComplaintFact.objects.filter(pk__in=gone).delete()
+    return before | set(after.values())
 
 
-def _insert_new(new: NewCase) -> set[int]:
+# --- the months the rollups must rebuild ---------------------------------------------------------
+
+# A month is marked by the changes made from a day before its end on: earlier ones (most changes
+# of the current month's cases) are committed long before the month ends and its rollup is first
+# built, so they need no mark. This holds for any transaction shorter than GRACE.
+GRACE = timedelta(days=1)
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of the month (Asia/Shanghai) `moment` falls in."""
+    local = moment.astimezone(TZ)
+    return date(local.year, local.month, 1)
+
+
+def month_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=TZ)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def mark_months(received: Iterable[datetime | date]) -> None:
+    """Mark the months of these receipt times (or month dates) stale for the rollups, inside the
+    caller's transaction: appended rows, so concurrent writers never wait on one another."""
+    moment = now()
+    months = {m if not isinstance(m, datetime) else month_of(m) for m in received}
+    due = [m for m in sorted(months) if month_start(next_month(m)) - GRACE <= moment]
+    if due:
+        StaleMonth.objects.bulk_create([StaleMonth(month=m) for m in due])
+
+
+def months_of(facts: QuerySet[Any]) -> set[date]:
+    """The distinct receipt months of these facts or cases, worked out in the database."""
+    rows = (
+        facts.annotate(_month=TruncMonth("received_at", tzinfo=TZ))
+        .values_list("_month", flat=True)
+        .order_by()
+        .distinct()
+    )
+    return {month_of(m) if isinstance(m, datetime) else m for m in rows}
+
+
+def _insert_new(new: NewCase) -> dict[int, datetime]:
     """The fact row of a case just registered, from the objects written (COLUMNS as computed
     for a case without decision or portal rating); `reconcile` recounts it like any other."""
     c = new.complaint
@@ -214,25 +268,35 @@ def _insert_new(new: NewCase) -> set[int]:
         forwarded_late=new.forwarded_late,
     )
     ComplaintFact.objects.bulk_create([fact])  # (bulk.insert leaves out a primary key)
-    return {c.pk}
+    return {c.pk: c.received_at}
 
 
-def _upsert(ids: list[int]) -> set[int]:
+def _upsert(ids: list[int]) -> dict[int, datetime]:
     """Write the facts of these cases as the registry has them, in one INSERT … SELECT … ON
     CONFLICT inside the database (no row travels to Python and back); returns the ids written
-    (a case that no longer exists has none)."""
+    (a case that no longer exists has none) with their receipt times."""
     sql, params = _sql(source(Complaint.objects.filter(pk__in=ids)))
     quote = connection.ops.quote_name
-    pk = quote("complaint_id")
+    pk, received = quote("complaint_id"), quote("received_at")
     update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in COLUMNS if c != "complaint_id")
     with connection.cursor() as cur:
         # The SELECT always ends with its WHERE, so SQLite cannot read ON CONFLICT as a join's ON.
         cur.execute(
             f"INSERT INTO {_table(ComplaintFact)} ({_columns()}) {sql} "
-            f"ON CONFLICT ({pk}) DO UPDATE SET {update} RETURNING {pk}",
+            f"ON CONFLICT ({pk}) DO UPDATE SET {update} RETURNING {pk}, {received}",
             params,
         )
-        return {row[0] for row in cur.fetchall()}
+        return {row[0]: _as_datetime(row[1]) for row in cur.fetchall()}
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp from a raw cursor: SQLite gives its text (UTC), PostgreSQL a datetime."""
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -471,10 +535,15 @@ def reconcile(*, fix: bool = False) -> Differences:
     found.people = len(wrong_people)
     if fix and found.total:
         with transaction.atomic():
+            # The months whose rollups the repairs change, before and after.
+            months = months_of(_orphans()) | months_of(_missing())
             _orphans().delete()
             backfill()
             for start in range(0, len(stale), CHUNK):
-                _upsert(stale[start : start + CHUNK])
+                chunk = stale[start : start + CHUNK]
+                months |= months_of(ComplaintFact.objects.filter(pk__in=chunk))
+                months |= {month_of(r) for r in _upsert(chunk).values()}
+            mark_months(months)
             if found.stale or found.missing or found.orphans:
                 expected = _expected_people()  # statuses may have changed who counts
             _rewrite_people(expected, _stored_people())

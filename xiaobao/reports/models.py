@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaobao.complaints.choices import OPEN_STATUSES
 from xiaobao.reports.choices import AlertKind, AlertStatus, RunKind, RunStatus, TemplateKey
 
 USER = settings.AUTH_USER_MODEL
@@ -254,6 +255,13 @@ class ComplaintFact(models.Model):
         indexes = [
             models.Index(fields=["received_at"], name="fact_received_idx"),
             models.Index(fields=["unit", "received_at"], name="fact_unit_received_idx"),
+            # The open cases of the months the rollups hold, read live (their overdue state
+            # depends on the moment): a few per cent of the facts.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status__in=[str(s) for s in OPEN_STATUSES]),
+                name="fact_open_received_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,3 +298,63 @@ class PersonFact(models.Model):
 
     def __str__(self) -> str:
         return self.person_key
+
+
+class MonthlyRollup(models.Model):
+    """The additive figures of one month's settled cases (counted, no longer open) of one unit,
+    whole (`dimension` "") or per value of one dimension (kept in step by `rollups`)."""
+
+    scope_unit_field: ClassVar[str] = "unit"
+
+    month = models.DateField()  # the first day of the month the cases were received in (Shanghai)
+    unit = models.ForeignKey(
+        "organisation.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    dimension = models.CharField(max_length=24, blank=True)
+    value = models.IntegerField(null=True)  # a term's or a handler's id; None: unclassified
+    received = models.PositiveIntegerField()
+    closed = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    timely = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+    withdrawn = models.PositiveIntegerField()
+    referred = models.PositiveIntegerField()
+    at_fault = models.PositiveIntegerField()
+    extended = models.PositiveIntegerField()
+    extended_60 = models.PositiveIntegerField()
+    reviewed = models.PositiveIntegerField()
+    review_decided = models.PositiveIntegerField()
+    reversed = models.PositiveIntegerField()
+    surveyed = models.PositiveIntegerField()
+    satisfied = models.PositiveIntegerField()
+    compensation = models.DecimalField(max_digits=18, decimal_places=2)
+    # {handling days: answered cases}: the histogram the 90th percentile and the average need.
+    days = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "dimension"], name="rollup_month_dim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id} {self.dimension}={self.value}"
+
+
+class RollupMonth(models.Model):
+    """A month whose rollup rows are built; a month without one is built on its first read."""
+
+    month = models.DateField(primary_key=True)
+    # The referral channels' ids when built: `referred` is counted through them.
+    referral_channels = models.CharField(max_length=500, blank=True)
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class StaleMonth(models.Model):
+    """A change of a case received in `month` since its rollup was built: writers only append
+    (never wait on each other); the rebuild deletes the marks it has seen."""
+
+    month = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
