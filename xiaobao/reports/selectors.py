@@ -15,7 +15,9 @@ Measures are aggregated in SQL (GROUP BY, the same on SQLite and PostgreSQL) ove
 store (`facts`: one narrow row per case, kept in step by the services), never over the wide
 complaint rows. Handling days are whole calendar days, notice date − receipt date, so the 90th
 percentile comes from a per-group histogram of days (memory bounded by groups × distinct day
-counts, never by cases). Repeat complainants are counted by the people's stored keys.
+counts, never by cases). Repeat complainants are counted by the people's stored keys. Whole
+past months of settled cases are read from the monthly rollups where a call allows it
+(`rollups`: the same figures, added up ahead of the read).
 """
 
 from __future__ import annotations
@@ -898,7 +900,9 @@ def complaint_statistics_many(
         options = Options(grain=request.grain, rollup=request.rollup, unit_depth=unit_depth)
         prepared.append((request, options, _Keys(request.dimensions, options)))
     every = [keys for _r, _o, keys in prepared]
-    grouped = _from_rollups(user=user, filters=filters, population=population, requests=every)
+    grouped = _from_rollups(
+        user=user, filters=filters, population=population, aggregates=aggregates, requests=every
+    )
     rest = [i for i in range(len(every)) if i not in grouped]
     shared = _shared_pass(population, aggregates, [every[i] for i in rest])
     grouped.update({rest[j]: groups for j, groups in shared.items()})
@@ -921,6 +925,7 @@ def _from_rollups(
     user: Any,
     filters: Mapping[str, Any] | None,
     population: QuerySet[ComplaintFact],
+    aggregates: Mapping[str, Any],
     requests: Sequence[_Keys],
 ) -> dict[int, _Grouped]:
     """The groups of every request (by index) the monthly rollups can answer: the whole past
@@ -940,7 +945,6 @@ def _from_rollups(
     )
     if plan is None:
         return {}
-    aggregates = _aggregates(now())
     live = [_passes(part, aggregates, asked) for part in (plan.rest, plan.open) if part is not None]
     out: dict[int, _Grouped] = {}
     for n, i in enumerate(members):
