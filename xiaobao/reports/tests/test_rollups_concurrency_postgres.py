@@ -73,7 +73,7 @@ def test_readers_building_one_month_at_once_build_it_once(february):
     assert rollups.reconcile() == 0
 
 
-def test_a_change_committed_during_a_rebuild_leaves_the_month_stale(february, people):
+def test_a_change_committed_during_a_rebuild_leaves_the_month_stale(february, people, monkeypatch):
     open_case = february[-1]  # accepted, not yet decided
     rollups.ensure([FEBRUARY])
     written, built = threading.Event(), threading.Event()
@@ -97,6 +97,7 @@ def test_a_change_committed_during_a_rebuild_leaves_the_month_stale(february, pe
                     complaint=Complaint.objects.get(pk=open_case.pk),
                     method="phone",
                     given_at=at(2026, 5, 10, 9),
+                    evidence="录音 REC-2",
                 )
                 services.complaint_close(
                     actor=people.handler_a,
@@ -105,19 +106,27 @@ def test_a_change_committed_during_a_rebuild_leaves_the_month_stale(february, pe
                     at_fault=False,
                 )
                 written.set()
-                built.wait(30)  # commits only after the rebuild below has read the facts
+                built.wait(30)  # commits only after the rebuild below has recounted the facts
         except BaseException as exc:
             errors.append(exc)
-            written.set()
+            written.set()  # (the assertion on `errors` below reports it)
         finally:
             connections.close_all()
 
     thread = threading.Thread(target=writer)
+    recount = rollups.compute
+
+    def compute_then_let_the_writer_commit(month: date) -> list[MonthlyRollup]:
+        rows = recount(month)  # without the writer's change, not yet committed
+        built.set()
+        thread.join()  # committed now, with its mark, before the rebuild deletes marks
+        return rows
+
+    monkeypatch.setattr(rollups, "compute", compute_then_let_the_writer_commit)
     thread.start()
     assert written.wait(30)
-    assert rollups.build(FEBRUARY, force=True)  # sees neither the change nor its mark
-    built.set()
-    thread.join()
+    assert rollups.build(FEBRUARY, force=True)
+    monkeypatch.setattr(rollups, "compute", recount)
     assert not errors
     key = rollups.referral_key()
     assert rollups.stale_months([FEBRUARY], key) == [FEBRUARY]  # the writer's mark survived
