@@ -37,13 +37,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xiaobao.complaints.choices import Kind, Satisfaction, Status
 from xiaobao.complaints.models import Complainant, Complaint, ComplaintEvent
 from xiaobao.deadlines.engine import TZ
 from xiaobao.lib import bulk
-from xiaobao.lib.clock import now
 from xiaobao.reports.models import ComplaintFact, PersonFact, StaleMonth
 
 EXCLUDED_STATUSES = (Status.MERGED, Status.DECLINED)  # the counting rule (selectors.counted)
@@ -213,8 +213,11 @@ def next_month(month: date) -> date:
 
 def mark_months(received: Iterable[datetime | date]) -> None:
     """Mark the months of these receipt times (or month dates) stale for the rollups, inside the
-    caller's transaction: appended rows, so concurrent writers never wait on one another."""
-    moment = now()
+    caller's transaction: appended rows, so concurrent writers never wait on one another.
+
+    The wall clock decides, never a replayed moment: an import replaying a case's history at
+    the times it happened changes months whose rollups are built already."""
+    moment = timezone.now()
     months = {m if not isinstance(m, datetime) else month_of(m) for m in received}
     due = [m for m in sorted(months) if month_start(next_month(m)) - GRACE <= moment]
     if due:

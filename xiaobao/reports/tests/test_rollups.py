@@ -215,6 +215,30 @@ def test_registrations_mark_a_month_only_near_or_after_its_end(people, org, cloc
     assert _marked() == {date(2026, 4, 1), date(2026, 5, 1)}
 
 
+def test_history_replayed_into_a_built_month_marks_it(quarter, people, clock):
+    from xiaobao.lib.clock import replay
+
+    clock(at(2026, 5, 10, 9))
+    rollups.build_stale()
+    assert not _marked()
+    # An import of a historical case replays its events at the times they happened: weeks
+    # before its month ended, but long after that month's rollup was built.
+    with replay(at(2026, 2, 3, 10)):
+        services.complaint_register(
+            actor=people.handler_a,
+            unit=people.handler_a.unit,
+            received_at=at(2026, 2, 3, 9),
+            intake_channel="COUNTER",
+            title="年费",
+            narrative="客户称信用卡年费未告知即扣收，要求退还。",
+            complainants=[someone(5)],
+            demands=["REFUND"],
+        )
+    assert _marked() == {date(2026, 2, 1)}
+    rollups.build_stale()
+    assert_in_step()
+
+
 def test_a_merge_and_an_import_mark_their_months(quarter, people, org, clock, tmp_path):
     clock(at(2026, 5, 10, 9))
     rollups.build_stale()
