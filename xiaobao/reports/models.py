@@ -341,6 +341,8 @@ class MonthlyRollup(models.Model):
 class RollupMonth(models.Model):
     """A month whose rollup rows are built; a month without one is built on its first read."""
 
+    scope_unit_field: ClassVar[str | None] = None  # the rollups' bookkeeping: nobody's cases
+
     month = models.DateField(primary_key=True)
     # The referral channels' ids when built: `referred` is counted through them.
     referral_channels = models.CharField(max_length=500, blank=True)
@@ -353,6 +355,8 @@ class RollupMonth(models.Model):
 class StaleMonth(models.Model):
     """A change of a case received in `month` since its rollup was built: writers only append
     (never wait on each other); the rebuild deletes the marks it has seen."""
+
+    scope_unit_field: ClassVar[str | None] = None  # the rollups' bookkeeping: nobody's cases
 
     month = models.DateField(db_index=True)
 
