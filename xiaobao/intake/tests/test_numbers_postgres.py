@@ -199,7 +199,7 @@ def test_a_failed_import_gives_its_numbers_back(edge, tmp_path, people, register
 
 @pytest.mark.parametrize("edge", ["command", "wizard"])
 def test_numbers_a_failed_import_cannot_give_back_are_voided_in_the_audit_log(
-    edge, tmp_path, people, register, monkeypatch
+    edge, tmp_path, people, register, monkeypatch, client
 ):
     monkeypatch.setattr(importing._Writer, "CHUNK", 2)
     meanwhile: list[object] = []
@@ -218,6 +218,11 @@ def test_numbers_a_failed_import_cannot_give_back_are_voided_in_the_audit_log(
     assert "TS2019-000001 至 TS2019-000002" in voided.summary and "一件也未登记" in voided.summary
     assert voided.unit.parent_id is None  # filed under head office: the registry is theirs
     assert register(received_at=at(2019, 4, 1, 10)).registry_no == "TS2019-000004"
+    # Where an administrator explains the gap: the audit log, filtered to voided numbers.
+    client.force_login(User.objects.create_superuser("root", "root@example.com", PASSWORD))
+    page = client.get("/admin/audit/auditevent/", {"action": "registry_numbers.voided"})
+    assert page.status_code == 200
+    assert "TS2019-000001 至 TS2019-000002" in page.content.decode()
 
 
 def test_rows_refused_in_partial_mode_leave_no_gap(tmp_path, people, make_user, org):
