@@ -21,16 +21,32 @@ MAX_MATCHES = 200
 _ASCII_WORD = re.compile(r"[0-9a-z]+")
 
 
-def _normalised_with_map(text: str) -> tuple[str, list[int]]:
+class _Folded(dict[int, str]):
+    """Each character's NFKC, lower-cased form, worked out once per process and character (a
+    `str.translate` table: the text is folded in one C loop instead of a call per character)."""
+
+    LIMIT = 65_536  # distinct characters kept (a text of rare characters cannot grow it on)
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        folded = unicodedata.normalize("NFKC", chr(code)).lower()
+        self[code] = folded
+        return folded
+
+
+_FOLDED = _Folded()
+
+
+def _normalised_with_map(text: str) -> tuple[str, Sequence[int]]:
     """The NFKC, lower-cased, simplified text and, for each of its characters, the original
     index (traditional 學位 in a text lights up for the query 学位)."""
-    out: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        out.append(folded)
-        index.extend([i] * len(folded))
-    joined = "".join(out)
+    joined = text.translate(_FOLDED)
+    if len(joined) == len(text):
+        # No character folds to nothing, so none folded to two either: position for position.
+        index: Sequence[int] = range(len(text))
+    else:  # a ligature (ﬁ), a squared word (㍿) …: map each folded character back
+        index = [i for i, ch in enumerate(text) for _ in _FOLDED[ord(ch)]]
     simplified = to_simplified(joined)
     if len(simplified) != len(joined):  # a phrase conversion changed the length: char by char
         simplified = "".join(
