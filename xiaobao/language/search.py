@@ -13,7 +13,8 @@ that also emits the dictionary words inside long words) and stored space-joined 
 
 A query is cut into terms (`segment.query_terms`): dictionary words, and phrases of characters
 for whatever the dictionary does not know (a single character, a name), which must stand side by
-side in the text (the index also holds every Chinese character in order); all terms must match.
+side in the text (the index also holds every pair of adjacent Chinese characters and every
+character: a phrase is matched as its chain of bigrams, `segment.lexemes`); all terms must match.
 If nothing matches all of them, any word of two or more characters may match (the page says so).
 A query that is a registry number or a referral's reference number finds exactly that case.
 The full-text condition is added to
@@ -72,7 +73,7 @@ from xiaobao.complaints.models import Complaint
 from xiaobao.complaints.selectors import complaint_list
 from xiaobao.language.highlight import highlight, snippet
 from xiaobao.language.models import SearchDocument
-from xiaobao.language.segment import Term, loose_terms, query_terms, term_text
+from xiaobao.language.segment import BIGRAM, Term, lexemes, loose_terms, query_terms, term_text
 from xiaobao.lib.errors import DomainError
 from xiaobao.organisation.scope import visible_to
 
@@ -161,10 +162,20 @@ def _as_term(term: QueryTerm) -> Term:
     return (term,) if isinstance(term, str) else tuple(term)
 
 
+def _lexemes(term: QueryTerm) -> Term:
+    """The index tokens the term is matched as, side by side (`segment.lexemes`)."""
+    return lexemes(_as_term(term))
+
+
+def _chain(tokens: Term) -> bool:
+    """Whether `tokens` are a phrase's chain of overlapping bigrams."""
+    return len(tokens) > 1 and all(t.startswith(BIGRAM) for t in tokens)
+
+
 def _fts5_query(terms: Sequence[QueryTerm], any_term: bool) -> str:
     # Tokens are letters and digits only (segment._clean, segment.query_terms); quoting makes
     # each term a plain string, and the tokens of one quoted string a phrase (adjacent, in order).
-    quoted = ['"' + " ".join(_as_term(t)) + '"' for t in terms]
+    quoted = ['"' + " ".join(_lexemes(t)) + '"' for t in terms]
     return (" OR " if any_term else " ").join(quoted)
 
 
@@ -172,7 +183,7 @@ def _tsquery(terms: Sequence[QueryTerm], any_term: bool) -> str:
     def lexeme(token: str) -> str:
         return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
 
-    parts = ["(" + " <-> ".join(lexeme(t) for t in _as_term(term)) + ")" for term in terms]
+    parts = ["(" + " <-> ".join(lexeme(t) for t in _lexemes(term)) + ")" for term in terms]
     return (" | " if any_term else " & ").join(parts)
 
 
@@ -333,21 +344,32 @@ def _sqlite_share(token: str, documents: int) -> float:
 
 
 def term_share(term: QueryTerm, found: Frequencies | None = None) -> float:
-    """The estimated share of documents holding every token of `term` (the product of theirs)."""
+    """The estimated share of documents holding every token `term` is matched as: the product
+    of theirs, or for a chain of bigrams the rarest one's (they overlap: 张三 and 三丰 go
+    together)."""
     found = found or frequencies()
     if found.documents <= 0:
         return 0.0
+    tokens = _lexemes(term)
     if connection.vendor == "sqlite":
-        return math.prod(_sqlite_share(t, found.documents) for t in _as_term(term))
-    return math.prod(found.shares.get(t, found.floor / 2) for t in _as_term(term))
+        shares = [_sqlite_share(t, found.documents) for t in tokens]
+    else:
+        shares = [found.shares.get(t, found.floor / 2) for t in tokens]
+    return min(shares) if _chain(tokens) else math.prod(shares)
+
+
+def _phrase(term: QueryTerm) -> bool:
+    """A phrase of separate tokens (the pieces of an identifier), whose order only a re-check
+    of each document can tell; a bigram chain almost always stands together when all of its
+    bigrams are there."""
+    tokens = _lexemes(term)
+    return len(tokens) > 1 and not _chain(tokens)
 
 
 def _match_share(terms: Sequence[QueryTerm], any_term: bool, found: Frequencies) -> float:
     """The estimated share of documents matching `terms` (a phrase in PHRASE_SHARE of the
     documents holding its characters)."""
-    matching = [
-        term_share(t, found) * (PHRASE_SHARE if len(_as_term(t)) > 1 else 1.0) for t in terms
-    ]
+    matching = [term_share(t, found) * (PHRASE_SHARE if _phrase(t) else 1.0) for t in terms]
     return min(1.0, sum(matching)) if any_term else math.prod(matching)
 
 
@@ -357,16 +379,18 @@ def choose_plan(terms: Sequence[QueryTerm], any_term: bool) -> str:
     when both would read more than WINDOWS_ABOVE rows (every word but the rare ones at a
     million cases), phrases excepted.
 
-    A phrase (characters side by side) is rarer than its characters together: the index returns
-    every document holding them all, each then re-read to check the order (PHRASE_RECHECK), while
-    the walk meets a match only in about PHRASE_SHARE of those documents."""
+    A phrase of several tokens (the bigram chain of three or more characters, the pieces of an
+    identifier) is rarer than its tokens together: the index returns every document holding them
+    all, each then re-read to check the order (PHRASE_RECHECK), while the walk meets a match
+    only in about PHRASE_SHARE of those documents (a bigram chain: in nearly all of them). Two
+    characters are one bigram, planned like a word."""
     found = frequencies()
     held = [term_share(t, found) for t in terms]
     held_share = min(1.0, sum(held)) if any_term else math.prod(held)
     share = _match_share(terms, any_term, found)
     if share <= 0:
         return INDEX
-    phrase = any(len(_as_term(t)) > 1 for t in terms)
+    phrase = any(len(_lexemes(t)) > 1 for t in terms)
     fetched = held_share * found.documents * (PHRASE_RECHECK if phrase else 1.0)
     walked = (COUNT_CAP + 1) / share
     plan = RECENT if fetched > WALK_MARGIN * walked else INDEX

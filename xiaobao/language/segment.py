@@ -12,12 +12,15 @@ letters and digits become ASCII), lower-cased, so English words match whatever t
 converted from traditional to simplified characters with OpenCC (學位 finds 学位), at index and
 at query time alike.
 
-The index holds the words and, after them, every Chinese character once more in text order
-(character unigrams). A query is cut into dictionary words; a stretch of the query that the
-dictionary does not know (it falls apart into single characters: 房, 锦程, a name) becomes a
-phrase of those characters, which must stand next to each other in the text (FTS5 phrase,
-PostgreSQL `<->`), so a single character or an unknown word is found inside longer words and
-never as characters scattered over the text.
+The index holds the words, then every pair of Chinese characters that stand side by side in the
+text (character bigrams, each marked with BIGRAM so that it never meets a word of the same two
+characters), then every Chinese character once more (unigrams). A query is cut into dictionary
+words; a stretch of the query that the dictionary does not know (it falls apart into single
+characters: 房, 锦程, a name) becomes a phrase of those characters (`query_terms`), matched as
+its chain of bigrams (`lexemes`: 锦程 is the one lexeme ǂ锦程, 张三丰 is ǂ张三 followed by ǂ三丰)
+and a lone character as its unigram, so a single character or an unknown word is found inside
+longer words and never as characters scattered over the text, and an unknown two-character word
+is as cheap to find as a dictionary word.
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ from xiaobao.language.lexicon import FINANCE_WORDS
 
 # Bump when the dictionary or the token rules change: documents indexed under another version are
 # stale and `reindex_search --stale` rebuilds them.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 MAX_TOKEN_LENGTH = 40
+# Marks a character bigram (a letter, so both full-text engines keep it inside the token; NFKC
+# text never yields it in practice, and `_clean` drops it from words all the same).
+BIGRAM = "\u01c2"
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -117,7 +123,7 @@ def normalise(text: str) -> str:
 def _clean(words: object) -> list[str]:
     out: list[str] = []
     for word in words:  # type: ignore[attr-defined]
-        for token in _ALNUM.findall(word):
+        for token in _ALNUM.findall(word.replace(BIGRAM, "")):
             if len(token) <= MAX_TOKEN_LENGTH:
                 out.append(token)
     return out
@@ -127,15 +133,28 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def tokens_for_index(text: str) -> list[str]:
-    """Search-engine segmentation: each long word and the dictionary words inside it, then
-    every Chinese character in text order (the unigrams that phrase queries match).
+    """Search-engine segmentation: each long word and the dictionary words inside it, then the
+    bigrams of each stretch of Chinese in text order (the chains that phrase queries match;
+    a stretch's chain ends at punctuation), then every Chinese character (unigrams).
 
-    信用卡年费 gives 信用, 信用卡, 年费, 信, 用, 卡, 年, 费: a query for 信用 or 信用卡 finds it
-    by word, 卡年 or 卡 by adjacent characters.
-    """
+    信用卡年费 gives 信用, 信用卡, 年费, ǂ信用, ǂ用卡, ǂ卡年, ǂ年费, 信, 用, 卡, 年, 费: a query for
+    信用 or 信用卡 finds it by word, 卡年 by its bigram, 卡 by its unigram. The bigrams come
+    before the unigrams so that their positions, which phrases compare, stay low (PostgreSQL
+    keeps positions up to 16,383)."""
     folded = normalise(text)
     words = _clean(tokenizer().cut_for_search(folded, HMM=False))
-    return words + [ch for run in _CJK_RUN.findall(folded) for ch in run]
+    runs = _CJK_RUN.findall(folded)
+    pairs = [BIGRAM + run[i : i + 2] for run in runs for i in range(len(run) - 1)]
+    return words + pairs + [ch for run in runs for ch in run]
+
+
+def lexemes(term: Term) -> Term:
+    """The index tokens that match `term`, side by side and in order: a phrase of two or more
+    Chinese characters as its chain of bigrams, anything else (a word, a lone character, the
+    pieces of an identifier) as it is."""
+    if len(term) > 1 and all(len(t) == 1 and has_cjk(t) for t in term):
+        return tuple(BIGRAM + term[i] + term[i + 1] for i in range(len(term) - 1))
+    return term
 
 
 Term = tuple[str, ...]

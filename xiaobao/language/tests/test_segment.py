@@ -86,5 +86,30 @@ def test_query_terms_keep_unknown_stretches_together():
     assert loose_terms(query_terms("不存在的理财套餐")) == [("存在",), ("理财",), ("套餐",)]
 
 
-def test_index_holds_words_then_characters_in_order():
-    assert tokens_for_index("學位房") == ["学位", "房", "学", "位", "房"]
+def test_index_holds_words_then_bigrams_then_characters_in_order():
+    from xiaobao.language.segment import BIGRAM
+
+    assert tokens_for_index("學位房") == [
+        "学位",
+        "房",
+        BIGRAM + "学位",
+        BIGRAM + "位房",
+        "学",
+        "位",
+        "房",
+    ]
+    # A bigram never spans punctuation: 卡。年 holds no 卡年.
+    tokens = tokens_for_index("销卡。年费")
+    assert BIGRAM + "销卡" in tokens and BIGRAM + "卡年" not in tokens
+    # The marker cannot be smuggled in by the text itself: words never carry it.
+    assert all(not t.startswith(BIGRAM) for t in tokens_for_index(BIGRAM + "销卡")[:1])
+
+
+def test_a_phrase_is_matched_as_its_chain_of_bigrams():
+    from xiaobao.language.segment import BIGRAM, lexemes
+
+    assert lexemes(("销", "卡")) == (BIGRAM + "销卡",)
+    assert lexemes(tuple("张三丰")) == (BIGRAM + "张三", BIGRAM + "三丰")
+    assert lexemes(("房",)) == ("房",)  # a lone character: its unigram
+    assert lexemes(("信用卡",)) == ("信用卡",)  # a word: itself
+    assert lexemes(("ts2026", "000123")) == ("ts2026", "000123")  # an identifier's pieces
