@@ -305,19 +305,16 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
     marks_out.write_text(json.dumps(marks))
     rss_before = proc_status_self()
 
-    # Count rows as the importer reads them (for the memory curve): a wrapper around the file's
-    # row iterator, nothing else of the import changes.
+    # Count rows as the importer takes them (for the memory curve), through its own progress
+    # callback (every 200 rows: the wizard's progress bar); the file itself may be read by the
+    # importer's reader process, so a wrapper around the file's rows would not see them.
     progress = [0]
-    last_row: list[float] = []
-    original = importing.Table.rows
+    reached: dict[int, float] = {}  # rows → when the importer first reported them
 
-    def counted(self: Any) -> Any:
-        for item in original(self):
-            progress[0] += 1
-            yield item
-        last_row.append(time.perf_counter())
+    def counted(rows: int) -> None:
+        progress[0] = rows
+        reached.setdefault(rows, time.perf_counter())
 
-    importing.Table.rows = counted  # type: ignore[method-assign]
     # How long the year's registry sequence is locked: numbers are taken just before the commit.
     numbering: list[float] = []
     assign = services.DeferredNumbers.assign
@@ -361,16 +358,19 @@ def run_import(path: Path, marks_out: Path) -> dict[str, Any]:
         with MemorySampler(progress) as sampler:
             started = time.perf_counter()
             result = importing.import_complaints(
-                actor=actor, path=path, mapping=dict(MAPPING), source_name=path.name
+                actor=actor,
+                path=path,
+                mapping=dict(MAPPING),
+                source_name=path.name,
+                progress=counted,
             )
             wall = time.perf_counter() - started
     finally:
-        importing.Table.rows = original  # type: ignore[method-assign]
         services.DeferredNumbers.assign = assign  # type: ignore[method-assign]
         reserving.NumberReserver.close = close  # type: ignore[method-assign]
         del conn.commit
     rows = result.rows
-    last_row_s = last_row[0] - started if last_row else None
+    last_row_s = reached[rows] - started if rows in reached else None
     tenth = sampler.at_rows(max(1, rows // 10))
     full = sampler.at_rows(rows)
     growth = None

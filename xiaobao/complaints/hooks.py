@@ -36,6 +36,27 @@ def on_renumber(listener: RenumberListener) -> RenumberListener:
     return listener
 
 
+# Called (without arguments) by a bulk writer after each chunk it wrote, at the level of its own
+# transaction (never inside a savepoint that may still be rolled back on its own), so that an
+# edge gathering work for after the commit (the search-index jobs) can write it now instead of
+# holding it for every case of a 100,000-row import until the end. What they write commits or
+# rolls back with the cases.
+ChunkListener = Callable[[], object]
+
+chunk_listeners: list[ChunkListener] = []
+
+
+def on_chunk(listener: ChunkListener) -> ChunkListener:
+    if listener not in chunk_listeners:
+        chunk_listeners.append(listener)
+    return listener
+
+
+def chunk_written() -> None:
+    for listener in chunk_listeners:
+        listener()
+
+
 # Panels other apps show on the case page (the partner or product a case involves …): each is
 # called with (request, complaint) and returns safe HTML, or "" when it has nothing to show.
 # The core renders them in the side column without knowing the apps behind them.

@@ -39,7 +39,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from xiaobao.complaints import services
+from xiaobao.complaints import hooks, services
 from xiaobao.complaints.choices import Axis, Kind, NoticeMethod, Outcome, Route
 from xiaobao.complaints.models import Complaint, TaxonomyTerm
 from xiaobao.complaints.services.numbering import NumberReserver
@@ -52,6 +52,7 @@ from xiaobao.intake.fields import (
     VALUE_MAPPED,
 )
 from xiaobao.intake.lookups import Lookups
+from xiaobao.intake.pipeline import Rows
 from xiaobao.intake.reading import ImportFileError, Table, footer_word, limit
 from xiaobao.intake.results import ERROR, WARNING, ImportResult, Issue, stored
 from xiaobao.intake.values import (
@@ -121,6 +122,10 @@ class Row:
     sheet: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # Filled by the import's reader process (`pipeline`): the case prepared ahead, or the
+    # registration service's refusal of it; the writer numbers and writes the one, reports the other.
+    prepared: services.Registration | None = None
+    refusal: Issue | None = None
 
     @property
     def ok(self) -> bool:
@@ -737,7 +742,13 @@ def _lock_imports() -> None:
 
 class _Writer:
     """Rows that passed parsing, written a chunk at a time: one query for the chunk's duplicates,
-    each case checked by the registration service in Python, then one insert per table."""
+    each case checked by the registration service in Python, then one insert per table.
+
+    Nothing of a written chunk is kept beyond the counts and the report's bounded lists: a case
+    that repeats one of an earlier chunk is found by the next chunk's duplicate query (the
+    transaction sees its own rows), the search-index jobs are queued with each chunk
+    (`hooks.chunk_written`), and on PostgreSQL the chunk's deferred foreign-key checks run at
+    once instead of piling up for the commit."""
 
     CHUNK = 500
 
@@ -749,12 +760,20 @@ class _Writer:
         self.numbers = numbers
         self.batched = batched
         self.rows: list[Row] = []
-        self.seen: set[tuple[int, str]] = set()
+        self.seen: set[tuple[int, str]] = set()  # this chunk's (channel, reference) pairs
+        self.mostly_new = True  # the last chunk was not mostly rows imported before
 
-    def add(self, row: Row) -> None:
+    def prepares(self, row: Row) -> bool:
+        """Whether the row, once its chunk is written, goes through `Importer.prepare`."""
+        return self.batched and not row.values["historical"]
+
+    def add(self, row: Row) -> bool:
+        """Take a row; True if that wrote a chunk."""
         self.rows.append(row)
         if len(self.rows) >= self.CHUNK:
             self.flush()
+            return True
+        return False
 
     def _existing(self) -> set[tuple[int, str]]:
         refs = {r.values["external_ref"] for r in self.rows if r.values["external_ref"]}
@@ -785,11 +804,16 @@ class _Writer:
         else:
             self.numbers.need(self._years(existing))
         prepared: list[tuple[Row, services.Registration]] = []
+        duplicates = len(self.result.duplicates)
         for row in self.rows:
             v = row.values
             key = (v["channel"].pk, v["external_ref"])
             if v["external_ref"] and (key in existing or key in self.seen):
                 self.result.duplicates.append((row.number, v["external_ref"]))
+                continue
+            if row.refusal is not None:  # refused by the service in the reader process
+                self.result.errors.append(row.refusal)
+                self.result.rejected.append(row.number)
                 continue
             mark = self.numbers.mark()
             try:
@@ -797,6 +821,9 @@ class _Writer:
                     with transaction.atomic():
                         complaint = self.importer.write(row)
                     self._done(row, complaint)
+                elif row.prepared is not None:  # by the reader process: only the number is left
+                    services.registration_renumber(row.prepared)
+                    prepared.append((row, row.prepared))
                 else:
                     prepared.append((row, self.importer.prepare(row)))
             except DomainError as exc:
@@ -810,7 +837,12 @@ class _Writer:
             services.registrations_save_bulk([reg for _row, reg in prepared])
             for row, reg in prepared:
                 self._done(row, reg.complaint)
+        self.mostly_new = len(self.result.duplicates) - duplicates <= len(self.rows) // 2
         self.rows = []
+        self.seen = set()
+        if connection.vendor == "postgresql":
+            connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then DEFERRED
+        hooks.chunk_written()
 
     def _done(self, row: Row, complaint: Complaint) -> None:
         self.result.created += 1
@@ -841,6 +873,7 @@ def import_complaints(
     batched: bool = True,
     run: int | None = None,
     finish: Callable[[ImportResult], object] | None = None,
+    pipeline: bool | None = None,
 ) -> ImportResult:
     """Import every row or none (or, `partial`, the valid ones); see the module docstring.
 
@@ -853,6 +886,8 @@ def import_complaints(
     `run`: the wizard's `ImportRun`, named in the audit rows of the registry numbers.
     `finish(result)` is called inside the import's transaction just before it commits (only if
     it is to commit), so that what the caller records about the outcome commits with the cases.
+    `pipeline`: after the first chunk, a forked process reads, parses and prepares the rows
+    while this one writes (see `intake.pipeline`); by default on PostgreSQL only.
     """
     path = Path(path)
     table = Table(path, sheet, header_row)
@@ -886,6 +921,7 @@ def import_complaints(
                 preview=preview,
                 batched=batched,
                 finish=finish,
+                pipeline=connection.vendor == "postgresql" if pipeline is None else pipeline,
             )
             kept = result.committed
         finally:
@@ -916,36 +952,51 @@ def _import_rows(
     preview: int,
     batched: bool,
     finish: Callable[[ImportResult], object] | None,
+    pipeline: bool,
 ) -> None:
     """The import's one transaction: every row read, checked and written, then kept or not."""
     dry_run, partial, strict = result.dry_run, result.partial, result.strict
     with transaction.atomic(), memo.held():
         _lock_imports()
         writer = _Writer(importer, result, numbers, batched=batched)
-        for sheet_name, number, cells in table.rows():
-            footer = importer.footer(sheet_name, number, cells)
-            if footer is not None:
-                result.footers += 1
-                result.warnings.append(footer)
-                continue
-            result.rows += 1
-            if result.rows > max_rows:
-                raise ImportFileError(
-                    "文件超过 %(max_rows)s 行，请拆分为多个文件后导入。",
-                    params={"max_rows": format(max_rows, ",")},
-                )
-            if progress is not None and result.rows % 200 == 0:
-                progress(result.rows)
-            row = importer.parse(number, cells, sheet_name)
-            rejected = not row.ok or (partial and strict and bool(row.issues))
-            for issue in row.issues:
-                (result.warnings if issue.severity == WARNING else result.errors).append(issue)
-            if len(result.preview) < preview:
-                result.preview.append(importer.preview_of(row))
-            if rejected:
-                result.rejected.append(number)
-                continue
-            writer.add(row)
+
+        def rejected(row: Row) -> bool:
+            return not row.ok or (partial and strict and bool(row.issues))
+
+        source = Rows(
+            importer,
+            table,
+            lambda row: not rejected(row) and writer.prepares(row),
+            pipeline=pipeline,
+        )
+        items = source.__iter__()  # a generator: closed below
+        try:
+            for item in items:
+                if item.footer is not None:
+                    result.footers += 1
+                    result.warnings.append(item.footer)
+                    continue
+                result.rows += 1
+                if result.rows > max_rows:
+                    raise ImportFileError(
+                        "文件超过 %(max_rows)s 行，请拆分为多个文件后导入。",
+                        params={"max_rows": format(max_rows, ",")},
+                    )
+                if progress is not None and result.rows % 200 == 0:
+                    progress(result.rows)
+                row = item.row
+                for issue in row.issues:
+                    (result.warnings if issue.severity == WARNING else result.errors).append(issue)
+                if len(result.preview) < preview:
+                    result.preview.append(importer.preview_of(row))
+                if rejected(row):
+                    result.rejected.append(item.number)
+                    continue
+                if writer.add(row):
+                    source.prepare_ahead(writer.mostly_new)
+                    source.fork()  # the reference data is read: a reader process may go ahead
+        finally:
+            items.close()  # stops the reader process, if any
         writer.flush()
         if progress is not None:
             progress(result.rows)

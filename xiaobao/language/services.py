@@ -152,6 +152,23 @@ class _IndexBatch:
                 ],
             )
 
+    def spill(self) -> None:
+        """Queue now, inside the transaction, the whole jobs (`PER_JOB` cases each) of the cases
+        gathered so far; the rest waits for more cases or for the commit. The same jobs as at
+        the commit (ids ascend), without holding every case's id until then."""
+        ids = sorted(self.ids - {self.first})
+        whole = len(ids) - len(ids) % self.PER_JOB
+        if not whole:
+            return
+        enqueue_many(
+            INDEX_JOB,
+            [
+                {"complaint_ids": ids[at : at + self.PER_JOB]}
+                for at in range(0, whole, self.PER_JOB)
+            ],
+        )
+        self.ids = set(ids[whole:])
+
 
 def search_index_on_event(event: ComplaintEvent) -> None:
     """`complaints.hooks` listener: every change to a case writes an event, so re-index the case
@@ -170,6 +187,17 @@ def search_index_on_event(event: ComplaintEvent) -> None:
                 return
         transaction.on_commit(_IndexBatch(event.complaint_id))
     search_index_request(complaint_id=event.complaint_id)
+
+
+def search_index_spill() -> None:
+    """`complaints.hooks` chunk listener: a bulk import wrote a chunk; queue the index jobs of
+    its cases with the chunk (they commit or roll back with the cases) instead of at the end."""
+    if not connection.in_atomic_block:
+        return
+    for entry in connection.run_on_commit:
+        func = entry[1]
+        if isinstance(func, _IndexBatch) and not func.done:
+            func.spill()
 
 
 def stale_complaints() -> QuerySet[Complaint]:

@@ -59,6 +59,12 @@ def held() -> Iterator[None]:
         _memo.reset(token)
 
 
+def held_values() -> dict[Hashable, Any]:
+    """What `held()` keeps so far (empty outside it): a process forked inside the block (an
+    import's reader) finds these values already read and needs no database for them."""
+    return dict(_memo.get() or {})
+
+
 @contextmanager
 def scope() -> Iterator[None]:
     """Read the stamps at most once until the block ends (a request)."""

@@ -65,6 +65,7 @@ from xiaobao.complaints.services.registration import (
     Registration,
     complaint_register,
     registration_prepare,
+    registration_renumber,
     registration_save,
     registrations_save_bulk,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "extension_request",
     "follow_up_record",
     "registration_prepare",
+    "registration_renumber",
     "registration_save",
     "registrations_save_bulk",
     "review_deadline",

@@ -392,6 +392,16 @@ def registration_prepare(
     )
 
 
+def registration_renumber(reg: Registration) -> None:
+    """Number a registration prepared in another process (an import's reader, under throw-away
+    numbers of its own) from this process's numbering, as `registration_prepare` would have
+    here: an import's reserved or deferred numbers, in the order its cases are written."""
+    complaint = reg.complaint
+    complaint.registry_no = _late_registry_no() or _next_registry_no(
+        complaint.kind, complaint.received_at.astimezone(TZ).year
+    )
+
+
 @dataclass
 class Registration:
     """A checked registration, not yet written: the case, its people, links and event data."""
