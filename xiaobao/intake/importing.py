@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -746,9 +747,14 @@ class _Writer:
 
     Nothing of a written chunk is kept beyond the counts and the report's bounded lists: a case
     that repeats one of an earlier chunk is found by the next chunk's duplicate query (the
-    transaction sees its own rows), the search-index jobs are queued with each chunk
-    (`hooks.chunk_written`), and on PostgreSQL the chunk's deferred foreign-key checks run at
-    once instead of piling up for the commit."""
+    transaction sees its own rows), and the search-index jobs are queued with each chunk
+    (`hooks.chunk_written`).
+
+    On PostgreSQL the chunk's foreign keys (deferred by Django until the commit, where they
+    took the last quarter of a large import) are checked as soon as it is written, by a thread
+    on the same connection, while this one goes on with the next rows: psycopg serialises the
+    connection's use, so the next statement simply waits for the checks, and `checked()` raises
+    what they raised before anything else is written."""
 
     CHUNK = 500
 
@@ -762,6 +768,8 @@ class _Writer:
         self.rows: list[Row] = []
         self.seen: set[tuple[int, str]] = set()  # this chunk's (channel, reference) pairs
         self.mostly_new = True  # the last chunk was not mostly rows imported before
+        self.checker: threading.Thread | None = None
+        self.check_error: BaseException | None = None
 
     def prepares(self, row: Row) -> bool:
         """Whether the row, once its chunk is written, goes through `Importer.prepare`."""
@@ -796,6 +804,7 @@ class _Writer:
         )
 
     def flush(self) -> None:
+        self.checked()
         if not self.rows:
             return
         existing = self._existing()
@@ -840,9 +849,34 @@ class _Writer:
         self.mostly_new = len(self.result.duplicates) - duplicates <= len(self.rows) // 2
         self.rows = []
         self.seen = set()
-        if connection.vendor == "postgresql":
-            connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then DEFERRED
         hooks.chunk_written()
+        if connection.vendor == "postgresql" and not (self.result.dry_run or self.result.failed):
+            self._check_later()  # (an import to be rolled back never checked them)
+
+    def _check_later(self) -> None:
+        raw = connection.connection  # psycopg's own connection (thread-safe), not Django's
+
+        def check() -> None:
+            try:
+                raw.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs the deferred checks now
+                raw.execute("SET CONSTRAINTS ALL DEFERRED")
+            except BaseException as exc:
+                self.check_error = exc
+
+        self.checker = threading.Thread(target=check, name="import-fk-check", daemon=True)
+        self.checker.start()
+
+    def checked(self, *, quiet: bool = False) -> None:
+        """Wait for the last chunk's foreign-key checks; raise what they raised (`quiet`: an
+        error is being raised already)."""
+        if self.checker is None:
+            return
+        self.checker.join()
+        self.checker = None
+        error, self.check_error = self.check_error, None
+        if error is not None and not quiet:
+            with connection.wrap_database_errors:
+                raise error
 
     def _done(self, row: Row, complaint: Complaint) -> None:
         self.result.created += 1
@@ -994,10 +1028,16 @@ def _import_rows(
                     continue
                 if writer.add(row):
                     source.prepare_ahead(writer.mostly_new)
-                    source.fork()  # the reference data is read: a reader process may go ahead
+                    if pipeline and not source.forking:
+                        # The reference data is read: a reader process may go ahead (forked
+                        # with no thread of ours inside a statement).
+                        writer.checked()
+                        source.fork()
+            writer.flush()
+            writer.checked()
         finally:
             items.close()  # stops the reader process, if any
-        writer.flush()
+            writer.checked(quiet=True)
         if progress is not None:
             progress(result.rows)
         result.unknown = {name: list(words) for name, words in importer.unknown.items()}

@@ -17,7 +17,7 @@ period and every branch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -175,6 +175,20 @@ def refresh(complaint_ids: Iterable[int], *, new: NewCase | None = None) -> None
     mark_months(received)
 
 
+@transaction.atomic(savepoint=False)
+def refresh_new(cases: Sequence[NewCase]) -> None:
+    """`refresh` of many cases just registered (a bulk import's chunk): their facts worked out in
+    the database as for any case, their people from the complainants as written, and nothing
+    read back that a new case cannot have yet (earlier facts or people)."""
+    received: set[datetime] = set()
+    for start in range(0, len(cases), CHUNK):
+        part = list(cases[start : start + CHUNK])
+        ids = sorted(n.complaint.pk for n in part)
+        received |= set(_upsert(ids).values())
+        _refresh_people(ids, new=part)
+    mark_months(received)
+
+
 def _refresh_chunk(ids: list[int], new: NewCase | None = None) -> set[datetime]:
     """Rewrite these facts; returns the receipt times they had and have (for the rollups)."""
     if new is None:
@@ -183,7 +197,7 @@ def _refresh_chunk(ids: list[int], new: NewCase | None = None) -> set[datetime]:
     else:
         before, after = set(), _insert_new(new)
     gone = [pk for pk in ids if pk not in after]
-    _refresh_people(ids, new=new)
+    _refresh_people(ids, new=None if new is None else [new])
     if gone:
         ComplaintFact.objects.filter(pk__in=gone).delete()
     return before | set(after.values())
@@ -378,7 +392,10 @@ def _new_people(new: NewCase) -> set[tuple[int, str, str]]:
     }
 
 
-def _refresh_people(ids: list[int], *, wait: bool = False, new: NewCase | None = None) -> None:
+def _refresh_people(
+    ids: list[int], *, wait: bool = False, new: Sequence[NewCase] | None = None
+) -> None:
+    """`new`: `ids` are these cases, just registered (no people of theirs are stored yet)."""
     old: list[tuple[str, str, str]] = []
     if new is None:
         wanted = _wanted_people(ids)
@@ -388,7 +405,7 @@ def _refresh_people(ids: list[int], *, wait: bool = False, new: NewCase | None =
             )
         )
     else:
-        wanted = _new_people(new)  # a new case has no people yet
+        wanted = {person for case in new for person in _new_people(case)}  # none stored yet
     if not wanted and not old:
         return
     id_hashes, phone_hashes = _nodes([(i, p) for _c, i, p in wanted] + [(i, p) for i, p, _k in old])

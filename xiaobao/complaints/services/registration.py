@@ -517,7 +517,9 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
             ["complaint_id", "taxonomyterm_id"],
             ((r.complaint.pk, t.pk) for r in regs for t in getattr(r, attr)),
         )
-    bulk.insert([_complainant_row(r.complaint, person) for r in regs for person in r.people])
+    people = bulk.insert(
+        [_complainant_row(r.complaint, person) for r in regs for person in r.people]
+    )
     now = _now()
     events = bulk.insert(
         [
@@ -533,7 +535,17 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         ],
         keys=True,
     )
-    statistics.refresh([c.pk for c in complaints])
+    written = iter(people)
+    statistics.refresh_new(
+        [
+            statistics.NewCase(
+                r.complaint,
+                [next(written) for _person in r.people],
+                forwarded_late=bool(r.event_data.get("forwarded_late")),
+            )
+            for r in regs
+        ]
+    )
     for event in events:
         for listener in hooks.event_listeners:
             listener(event)

@@ -12,6 +12,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from xiaobao.complaints import services
@@ -23,6 +24,8 @@ from xiaobao.intake.tests.test_batched import _snapshot, _Undo, varied_csv  # no
 from xiaobao.intake.tests.test_importing import HEADER, MAP, run, shared_data, write_csv  # noqa: F401
 from xiaobao.jobs.models import Job
 from xiaobao.language import services as language
+from xiaobao.reports import facts
+from xiaobao.reports.models import ComplaintFact, PersonFact
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +196,57 @@ def test_index_jobs_are_queued_with_each_chunk(
     for callback in callbacks:
         callback()
     assert sorted(pk for job in queued() for pk in job) == ids
+
+
+def test_the_statistics_of_cases_written_chunk_by_chunk_are_in_step(
+    varied_csv,  # noqa: F811
+    people,
+    forks,
+):
+    """The facts and people of a chunk's new cases are written from the objects (`refresh_new`):
+    a recount from the registry finds nothing to change, repeat complainants across chunks
+    included."""
+    result = import_complaints(
+        actor=people.hq_officer, path=varied_csv, mapping=VARIED_MAP, partial=True, pipeline=True
+    )
+    assert result.committed and result.created > 40 and forks == [7]
+    assert facts.reconcile().total == 0
+    assert ComplaintFact.objects.count() == result.created
+    repeated = PersonFact.objects.filter(repeated=True).values("person_key").distinct().count()
+    assert repeated > 0  # the same ID number on cases of different chunks
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="PostgreSQL defers the foreign keys; SQLite checks each statement",
+)
+def test_a_broken_foreign_key_fails_the_import_at_its_chunk(tmp_path, people, forks, monkeypatch):
+    """The chunk's foreign keys are checked while the next rows are read: a broken one still
+    fails the import (and no later chunk is written), as it failed the commit before."""
+    from django.db import IntegrityError
+
+    from xiaobao.complaints import hooks
+    from xiaobao.complaints.models import TaxonomyTerm
+    from xiaobao.lib import bulk
+
+    path = write_csv(tmp_path / "many.csv", _rows(40))
+    term = TaxonomyTerm.objects.order_by("pk").first()
+    assert term is not None
+    broken: list[int] = []
+    chunks: list[int] = []
+
+    def break_once() -> None:
+        chunks.append(1)
+        if not broken:
+            broken.append(
+                bulk.insert_rows(
+                    Complaint.tags.through, ["complaint_id", "taxonomyterm_id"], [(10**9, term.pk)]
+                )
+            )
+
+    monkeypatch.setattr(hooks, "chunk_listeners", [*hooks.chunk_listeners, break_once])
+    with pytest.raises(IntegrityError):
+        run(people.officer_a, path, pipeline=True)
+    assert broken == [1] and chunks == [1]  # the second chunk was never written
+    assert Complaint.objects.count() == 0
+    assert not multiprocessing.active_children()
