@@ -20,6 +20,12 @@ deadline policies, calendar, taxonomy and webhook subscriptions as they stood wh
 (`lib.memo`: read once, not once a row). A row whose external reference was already imported
 through the same channel is skipped, so importing the same file twice registers nothing new. 合计/小计 rows are skipped with a warning.
 
+On PostgreSQL (or with `pipeline=True`), once the first chunk is written, a forked reader process
+reads, parses and prepares the rows while this process numbers and writes the previous chunk
+(`intake.pipeline`); it never touches the database, and hands the rest of the file back when a
+row needs it. What an import keeps in memory does not grow with the file: counts, the first
+registry numbers, and a line per problem row.
+
 Historical cases that were already answered (a reply text and a reply time) are registered,
 accepted, decided and notified with `lib.clock.replay`, so that their events carry the real times;
 a ledger that never stated the outcome gives 未注明 (never guessed). A referral without contact
