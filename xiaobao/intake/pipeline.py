@@ -90,8 +90,9 @@ class Rows:
             self._ahead_flag.value = int(on)
 
     def fork(self) -> None:
-        """Read ahead in a child from the next row on (if the pipeline is on)."""
-        self.forking = self.pipeline
+        """Read ahead in a child from the next row on (if the pipeline is on and this process
+        may have children: a daemonic worker process, as some pools start, may not)."""
+        self.forking = self.pipeline and not multiprocessing.current_process().daemon
 
     def item(self, sheet: str, number: int, cells: list[Any], *, prepare: bool) -> Item:
         footer = self.importer.footer(sheet, number, cells)

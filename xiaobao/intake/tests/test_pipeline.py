@@ -68,6 +68,25 @@ def test_the_reader_process_writes_what_one_process_writes(varied_csv, people, f
     assert not multiprocessing.active_children()
 
 
+def test_a_daemonic_worker_imports_without_a_reader_process(
+    varied_csv,  # noqa: F811
+    people,
+    forks,
+    monkeypatch,
+):
+    """A pool's daemonic worker process may not start children: it reads the file itself."""
+    alone, expected = _pipelined(people.hq_officer, varied_csv, pipeline=False)
+
+    class Daemonic:
+        daemon = True
+
+    monkeypatch.setattr(pipeline.multiprocessing, "current_process", Daemonic)
+    result, actual = _pipelined(people.hq_officer, varied_csv, pipeline=True)
+    assert forks == []
+    assert (result.created, result.rejected) == (alone.created, alone.rejected)
+    assert actual == expected
+
+
 def _pipelined(actor, path: Path, *, pipeline: bool):
     try:
         with transaction.atomic():
