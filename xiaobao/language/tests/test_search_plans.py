@@ -173,12 +173,17 @@ def test_windows_find_the_newest_received_matches_exactly(
 
 def test_windows_on_postgresql_for_words_with_many_matches(ledger, monkeypatch):
     _analyze()
-    # 年费 is in all twelve documents: the index returns 12, a walk reads 101 for 101 matches;
-    # both exceed WINDOWS_ABOVE, so PostgreSQL reads windows (SQLite has no such plan).
+    # 年费 is in all twelve documents: the index returns 12 (over WINDOWS_ABOVE), a walk reads
+    # 101 for 101 matches (over WALK_ABOVE), so PostgreSQL reads windows (SQLite has no such
+    # plan).
     monkeypatch.setattr(search, "WINDOWS_ABOVE", 2)
+    monkeypatch.setattr(search, "WALK_ABOVE", 100)
     monkeypatch.setattr(search, "COUNT_CAP", 100)
     plan = search.choose_plan(query_terms("年费"), False)
     assert plan == (WINDOWS if connection.vendor == "postgresql" else INDEX)
+    # A walk short enough is kept, however many the index would return.
+    monkeypatch.setattr(search, "WALK_ABOVE", 101)
+    assert search.choose_plan(query_terms("年费"), False) != WINDOWS
     # 锦程 (not a dictionary word: its bigram) is in one: the index reads one row, under the
     # threshold.
     assert search.choose_plan(query_terms("锦程"), False) == INDEX
