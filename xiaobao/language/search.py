@@ -59,12 +59,13 @@ import math
 import re
 import time
 import unicodedata
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection
 from django.db.models import Max, Q, QuerySet
 from django.utils.safestring import SafeString
 
@@ -505,37 +506,74 @@ def _received_after(before_id: int, moment: Any) -> bool:
     return later.extra(where=["complaints_complaint.id + 0 < %s"], params=[before_id]).exists()
 
 
+# The connections (`settings.DATABASE_URL`) that already plan every statement for its values:
+# most do, by the startup option or the role's setting, and then a search sets nothing for that.
+_CUSTOM_PLANS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _plans_for_values() -> bool:
+    """Whether this connection's session plans each run of a prepared statement for its
+    values (`plan_cache_mode = force_custom_plan`), asked once per database connection."""
+    connection.ensure_connection()
+    raw = connection.connection
+    known = _CUSTOM_PLANS.get(raw)
+    if known is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('plan_cache_mode')")
+            row = cursor.fetchone()
+        known = _CUSTOM_PLANS[raw] = bool(row) and row[0] == "force_custom_plan"
+    return known
+
+
 @contextmanager
 def _planned(*, bitmaps: bool = False) -> Iterator[None]:
     """PostgreSQL: the statements inside are planned for their own words, every time
     (`plan_cache_mode = force_custom_plan`): the connections prepare repeated statements
     (settings.DB_PREPARE_THRESHOLD), and after five runs PostgreSQL may keep a generic plan
     that cannot know how many documents hold the word (measured at 300,000 cases: 年费 by the
-    index plan 160 ms planned for the word, 4.1 s by the generic plan).
+    index plan 160 ms planned for the word, 4.1 s by the generic plan). The connections are
+    opened in that mode (settings.py); one that is not is put in it for the statements inside.
 
     `bitmaps`: without plain index scans, so that a window's documents are found by
     intersecting the GIN index's bitmap with the primary key's (BitmapAnd). Left to itself the
     planner walks the window's ids and tests each document, because it does not count reading
     the tsvector out of TOAST: 650 ms instead of 18 ms for a window of 50,000 ids at 300,000
-    cases. The settings are local to the transaction and put back after the statements (a
-    failed statement rolls them back with the savepoint)."""
+    cases.
+
+    The settings are the session's, changed in one statement and put back to the session's own
+    values (`reset_val`) in one, with no transaction of their own (a search is a handful of
+    statements: the four a transaction and its savepoint-free settings took were a fifth of
+    them). If a statement inside fails within a transaction, that transaction's rollback puts
+    them back instead."""
     if connection.vendor != "postgresql":
         yield
         return
-    settings = {"plan_cache_mode": "force_custom_plan"}
-    if bitmaps:
-        settings["enable_indexscan"] = "off"
-    with transaction.atomic(), connection.cursor() as cursor:
-        previous = {}
-        for name, value in settings.items():
-            cursor.execute(
-                "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
-            )
-            row = cursor.fetchone()
-            previous[name] = row[0] if row else ""
+    names = ["enable_indexscan"] if bitmaps else []
+    if not _plans_for_values():
+        names.append("plan_cache_mode")
+    if not names:
         yield
-        for name, value in previous.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        return
+    values = {"enable_indexscan": "off", "plan_cache_mode": "force_custom_plan"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, false)" for _ in names),
+            [v for name in names for v in (name, values[name])],
+        )
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config(name, reset_val, false) FROM pg_settings"
+                    " WHERE name = ANY(%s)",
+                    [names],
+                )
+        except DatabaseError:
+            if not connection.in_atomic_block:
+                raise
+            # The enclosing transaction failed: its rollback undoes the settings too.
 
 
 def _windowed_matches(

@@ -187,3 +187,63 @@ def test_windows_on_postgresql_for_words_with_many_matches(ledger, monkeypatch):
     # 锦程 (not a dictionary word: its bigram) is in one: the index reads one row, under the
     # threshold.
     assert search.choose_plan(query_terms("锦程"), False) == INDEX
+
+
+def _session_settings() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_indexscan'), current_setting('plan_cache_mode')"
+        )
+        return cursor.fetchone()
+
+
+@pytest.fixture
+def postgresql_only(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has neither plan settings nor a plan cache")
+
+
+def test_windows_leave_the_session_as_they_found_it(ledger, people, postgresql_only, monkeypatch):
+    """The window queries turn plain index scans off for themselves only: every statement after
+    the search is planned as before, whether the search succeeded or failed."""
+    before = _session_settings()
+    assert before == ("on", "force_custom_plan")
+    base = search.complaint_list(user=people.hq_officer)
+    with search._planned(bitmaps=True):
+        assert _session_settings() == ("off", "force_custom_plan")
+    assert _session_settings() == before
+    assert _pks(base, "年费", WINDOWS)
+    assert _session_settings() == before
+    # A failing statement inside, in a transaction: the rollback puts the settings back.
+    from django.db import DatabaseError, transaction
+
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        search._planned(bitmaps=True),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 / 0")
+    assert _session_settings() == before
+
+
+def test_a_connection_not_planning_for_values_is_put_in_that_mode(
+    ledger, people, postgresql_only, monkeypatch
+):
+    """A deployment that opens its connections with the server's default plan cache mode
+    (DB_PLAN_CACHE_MODE= behind pgbouncer, without the role setting) still gets custom plans for
+    its searches, and its own mode back afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('plan_cache_mode', 'auto', false)")
+    search._CUSTOM_PLANS.clear()
+    try:
+        assert not search._plans_for_values()
+        seen = []
+        with search._planned():
+            seen.append(_session_settings())
+        assert seen == [("on", "force_custom_plan")]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")
+        search._CUSTOM_PLANS.clear()
+    assert _session_settings() == ("on", "force_custom_plan")
