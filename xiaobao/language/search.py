@@ -126,6 +126,8 @@ class SearchResults:
     page: int = 1
     pages: int = 1
     per_page: int = DEFAULT_LIMIT
+    # The registry filter set the search applied (its form is the page's filter form).
+    filterset: Any = field(default=None, repr=False)
 
     def __iter__(self) -> Iterator[SearchHit]:
         return iter(self.hits)
@@ -691,7 +693,8 @@ def search_complaints(
     results = SearchResults(
         query=query, tokens=[term_text(t) for t in terms], per_page=limit, page=max(1, page)
     )
-    base = registry_filterset(filters, complaint_list(user=user)).qs
+    results.filterset = registry_filterset(filters, complaint_list(user=user))
+    base = results.filterset.qs
     identifier = _identifier(query)
     if identifier:
         exact = list(

@@ -37,7 +37,6 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = request.GET.copy()
     for name in _NOT_FILTERS:
         filters.pop(name, None)
-    filterset = RegistryFilter(filters or None, queryset=Complaint.objects.none())
     results, error = None, ""
     try:
         page = max(1, int(request.GET.get("page", "1")))
@@ -50,6 +49,11 @@ def search(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             error = exc.message
+    # The form shows the filter set the search applied; without a search (or with a filter the
+    # search refused), one of its own with the submitted values and their errors.
+    filterset = results.filterset if results is not None else None
+    if filterset is None:
+        filterset = RegistryFilter(filters or None, queryset=Complaint.objects.none())
     rows = [(hit, _case_url(hit.complaint.pk)) for hit in results or []]
     params = request.GET.copy()
     params.pop("page", None)

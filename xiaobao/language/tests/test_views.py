@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 from conftest import PASSWORD
@@ -45,6 +47,11 @@ def test_search_page_filters_and_bad_filters(client, register, people):
     url = reverse("language:search")
     body = client.get(url, {"q": "年费", "status": "registered"}).content.decode()
     assert case.registry_no in body
+    # The form shows the filters the search applied, and so does it without hits or a search.
+    assert re.search(r'<option value="registered"[^>]*selected', body)
+    for params in ({"q": "没有这个词", "status": "registered"}, {"status": "registered"}):
+        body = client.get(url, params).content.decode()
+        assert re.search(r'<option value="registered"[^>]*selected', body), params
     body = client.get(url, {"q": "年费", "status": "closed"}).content.decode()
     assert case.registry_no not in body and "没有找到" in body
     body = client.get(url, {"q": "年费", "status": "bogus"}).content.decode()
