@@ -161,6 +161,12 @@ def _url(name: str) -> str | None:
     return _URLS[key]
 
 
+def warm_up() -> None:
+    """Reverse every menu link once (a preloading server's master does, for its workers)."""
+    for item in entries():
+        _url(item.url_name)
+
+
 def menu(user: Any, match: Any = None) -> list[Section]:
     """The areas this user may see, their first areas first, each with its allowed links."""
     if not getattr(user, "is_authenticated", False):
