@@ -177,15 +177,16 @@ def refresh(complaint_ids: Iterable[int], *, new: NewCase | None = None) -> None
 
 @transaction.atomic(savepoint=False)
 def refresh_new(cases: Sequence[NewCase]) -> None:
-    """`refresh` of many cases just registered (a bulk import's chunk): their facts worked out in
-    the database as for any case, their people from the complainants as written, and nothing
-    read back that a new case cannot have yet (earlier facts or people)."""
+    """`refresh` of many cases just registered (a bulk import's chunk): their facts and people
+    worked out from the objects as written (as `refresh(new=…)` does for one case) and inserted
+    with one COPY per table, and nothing read back that a new case cannot have yet (earlier
+    facts or people, a decision, a portal rating)."""
     received: set[datetime] = set()
     for start in range(0, len(cases), CHUNK):
-        part = list(cases[start : start + CHUNK])
-        ids = sorted(n.complaint.pk for n in part)
-        received |= set(_upsert(ids).values())
-        _refresh_people(ids, new=part)
+        part = sorted(cases[start : start + CHUNK], key=lambda n: n.complaint.pk)
+        bulk.insert_rows(ComplaintFact, FACT_NAMES, (_new_fact(n) for n in part))
+        received |= {n.complaint.received_at for n in part}
+        _refresh_people([n.complaint.pk for n in part], new=part)
     mark_months(received)
 
 
@@ -249,43 +250,53 @@ def months_of(facts: QuerySet[Any]) -> set[date]:
     return {month_of(m) if isinstance(m, datetime) else m for m in rows}
 
 
-def _insert_new(new: NewCase) -> dict[int, datetime]:
-    """The fact row of a case just registered, from the objects written (COLUMNS as computed
-    for a case without decision or portal rating); `reconcile` recounts it like any other."""
+# The fact columns in COLUMNS order, as model attribute names (for `bulk.insert_rows`).
+FACT_NAMES = tuple(COLUMNS)
+
+
+def _new_fact(new: NewCase) -> tuple[Any, ...]:
+    """The fact row (FACT_NAMES order) of a case just registered, from the objects written:
+    COLUMNS as computed for a case without decision or portal rating; `reconcile` recounts it
+    like any other."""
     c = new.complaint
     handling_days = None
     if c.notified_at is not None:
         notified, received = (c.notified_at.astimezone(TZ), c.received_at.astimezone(TZ))
         handling_days = (notified.date() - received.date()).days
-    fact = ComplaintFact(
-        complaint_id=c.pk,
-        kind=c.kind,
-        status=c.status,
-        received_at=c.received_at,
-        unit_id=c.unit_id,
-        handler_id=c.handler_id,
-        intake_channel_id=c.intake_channel_id,
-        business_channel_id=c.business_channel_id,
-        business_category_id=c.business_category_id,
-        cause_id=c.cause_id,
-        level_id=c.level_id,
-        is_major=c.is_major,
-        due_at=c.due_at,
-        notified_at=c.notified_at,
-        handling_days=handling_days,
-        timely=c.timely,
-        at_fault=c.at_fault,
-        extension_approved=c.extension_approved,
-        allowed_days=c.allowed_days,
-        review_requested=c.review_requested,
-        review_outcome=c.review_outcome,
-        surveyed=c.follow_up_result != "",
-        satisfied=c.follow_up_result in SATISFIED_RESULTS,
-        compensation=None,
-        forwarded_late=new.forwarded_late,
+    return (
+        c.pk,  # complaint_id
+        c.kind,
+        c.status,
+        c.received_at,
+        c.unit_id,
+        c.handler_id,
+        c.intake_channel_id,
+        c.business_channel_id,
+        c.business_category_id,
+        c.cause_id,
+        c.level_id,
+        c.is_major,
+        c.due_at,
+        c.notified_at,
+        handling_days,
+        c.timely,
+        c.at_fault,
+        c.extension_approved,
+        c.allowed_days,
+        c.review_requested,
+        c.review_outcome,
+        c.follow_up_result != "",  # surveyed
+        c.follow_up_result in SATISFIED_RESULTS,  # satisfied
+        None,  # compensation: no decision yet
+        new.forwarded_late,
     )
+
+
+def _insert_new(new: NewCase) -> dict[int, datetime]:
+    """The fact row of a case just registered (`_new_fact`)."""
+    fact = ComplaintFact(**dict(zip(FACT_NAMES, _new_fact(new), strict=True)))
     ComplaintFact.objects.bulk_create([fact])  # (bulk.insert leaves out a primary key)
-    return {c.pk: c.received_at}
+    return {new.complaint.pk: new.complaint.received_at}
 
 
 def _upsert(ids: list[int]) -> dict[int, datetime]:
