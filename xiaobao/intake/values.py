@@ -33,6 +33,10 @@ def number_text(value: Any) -> str | None:
     return None
 
 
+_BLANKS = re.compile(r"[ \t\u3000\xa0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def text(value: Any) -> str:
     """Multi-line text: trim the padding around it, keep paragraphs, drop stray tabs."""
     if value is None:
@@ -43,9 +47,9 @@ def text(value: Any) -> str:
         if isinstance(value, date):
             return value.isoformat()
         return number_text(value) or str(value)
-    lines = [re.sub(r"[ \t\u3000\xa0]+", " ", line).strip() for line in value.splitlines()]
+    lines = [_BLANKS.sub(" ", line).strip() for line in value.splitlines()]
     joined = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", joined).strip()
+    return _BLANK_LINES.sub("\n\n", joined).strip()
 
 
 def one_line(value: Any) -> str:
@@ -98,6 +102,12 @@ _MOMENT = re.compile(
     r"(?: +(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?| +(\d{1,2}))?"
     r" *(Z|[+-]\d{2}:?\d{2})?$"
 )
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+_HALF_PAST = re.compile(r"(\d)点半")
+_SPACE_RUN = re.compile(r"\s+")
+_TRAILING_COLON = re.compile(r"(\d):(?= |$)")
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_AMOUNT_NOISE = re.compile(r"[,¥￥\s]|元$|人民币")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _AFTERNOON = ("下午", "晚上", "傍晚", "夜间", "晚间", "PM", "pm")
 _MORNING = ("上午", "早上", "早晨", "凌晨", "清晨", "AM", "am")
@@ -120,7 +130,7 @@ def parse_moment(value: Any) -> tuple[datetime, bool] | None:
         moment, only_date = _excel_serial(float(value))
     else:
         cleaned = unicodedata.normalize("NFKC", str(value)).strip()
-        if re.fullmatch(r"\d{5}(?:\.\d+)?", cleaned):
+        if _SERIAL.fullmatch(cleaned):
             moment, only_date = _excel_serial(float(cleaned))
         else:
             moment, only_date = _parse_text(cleaned)
@@ -145,7 +155,7 @@ def _parse_text(raw: str) -> tuple[datetime, bool]:
             if word in value:
                 half = name
                 value = value.replace(word, " ")
-    value = re.sub(r"(\d)点半", r"\1:30", value)
+    value = _HALF_PAST.sub(r"\1:30", value)
     value = (
         value.replace("年", "-")
         .replace("月", "-")
@@ -159,9 +169,9 @@ def _parse_text(raw: str) -> tuple[datetime, bool]:
         .replace("/", "-")
         .replace(".", "-", 2)
     )
-    value = re.sub(r"\s+", " ", value).strip().rstrip(":")
-    value = re.sub(r"(\d):(?= |$)", r"\1", value)
-    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
+    value = _SPACE_RUN.sub(" ", value).strip().rstrip(":")
+    value = _TRAILING_COLON.sub(r"\1", value)
+    compact = _COMPACT_DATE.fullmatch(value)
     if compact:
         value = "-".join(compact.groups())
     match = _MOMENT.match(value)
@@ -184,7 +194,7 @@ def parse_amount(value: Any) -> Decimal | None:
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return Decimal(str(value)).quantize(Decimal("0.01"))
     cleaned = unicodedata.normalize("NFKC", str(value)).strip()
-    cleaned = re.sub(r"[,¥￥\s]|元$|人民币", "", cleaned)
+    cleaned = _AMOUNT_NOISE.sub("", cleaned)
     try:
         return Decimal(cleaned).quantize(Decimal("0.01"))
     except InvalidOperation:
