@@ -30,10 +30,19 @@ class WorkCalendar:
         self._overrides: dict[date, bool] = {
             _as_date(d): bool(v) for d, v in (overrides or {}).items()
         }
+        # The answers so far: a calendar does not change once built, and an import asks about
+        # the same few hundred days for every row (the package checks each date's range first).
+        self._known: dict[date, tuple[bool, bool]] = {}
 
     def _lookup(self, d: date) -> tuple[bool, bool]:
         """(is working day, whether a maintained table knew it)."""
         d = _as_date(d)
+        known = self._known.get(d)
+        if known is None:
+            known = self._known[d] = self._answer(d)
+        return known
+
+    def _answer(self, d: date) -> tuple[bool, bool]:
         if d in self._overrides:
             return self._overrides[d], True
         try:
