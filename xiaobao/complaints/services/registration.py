@@ -84,6 +84,11 @@ class ComplainantData:
     is_representative: bool = False
 
 
+# (`ComplainantRole.values` builds its list, with every label, on each use.)
+_ROLES = tuple(ComplainantRole.values)
+_SPACES_AND_HYPHENS = re.compile(r"[\s-]")
+
+
 def _clean_complainant(
     data: ComplainantData, index: int, *, contact_with_referrer: bool = False
 ) -> ComplainantData:
@@ -94,17 +99,14 @@ def _clean_complainant(
         lazy_text("%(where)s：请填写姓名或单位名称。", {"where": where}),
         f"{field_prefix}.name",
     )
-    if data.role not in ComplainantRole.values:
+    if data.role not in _ROLES:
         raise DomainError(
             "%(where)s：身份“%(role)s”无效。",
             params={"where": where, "role": data.role},
             field=f"{field_prefix}.role",
         )
-    phone = (
-        re.sub(r"[\s-]", "", data.phone)
-        if _MOBILE.match(re.sub(r"[\s-]", "", data.phone))
-        else data.phone.strip()
-    )
+    unbroken = _SPACES_AND_HYPHENS.sub("", data.phone)
+    phone = unbroken if _MOBILE.match(unbroken) else data.phone.strip()
     if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
         raise DomainError(
             "%(where)s：联系电话“%(phone)s”格式不正确（手机号11位，座机如 0571-87654321）。",
@@ -146,7 +148,7 @@ def _clean_complainant(
             lazy_text("%(where)s：监护人、代理人或继承人须填写所代表的消费者。", {"where": where}),
             f"{field_prefix}.represents",
         )
-    card = re.sub(r"[\s-]", "", data.card_number)
+    card = _SPACES_AND_HYPHENS.sub("", data.card_number)
     if card and not (card.isdigit() and 12 <= len(card) <= 19):
         raise DomainError(
             "%(where)s：银行卡号应为12至19位数字。",
