@@ -17,7 +17,7 @@ row itself, as it would without a child. Registry numbers are taken here, never 
 (`registration_renumber`), in the order and with the refusals of the one-process path.
 
 Model instances that both processes hold since the fork (units, taxonomy terms, staff, the actor)
-go through the pipe as references to the object itself (`persistent_id`), not copies.
+go through the pipe as references to the object itself (`_shared_model`), not copies.
 """
 
 from __future__ import annotations
@@ -214,14 +214,20 @@ class Rows:
 
 
 class _Pickler(pickle.Pickler):
+    """Pickles the shared model instances as references (`_shared_model(id)`).
+
+    By `reducer_override`, which pickle calls for objects of other than the built-in types only,
+    not `persistent_id`, which it calls for every object (each string, number and dict of
+    every row: a tenth of the reader's time)."""
+
     def __init__(self, file: Any, shared: dict[int, Model]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.shared = shared
 
-    def persistent_id(self, obj: Any) -> int | None:
+    def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, Model) and id(obj) in self.shared:
-            return id(obj)
-        return None
+            return _shared_model, (id(obj),)
+        return NotImplemented
 
 
 class _Unpickler(pickle.Unpickler):
@@ -229,5 +235,12 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self.shared = shared
 
-    def persistent_load(self, pid: Any) -> Model:
-        return self.shared[pid]
+    def find_class(self, module_name: str, name: str) -> Any:
+        if module_name == __name__ and name == _shared_model.__name__:
+            return self.shared.__getitem__
+        return super().find_class(module_name, name)
+
+
+def _shared_model(key: int) -> Model:
+    """Stands for a shared instance in a pickle; `_Unpickler` looks the instance up instead."""
+    raise RuntimeError("a shared model instance is only unpickled by _Unpickler")
