@@ -93,3 +93,46 @@ def test_datetimes_are_written_as_bulk_create_writes_them():
         bulk.insert([Job(name="copy.naive", payload={}, run_after=naive)])
     assert _rows("copy") == _rows("django") and len(_rows("copy")) == 2
     assert Job.objects.get(name="copy.local").run_after == AT
+
+
+def test_rows_of_mixed_value_types_are_each_converted_as_bulk_create_converts_them():
+    """The conversions are worked out once per combination of value types: rows that mix a
+    choice, a lazy text, a number in a text field, naive and aware date-times, and None
+    each still get Django's own conversion where they need it."""
+    from django.utils.functional import lazy
+
+    from xiaobao.jobs.models import JobStatus
+
+    lazy_text = lazy(lambda: "lazy error", str)()
+    naive = datetime(2026, 3, 4, 5, 6, 7)
+
+    def jobs(tag: str) -> list[Job]:
+        return [
+            Job(name=f"{tag}.1", payload={}, run_after=AT, status=JobStatus.DONE),
+            Job(name=f"{tag}.2", payload={}, run_after=naive, last_error=lazy_text),
+            Job(name=f"{tag}.3", payload={"a": 1}, run_after=AT, locked_until=naive),
+            Job(name=f"{tag}.4", payload=[], run_after=AT, locked_until=AT, attempts=True),
+            Job(name=f"{tag}.5", payload={}, run_after=AT, last_error=12),
+            Job(name=f"{tag}.6", payload={}, run_after=AT, status=JobStatus.DONE),
+        ]
+
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        Job.objects.bulk_create(jobs("django"))
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        bulk.insert(jobs("copy"))
+    assert _rows("copy") == _rows("django") and len(_rows("copy")) == 6
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        written = bulk.insert_rows(
+            Job,
+            ["name", "status", "run_after", "last_error", "created_at"],
+            [
+                ("rows.1", JobStatus.DONE, AT, "", AT),
+                ("rows.2", "queued", naive, lazy_text, AT),
+                ("rows.3", JobStatus.DONE, AT, 12, AT),
+            ],
+        )
+    assert written == 3
+    stored = {r["name"]: r for r in Job.objects.filter(name__startswith="rows.").values()}
+    assert stored["rows.1"]["status"] == "done" and stored["rows.3"]["last_error"] == "12"
+    assert stored["rows.2"]["last_error"] == "lazy error"
+    assert stored["rows.2"]["run_after"] == Job.objects.get(name="django.2").run_after
