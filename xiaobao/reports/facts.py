@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -148,6 +148,14 @@ def _columns() -> str:
 # --- keeping the store in step ------------------------------------------------------------------
 
 
+class NewPerson(NamedTuple):
+    """What the store keeps of a complainant just written without an instance (a bulk
+    import's): the hashes a `Complainant` row holds."""
+
+    id_number_hash: str
+    phone_hash: str
+
+
 @dataclass
 class NewCase:
     """A case its registration has just written, with its complainants as written: its facts
@@ -155,7 +163,7 @@ class NewCase:
     portal rating or earlier people)."""
 
     complaint: Complaint
-    complainants: list[Complainant]
+    complainants: Sequence[Complainant | NewPerson]
     forwarded_late: bool  # the register event's data["forwarded_late"]
 
 

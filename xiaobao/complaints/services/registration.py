@@ -178,23 +178,47 @@ def _save_complainant(complaint: Complaint, data: ComplainantData) -> Complainan
 
 
 def _complainant_row(complaint: Complaint, data: ComplainantData) -> Complainant:
-    return Complainant(
-        complaint=complaint,
-        role=data.role,
-        name=data.name,
-        id_type=data.id_type,
-        id_number=data.id_number,
-        phone=data.phone,
-        email=data.email,
-        address=data.address,
-        card_number=data.card_number,
-        id_number_hash=blind_index(data.id_number, kind="id_number") if data.id_number else "",
-        phone_hash=blind_index(data.phone, kind="phone") if data.phone else "",
-        card_hash=blind_index(data.card_number, kind="card") if data.card_number else "",
-        name_index=name_index_for(data.name),
-        legal_representative=data.legal_representative,
-        represents=data.represents,
-        is_representative=data.is_representative,
+    return Complainant(complaint=complaint, **dict(zip(_PERSON, _person(data), strict=True)))
+
+
+# A complainant's fields besides the case, as `_person` gives their values.
+_PERSON = (
+    "role",
+    "name",
+    "id_type",
+    "id_number",
+    "phone",
+    "email",
+    "address",
+    "card_number",
+    "id_number_hash",
+    "phone_hash",
+    "card_hash",
+    "name_index",
+    "legal_representative",
+    "represents",
+    "is_representative",
+)
+
+
+def _person(data: ComplainantData) -> tuple[Any, ...]:
+    """The values of a complainant's row (`_PERSON` order), the case aside."""
+    return (
+        data.role,
+        data.name,
+        data.id_type,
+        data.id_number,
+        data.phone,
+        data.email,
+        data.address,
+        data.card_number,
+        blind_index(data.id_number, kind="id_number") if data.id_number else "",
+        blind_index(data.phone, kind="phone") if data.phone else "",
+        blind_index(data.card_number, kind="card") if data.card_number else "",
+        name_index_for(data.name),
+        data.legal_representative,
+        data.represents,
+        data.is_representative,
     )
 
 
@@ -519,8 +543,12 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
             ["complaint_id", "taxonomyterm_id"],
             ((r.complaint.pk, t.pk) for r in regs for t in getattr(r, attr)),
         )
-    people = bulk.insert(
-        [_complainant_row(r.complaint, person) for r in regs for person in r.people]
+    # The complainants as plain rows: nothing after the insert needs them as instances.
+    people = [[_person(person) for person in r.people] for r in regs]
+    bulk.insert_rows(
+        Complainant,
+        ("complaint_id", *_PERSON),
+        ((r.complaint.pk, *row) for r, rows in zip(regs, people, strict=True) for row in rows),
     )
     now = _now()
     events = bulk.insert(
@@ -537,15 +565,15 @@ def registrations_save_bulk(regs: Sequence[Registration]) -> list[Complaint]:
         ],
         keys=True,
     )
-    written = iter(people)
+    hashes = _PERSON.index("id_number_hash"), _PERSON.index("phone_hash")
     statistics.refresh_new(
         [
             statistics.NewCase(
                 r.complaint,
-                [next(written) for _person in r.people],
+                [statistics.NewPerson(row[hashes[0]], row[hashes[1]]) for row in rows],
                 forwarded_late=bool(r.event_data.get("forwarded_late")),
             )
-            for r in regs
+            for r, rows in zip(regs, people, strict=True)
         ]
     )
     for event in events:
