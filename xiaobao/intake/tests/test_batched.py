@@ -21,6 +21,8 @@ from xiaobao.intake import importing
 from xiaobao.intake.importing import import_complaints
 from xiaobao.intake.tests.test_importing import shared_data  # noqa: F401
 from xiaobao.intake.tests.test_messy_files import real_messages
+from xiaobao.reports.facts import COLUMNS
+from xiaobao.reports.models import ComplaintFact, PersonFact
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +127,18 @@ def _snapshot() -> list[Any]:
             (d.subscription_id, d.event.action, str(_stable(d.payload)))
             for d in WebhookDelivery.objects.filter(event__complaint=case)
         )
-        out.append((fields, people, events, deliveries))
+        # The statistics store: the batched path writes it from the objects, chunk by chunk.
+        facts = list(
+            ComplaintFact.objects.filter(complaint_id=case.pk).values(
+                *(c for c in COLUMNS if c != "complaint_id")
+            )
+        )
+        persons = sorted(
+            PersonFact.objects.filter(fact_id=case.pk).values_list(
+                "id_number_hash", "phone_hash", "person_key", "repeated"
+            )
+        )
+        out.append((fields, people, events, deliveries, facts, persons))
     return out
 
 
@@ -158,9 +171,11 @@ def test_batched_and_one_case_paths_write_the_same_rows(varied_csv, people, org,
     for mine, theirs in zip(actual, expected, strict=True):
         assert mine == theirs
     # What the comparison covers is really there.
-    fields, people_rows, events, deliveries = actual[0]
+    fields, people_rows, events, deliveries, facts, persons = actual[0]
     assert fields["registry_no"].startswith("TS2020-") and fields["due_at"]
     assert people_rows[0]["phone_hash"] and events[0][0] == "register" and deliveries
+    assert facts[0]["received_at"] == fields["received_at"] and persons[0][1]
+    assert any(p[3] for *_rest, persons in actual for p in persons)  # a repeat complainant
 
 
 def test_an_interrupted_import_leaves_nothing_and_a_rerun_completes(
