@@ -17,6 +17,8 @@ from xiaobao.privacy.masking import mask
 # 1:1 fold of full-width ASCII (U+FF01..FF5E) and the ideographic space: same offsets, so matches
 # found in the folded text index the original.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Whether a text has anything to fold (translate looks up every character of the text).
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
 
 # Not after/before an ASCII alphanumeric, nor inside a decimal such as 3.13812345678.
 _L = r"(?<![0-9A-Za-z])(?<![0-9]\.)"
@@ -143,7 +145,7 @@ def find_personal_data(text: str) -> list[Match]:
     """Non-overlapping personal data in `text`, in order of position."""
     if not text:
         return []
-    folded = text.translate(_FULLWIDTH)
+    folded = text.translate(_FULLWIDTH) if _WIDE.search(text) else text
     # Listed by precedence: on the same start the longer candidate wins, on a tie the earlier kind
     # (so an 18-digit valid ID is not also reported as a Luhn-valid card).
     candidates: list[tuple[int, int, int, str]] = []
