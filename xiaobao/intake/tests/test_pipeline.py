@@ -269,3 +269,27 @@ def test_a_broken_foreign_key_fails_the_import_at_its_chunk(tmp_path, people, fo
     assert broken == [1] and chunks == [1]  # the second chunk was never written
     assert Complaint.objects.count() == 0
     assert not multiprocessing.active_children()
+
+
+def test_shared_instances_cross_the_pipe_as_themselves_and_others_as_copies(org):
+    """What the child sends names the instances both processes hold (units, terms …) instead
+    of copying them, wherever they sit in a row; any other instance arrives as a copy."""
+    import io
+    import pickle
+
+    from xiaobao.organisation.models import Unit
+
+    shared_unit = org.hq
+    other = Unit.objects.exclude(pk=shared_unit.pk).first()
+    assert other is not None
+    payload = ("items", [{"unit": shared_unit, "deep": [(shared_unit, other)]}, other])
+    buffer = io.BytesIO()
+    pipeline._Pickler(buffer, {id(shared_unit): shared_unit}).dump(payload)
+    kind, (row, copied) = pipeline._Unpickler(
+        io.BytesIO(buffer.getvalue()), {id(shared_unit): shared_unit}
+    ).load()
+    assert kind == "items" and row["unit"] is shared_unit and row["deep"][0][0] is shared_unit
+    assert copied is not other and copied == other and row["deep"][0][1] is copied
+    # Without the pipe's unpickler, a reference to a shared instance is refused, not guessed.
+    with pytest.raises(RuntimeError):
+        pickle.loads(buffer.getvalue())

@@ -112,3 +112,13 @@ def test_texts_the_gates_pass_or_stop() -> None:
     ]:
         assert find_personal_data(text) == _every_pattern(text)
     assert find_personal_data("电话 138 1234 5678，住解放路12号")
+
+
+def test_the_full_width_check_finds_exactly_what_folding_changes() -> None:
+    changed = [
+        cp
+        for cp in range(0x110000)
+        if not 0xD800 <= cp < 0xE000 and chr(cp).translate(r._FULLWIDTH) != chr(cp)
+    ]
+    wide = [cp for cp in range(0x110000) if not 0xD800 <= cp < 0xE000 and r._WIDE.search(chr(cp))]
+    assert changed == wide and len(changed) == 95
