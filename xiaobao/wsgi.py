@@ -32,16 +32,16 @@ def _compile(name: str, done: set[str] | None = None) -> None:
     """Compile template `name` and the templates it extends and includes by a constant name,
     and those of its inclusion tags (the cached template loader keeps them; a parent is
     otherwise found at the first render)."""
+    from django.template import engines
     from django.template.base import Variable
     from django.template.library import InclusionNode
-    from django.template.loader import get_template
     from django.template.loader_tags import ExtendsNode, IncludeNode
 
     done = set() if done is None else done
     if name in done:
         return
     done.add(name)
-    template = get_template(name).template
+    template = engines["django"].engine.get_template(name)  # type: ignore[attr-defined]
     for node in template.nodelist.get_nodes_by_type((ExtendsNode, IncludeNode, InclusionNode)):
         if isinstance(node, InclusionNode):  # an inclusion tag's own template
             if isinstance(node.filename, str):
