@@ -123,6 +123,7 @@ def http_benchmarks(
         manage=REPO_ROOT / "manage.py",
         extra_path=[gunicorn] if gunicorn is not None else [],
         preload=True,  # as deployed (xiaobao/watch/deploy): the dictionary loads in the master
+        config="python:xiaobao.gunicorn_conf",  # as deployed: each worker opens its pool first
     )
     out["server"] = server.kind
     requests_sent = 0

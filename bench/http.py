@@ -88,6 +88,7 @@ def start_server(
     manage: Path | None = None,
     extra_path: Sequence[Path] = (),
     preload: bool = False,
+    config: str | None = None,
 ) -> Server:
     port = free_port()
     full_env = dict(os.environ)
@@ -112,6 +113,7 @@ def start_server(
             "--log-level",
             "warning",
             *(["--preload"] if preload else []),
+            *(["--config", config] if config else []),
         ]
         kind = f"gunicorn {workers} workers × {threads} threads" + (", preload" if preload else "")
     else:

@@ -116,6 +116,9 @@ def _postgres_options(database: dict[str, Any]) -> None:
     connection is prepared once and its plan reused instead of planned afresh. Behind pgbouncer
     in transaction mode: DB_POOL=0, and DB_PREPARE_THRESHOLD=0 unless pgbouncer >= 1.21 has
     max_prepared_statements set (PRODUCTION.md)."""
+    # Django's backend, whose pooled connections plan the preloading master's statements before
+    # their first request (xiaobao.lib.warm).
+    database["ENGINE"] = "xiaobao.lib.postgresql"
     options = database.setdefault("OPTIONS", {})
     if env_bool("DB_POOL", True):
         # Django refuses a pool together with persistent connections; the pool checks and

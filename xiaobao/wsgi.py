@@ -2,12 +2,17 @@
 
 What the first request of every process would otherwise load is loaded here: the URL
 configuration (and the views it imports, scikit-learn among them: about 5 s) with its reverse
-lookups in every language (and every namespace's), the menu's links, the two busiest templates, the translation catalogues and the Chinese word segmenter's
-dictionary (jieba, about 2 s and tens of MB). Run gunicorn with `--preload` (as
-xiaobao/watch/deploy does) and the master process loads them once, then forks workers that share
-them copy-on-write; `gc.freeze()` keeps the collector from touching (and so copying) those
-long-lived objects in every worker. Nothing here opens a database connection, which a forked
-worker must never inherit.
+lookups in every language (and every namespace's), the menu's links, the busiest templates, the
+translation catalogues and the Chinese word segmenter's dictionary (jieba, about 2 s and tens of
+MB). Run gunicorn with `-c python:xiaobao.gunicorn_conf` (it preloads, as xiaobao/watch/deploy
+does) and the master process loads them once, then forks workers that share them copy-on-write;
+`gc.freeze()` keeps the collector from touching (and so copying) those long-lived objects in
+every worker.
+
+Last, the search and registry pages are rendered once (`xiaobao.lib.warm.pages`: read only, for
+an active superuser) and every database connection and pool is closed again, which a forked
+worker must never inherit. Each worker opens its pool before its first request (the settings
+module's hook), and each pooled connection plans those pages' statements first.
 """
 
 import gc
@@ -62,6 +67,7 @@ def _warm_up() -> None:
 
     from xiaobao.front import nav
     from xiaobao.language import segment
+    from xiaobao.lib import warm
 
     resolver = get_resolver()
     resolver.url_patterns  # noqa: B018 - imports the URLconf and every view module
@@ -87,6 +93,7 @@ def _warm_up() -> None:
                         reverse(f"{path}:{names[0]}")
     nav.warm_up()
     segment.warm_up()
+    warm.pages()
 
 
 _warm_up()
