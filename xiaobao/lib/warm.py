@@ -128,6 +128,10 @@ def pages() -> bool:
         logger.warning("warm-up stopped (workers warm at their first pages): %s", exc)
         statements.clear()
         return False
+    except Exception:  # a warm-up never keeps the server from starting
+        logger.exception("warm-up failed (workers warm at their first pages)")
+        statements.clear()
+        return False
     finally:
         for conn in connections.all(initialized_only=True):
             conn.close()

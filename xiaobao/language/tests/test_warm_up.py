@@ -67,6 +67,19 @@ def test_without_a_superuser_nothing_is_kept(migration_data, people, kept):
     assert kept == []
 
 
+def test_a_page_that_fails_never_keeps_the_server_from_starting(
+    migration_data, org, people, kept, monkeypatch
+):
+    create_user("root", org.hq, Role.HQ_CP_OFFICER, is_superuser=True)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in a page")
+
+    monkeypatch.setattr(warm, "_request", broken)
+    assert warm.pages() is False
+    assert kept == []
+
+
 def test_a_statement_other_than_a_read_stops_the_warm_up(people, kept):
     from xiaobao.organisation.models import User
 
