@@ -483,7 +483,7 @@ def _matching(
     )
 
 
-def _last_case_id() -> int:
+def last_case_id() -> int:
     """The highest case id handed out. On PostgreSQL it is read from the id sequence: MAX(id)
     walks the primary key backwards past rows that other transactions have inserted but not
     committed (50 ms during a 100,000-row import)."""
@@ -592,7 +592,7 @@ def _windowed_matches(
     search stops only when no older id was received after the last of them; otherwise it widens.
     The first window is sized from the words' estimated share, the next ones from the matches
     actually met per id (the branch scope and the filters thin them out)."""
-    end = _last_case_id() + 1
+    end = last_case_id() + 1
     found = frequencies()
     share = _match_share(terms, any_term, found)
     width = max(WINDOW_MIN, int(WINDOW_SLACK * limit / max(share, 1e-9)))

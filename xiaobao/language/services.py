@@ -20,6 +20,7 @@ from xiaobao.complaints.models import Complaint, ComplaintEvent
 from xiaobao.jobs.models import Job
 from xiaobao.jobs.services import enqueue, enqueue_many
 from xiaobao.language.models import SearchDocument
+from xiaobao.language.search import last_case_id
 from xiaobao.language.segment import ANALYZER_VERSION, index_string
 from xiaobao.lib.clock import now
 from xiaobao.privacy.redaction import redact
@@ -262,3 +263,57 @@ def search_reindex(
                 "INSERT INTO language_search_fts(language_search_fts) VALUES('optimize')"
             )
     return done
+
+
+# PostgreSQL: a second GIN index over the newest cases' documents only. A search over the newest
+# cases (search._windowed_matches) intersects a word's matches with a window of case ids, but a
+# GIN index keeps each word's matches in one list for the whole registry, read whole for any
+# window. With `complaint_id >= <threshold>` in its definition the planner reads this index
+# instead for every window above the threshold (a window's bounds are constants: statements are
+# planned for their values), and its lists hold the newest RECENT_IDS to RECENT_IDS +
+# RECENT_STEP cases only, where a branch's windows for a common word reach (about 310,000 ids
+# back at a million cases). Measured there: 催收's window of the newest 40,000 ids read 34,255
+# entries in 5.1 ms instead of 117,670 in 18.2 ms; the index is 182 MB beside the full 578 MB.
+# Every RECENT_STEP new cases the periodic job builds the next one (CONCURRENTLY: registration
+# never waits; 79 s at a million cases) and then drops the old one.
+RECENT_INDEX = "language_search_recent_"
+RECENT_IDS = 300_000
+RECENT_STEP = 50_000
+
+
+def search_recent_index() -> str:
+    """Build the recent-documents index for the current newest cases if it is not there, and
+    drop every other one (an older threshold, a build that was interrupted and left invalid).
+    Nothing on SQLite (FTS5 seeks a window's ids itself), or below RECENT_IDS + RECENT_STEP
+    cases. A change is made outside any transaction only: indexes are built and dropped
+    concurrently."""
+    if connection.vendor != "postgresql":
+        return "not used on this database"
+    threshold = (last_case_id() - RECENT_IDS) // RECENT_STEP * RECENT_STEP
+    wanted = f"{RECENT_INDEX}{threshold}" if threshold > 0 else ""
+    table = SearchDocument._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, i.indisvalid FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = %s::regclass AND starts_with(c.relname, %s)",
+            [table, RECENT_INDEX],
+        )
+        existing = dict(cursor.fetchall())
+        if (existing.get(wanted) and len(existing) == 1) or not (wanted or existing):
+            return f"{wanted} is current" if wanted else "registry too small"
+        if connection.in_atomic_block:
+            raise RuntimeError("search_recent_index builds concurrently: not inside a transaction")
+        done = []
+        if wanted and not existing.get(wanted):
+            if wanted in existing:  # left invalid by an interrupted build
+                cursor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{wanted}"')
+            cursor.execute(
+                f'CREATE INDEX CONCURRENTLY "{wanted}" ON "{table}" USING gin (search_vector)'
+                f" WHERE complaint_id >= {threshold}"
+            )
+            done.append(f"built {wanted}")
+        for name in sorted(set(existing) - {wanted}):
+            cursor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+            done.append(f"dropped {name}")
+    return "; ".join(done)
