@@ -9,6 +9,8 @@
 Environment for `test`: XIAOBAO_REQUIRE_POSTGRES=1 fails instead of skipping PostgreSQL;
 XIAOBAO_REQUIRE_BROWSER=1 fails instead of skipping the browser tests (CI sets both);
 TEST_DATABASE_URL overrides postgres://postgres@127.0.0.1:5432/xiaobao.
+The tests run in one pytest-xdist worker per core (`-n auto`) unless the arguments say otherwise
+(`-n 1`, `-p no:xdist`).
 """
 
 from __future__ import annotations
@@ -173,8 +175,19 @@ def ensure_chromium() -> bool:
     return Path(CHROMIUM).exists()
 
 
+def parallel(pytest_args: list[str]) -> list[str]:
+    """One xdist worker per core unless the caller chose: the suite is about 2,000 tests, half of
+    them on a database, and takes twice as long in one process."""
+    chosen = any(
+        a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses="))
+        for a in pytest_args
+    )
+    return pytest_args if chosen else ["-n", "auto", *pytest_args]
+
+
 def cmd_test(pytest_args: list[str]) -> None:
     ensure_venv("dev")
+    pytest_args = parallel(pytest_args)
     require_pg = os.environ.get("XIAOBAO_REQUIRE_POSTGRES") == "1"
     require_browser = os.environ.get("XIAOBAO_REQUIRE_BROWSER") == "1"
     base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}

@@ -83,3 +83,10 @@ def test_ctrl_c_stops_every_process(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_tests_run_one_worker_per_core_unless_the_caller_chose():
+    assert dev.parallel([]) == ["-n", "auto"]
+    assert dev.parallel(["-k", "deadline"]) == ["-n", "auto", "-k", "deadline"]
+    for chosen in (["-n", "1"], ["-n1"], ["--numprocesses=3"], ["-p", "no:xdist"]):
+        assert dev.parallel(chosen) == chosen
