@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils.translation import get_language
@@ -226,15 +227,17 @@ class Complaint(models.Model):
     )
     received_at = models.DateTimeField(_("接收时间"), db_index=True)
     intake_channel = _term(Axis.INTAKE_CHANNEL, _("投诉渠道"))
-    external_ref = models.CharField(_("转办编号"), max_length=64, blank=True, db_index=True)
+    external_ref = models.CharField(_("转办编号"), max_length=64, blank=True)
     referrer_received_on = models.DateField(_("转办方受理日期"), null=True, blank=True)
 
     # Who and what is complained about, and who answers for it.
+    # Indexed by complaint_unit_received_idx, whose first column it is.
     unit = models.ForeignKey(
         "organisation.Unit",
         verbose_name=_("责任机构"),
         on_delete=models.PROTECT,
         related_name="complaints",
+        db_index=False,
     )
     complained_unit = models.ForeignKey(
         "organisation.Unit",
@@ -251,6 +254,7 @@ class Complaint(models.Model):
         related_name="complaints_against",
     )
     complained_staff_name = models.CharField(_("被投诉人员姓名"), max_length=50, blank=True)
+    # Indexed by complaint_handler_status_idx, whose first column it is.
     handler = models.ForeignKey(
         USER,
         verbose_name=_("处理人"),
@@ -258,6 +262,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="complaints_handled",
+        db_index=False,
     )
 
     title = models.CharField(_("标题"), max_length=120)
@@ -379,6 +384,11 @@ class Complaint(models.Model):
             models.Index(fields=["unit", "-received_at"], name="complaint_unit_received_idx"),
             models.Index(fields=["status", "-received_at"], name="complaint_status_received_idx"),
             models.Index(fields=["handler", "status"], name="complaint_handler_status_idx"),
+            # Referral numbers: the importer's exact lookups, and the search's case-blind one
+            # (a number typed in lower case). A plain CharField index would add a second,
+            # pattern-matching copy on PostgreSQL that no query reads.
+            models.Index(fields=["external_ref"], name="complaint_external_ref_idx"),
+            models.Index(Upper("external_ref"), name="complaint_ext_ref_upper_idx"),
             # The registry's 重大投诉 filter: a few cases in a thousand, newest first.
             models.Index(
                 fields=["-received_at", "-id"],
@@ -437,12 +447,12 @@ class Complainant(models.Model):
     address = EncryptedTextField(_("联系地址"), kind="address", blank=True)
     card_number = EncryptedTextField(_("银行卡号"), kind="card", blank=True)
     # Keyed hashes beside the encrypted values: exact lookups and repeat detection, no decrypting.
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    card_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    card_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Keyed hash of the normalised name (privacy.crypto.name_index): find a person's cases by
     # name without decrypting.
-    name_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    name_index = models.CharField(max_length=64, blank=True, editable=False)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     represents = models.CharField(
         _("代为投诉的消费者"), max_length=100, blank=True, help_text=_("监护人、代理人、继承人填写")
@@ -453,6 +463,14 @@ class Complainant(models.Model):
         verbose_name = _("投诉人")
         verbose_name_plural = _("投诉人")
         ordering = ["complaint", "id"]
+        # Exact lookups only: declared here rather than with db_index, which on PostgreSQL adds
+        # a pattern-matching (LIKE) copy of each that no query reads and every insert pays for.
+        indexes = [
+            models.Index(fields=["id_number_hash"], name="complainant_id_hash_idx"),
+            models.Index(fields=["phone_hash"], name="complainant_phone_hash_idx"),
+            models.Index(fields=["card_hash"], name="complainant_card_hash_idx"),
+            models.Index(fields=["name_index"], name="complainant_name_index_idx"),
+        ]
 
     def __str__(self) -> str:
         from xiaobao.privacy.masking import mask_name
@@ -465,10 +483,15 @@ class ComplaintEvent(AppendOnlyModel):
 
     scope_unit_field: ClassVar[str] = "complaint__unit"
 
+    # Indexed by event_timeline_idx, whose first column it is.
     complaint = models.ForeignKey(
-        Complaint, verbose_name=_("投诉"), on_delete=models.PROTECT, related_name="events"
+        Complaint,
+        verbose_name=_("投诉"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
-    action = models.CharField(_("动作"), max_length=40, db_index=True)
+    action = models.CharField(_("动作"), max_length=40)
     occurred_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
         USER, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
@@ -484,7 +507,10 @@ class ComplaintEvent(AppendOnlyModel):
         verbose_name = _("投诉事件")
         verbose_name_plural = _("投诉事件")
         ordering = ["complaint", "occurred_at", "id"]
-        indexes = [models.Index(fields=["complaint", "occurred_at"], name="event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["complaint", "occurred_at"], name="event_timeline_idx"),
+            models.Index(fields=["action"], name="event_action_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"

@@ -638,6 +638,13 @@ def _identifier(query: str) -> str:
     return text if _IDENTIFIER.fullmatch(text) else ""
 
 
+def by_number(base: QuerySet[Complaint], identifier: str) -> QuerySet[Complaint]:
+    """The cases of `base` whose registry or referral number is `identifier`, in any case.
+    Registry numbers are written in upper case; referral numbers as the referrer wrote them, and
+    an index on their upper case serves the case-blind comparison."""
+    return base.filter(Q(registry_no=identifier.upper()) | Q(external_ref__iexact=identifier))
+
+
 def _hits(
     user: Any, ranking: Sequence[tuple[int, float]], tokens: list[str], *, exact: bool = False
 ) -> list[SearchHit]:
@@ -698,7 +705,7 @@ def search_complaints(
     identifier = _identifier(query)
     if identifier:
         exact = list(
-            base.filter(Q(registry_no__iexact=identifier) | Q(external_ref__iexact=identifier))
+            by_number(base, identifier)
             .order_by("-received_at", "-pk")
             .values_list("pk", flat=True)[:MAX_LIMIT]
         )

@@ -247,3 +247,21 @@ def test_a_connection_not_planning_for_values_is_put_in_that_mode(
             cursor.execute("RESET plan_cache_mode")
         search._CUSTOM_PLANS.clear()
     assert _session_settings() == ("on", "force_custom_plan")
+
+
+def test_a_number_is_looked_up_through_indexes(postgresql_only):
+    """A registry or referral number typed in any case reads the registry number's index and
+    the index on the referral number's upper case, never the whole registry (at 1,000,000
+    cases a scan takes seconds). Sequential scans are priced out so that the plan shows which
+    indexes can serve the comparison at all, whatever the size of the test's tables."""
+    from xiaobao.complaints.models import Complaint
+
+    lookup = search.by_number(Complaint.objects.all(), "nfra-20261206-04999").values("pk")
+    sql, params = lookup.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "complaint_ext_ref_upper_idx" in plan
+    assert "complaints_complaint_registry_no" in plan
+    assert "Seq Scan" not in plan
