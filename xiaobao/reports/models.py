@@ -194,8 +194,13 @@ class ComplaintFact(models.Model):
     status = models.CharField(max_length=16)
     received_at = models.DateTimeField()
     # Units, terms and users are never deleted; no constraint keeps the store's writes cheap.
+    # The unit is indexed by fact_unit_received_idx, whose first column it is.
     unit = models.ForeignKey(
-        "organisation.Unit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "organisation.Unit",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     handler = models.ForeignKey(
         USER, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
@@ -274,10 +279,14 @@ class PersonFact(models.Model):
 
     scope_unit_field: ClassVar[str] = "fact__unit"
 
-    fact = models.ForeignKey(ComplaintFact, on_delete=models.CASCADE, related_name="people")
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    person_key = models.CharField(max_length=66, db_index=True)
+    # Indexed by person_fact_unique, whose first column it is.
+    fact = models.ForeignKey(
+        ComplaintFact, on_delete=models.CASCADE, related_name="people", db_index=False
+    )
+    # Exact lookups only: indexed in Meta, without PostgreSQL's LIKE copies that db_index adds.
+    id_number_hash = models.CharField(max_length=64, blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True)
+    person_key = models.CharField(max_length=66)
     # On more than one counted case anywhere: only such people can repeat within a population,
     # so the statistics read just these rows (a few per cent) through the partial index.
     repeated = models.BooleanField(default=False)
@@ -288,7 +297,10 @@ class PersonFact(models.Model):
                 fields=["fact", "person_key"],
                 condition=models.Q(repeated=True),
                 name="person_fact_repeated_idx",
-            )
+            ),
+            models.Index(fields=["id_number_hash"], name="person_fact_id_hash_idx"),
+            models.Index(fields=["phone_hash"], name="person_fact_phone_hash_idx"),
+            models.Index(fields=["person_key"], name="person_fact_key_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
