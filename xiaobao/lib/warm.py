@@ -48,9 +48,11 @@ def _reads_recorded() -> Iterator[None]:
     seen = {sql for sql, _ in statements}
 
     def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        if many or not sql.lstrip().upper().startswith("SELECT"):
+        verb = sql.lstrip()[:6].upper()
+        if many or verb not in ("SELECT", "RESET "):
             raise WriteRefused(sql[:80])
-        if sql not in seen and len(statements) < MAX_STATEMENTS:
+        # RESET puts a session setting back (the search's window plans): nothing to plan.
+        if verb == "SELECT" and sql not in seen and len(statements) < MAX_STATEMENTS:
             seen.add(sql)
             statements.append((sql, params))
         return execute(sql, params, many, context)
