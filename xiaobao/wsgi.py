@@ -9,10 +9,12 @@ does) and the master process loads them once, then forks workers that share them
 `gc.freeze()` keeps the collector from touching (and so copying) those long-lived objects in
 every worker.
 
-Last, the search and registry pages are rendered once (`xiaobao.lib.warm.pages`: read only, for
-an active superuser) and every database connection and pool is closed again, which a forked
-worker must never inherit. Each worker opens its pool before its first request (the settings
-module's hook), and each pooled connection plans those pages' statements first.
+Last, the search and registry pages are served once (`xiaobao.lib.warm.pages`: read only, signed
+in as an active superuser), every active user's grants are kept, and every database connection
+and pool is closed again, which a forked worker must never inherit. A forked child then serves
+the pages once more and lists the memory it wrote (`warm.learn_written`). Each worker has those
+pages copied and opens its pool before its first request (the gunicorn settings' hook), and each
+pooled connection plans those pages' statements first.
 """
 
 import gc
@@ -93,7 +95,8 @@ def _warm_up() -> None:
                         reverse(f"{path}:{names[0]}")
     nav.warm_up()
     segment.warm_up()
-    warm.pages()
+    if warm.pages(application):
+        warm.learn_written(application)
 
 
 _warm_up()

@@ -103,6 +103,18 @@ def _stamped(key: Hashable, stamp: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def prime(stamp: str, compute: Callable[[], dict[Hashable, Any]]) -> int:
+    """Keep the values `compute()` gives (key → value) in this process, as `remembered(key, …,
+    stamp=stamp)` would have computed each of them, under the stamp's current version, read
+    first as there. Returns how many were kept: none when the stamp has no row."""
+    current = _version(stamp)
+    if current is None:
+        return 0
+    values = compute()
+    _process.update((key, (current, value)) for key, value in values.items())
+    return len(values)
+
+
 def version(stamp: str) -> str | None:
     """The current version of `stamp` (read once per request inside `scope()`), or None when it
     has no row: a key for caches of things derived from the stamped data, such as rendered HTML."""
