@@ -89,7 +89,12 @@ def start_server(
     extra_path: Sequence[Path] = (),
     preload: bool = False,
     config: str | None = None,
+    poll_s: float = 0.3,
 ) -> Server:
+    """Start a server and return once its port accepts a connection (tried every `poll_s`).
+
+    With gunicorn the port opens in the master, before it forks its workers: a connection made
+    at once waits in the queue until a worker has started."""
     port = free_port()
     full_env = dict(os.environ)
     full_env.update(env)
@@ -133,7 +138,7 @@ def start_server(
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return server
         except OSError:
-            time.sleep(0.3)
+            time.sleep(poll_s)
     server.stop()
     raise RuntimeError(f"server did not listen within 90 s; see {log}")
 

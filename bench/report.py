@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,22 @@ def _db_rows(db: dict[str, Any]) -> list[list[str]]:
         rows.append(
             ["Chinese search through the web page (`/search/?q=`, HTTP, 1 client)", *_lat(sh), ""]
         )
+    for key, label in (
+        ("search_startup_ms", "sent the moment a fresh server's port opens (workers starting)"),
+        ("search_cold_ms", "fresh workers, started, nothing served yet"),
+        ("search_warm_again_ms", "the same, every worker warm"),
+    ):
+        if http.get(key):
+            times = sorted(http[key])
+            rows.append(
+                [
+                    f"First searches, 2 at a time: {label}; median and slowest",
+                    _ms(statistics.median(times)),
+                    _ms(times[-1]),
+                    "",
+                    "",
+                ]
+            )
     sw: dict[str, Any] = db.get("sweep") or {}
     why = _why(sw)
     if why:
