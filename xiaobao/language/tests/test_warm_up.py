@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import psycopg
@@ -247,13 +248,21 @@ def test_a_gunicorn_worker_opens_its_pool_before_its_first_request(migration_dat
     )
     try:
         # No request is sent: the worker's two pooled connections appear by themselves (the
-        # master closed its own after the warm-up).
+        # master closed its own after the warm-up). The master's warm-up and the child that
+        # learns its memory hold connections too, until the master opens its port: wait for
+        # the port, then for two connections two counts in a row, 0.5 s apart.
         deadline = time.monotonic() + 60
-        while _backends() < 2 and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             assert server.poll() is None, server.stdout.read().decode()
+            with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break  # connected and closed again: no request
             time.sleep(0.2)
-        time.sleep(0.5)
-        assert _backends() == 2
+        counts = [-1]
+        while counts[-2:] != [2, 2] and time.monotonic() < deadline:
+            assert server.poll() is None, server.stdout.read().decode()
+            time.sleep(0.5)
+            counts.append(_backends())
+        assert counts[-2:] == [2, 2], counts
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
